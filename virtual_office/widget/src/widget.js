@@ -414,7 +414,8 @@
       if (office && typeof office.id === "string") self.update(office, true);
     }));
     socket.on("connect_error", guard(function (err) {
-      if (err && err.data && err.data.error === "origin_not_allowed") {
+      var code = (err && err.data && err.data.error) || (err && err.message);
+      if (code === "origin_not_allowed") {
         warn("this page's origin is not allowed to embed the office status; " +
           "ask the administrator to add it to the allowed websites");
         socket.disconnect();

@@ -1,0 +1,289 @@
+"""Every waiting-room transition against a real Redis, including the refused ones."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio
+
+from tests.conftest import Clock
+from virtual_office.queue import (
+    CALLED,
+    IN_VISIT,
+    WAITING,
+    AlreadyServing,
+    CallExpired,
+    InvalidInput,
+    NotCalled,
+    NotInVisit,
+    NotWaiting,
+    Office,
+    OfficeClosed,
+    OfficeDirectory,
+    Presence,
+    QueueEmpty,
+    QueueFull,
+    TooEarly,
+    UnknownOffice,
+    UnknownTicket,
+    WaitingRoom,
+)
+from virtual_office.queue import keys
+
+
+async def test_join_gives_token_number_and_position(room: WaitingRoom) -> None:
+    first = await room.join("buergerbuero", name="Erika Mustermann", concern="Personalausweis", language="de")
+    second = await room.join("buergerbuero")
+    assert first.ticket.number == "B-001" and first.position == 1
+    assert second.ticket.number == "B-002" and second.position == 2
+    assert first.ticket.state == WAITING and first.ticket.name == "Erika Mustermann"
+    assert (await room.ticket(first.token)).id == first.ticket.id
+    assert [t.id for t in await room.waiting("buergerbuero")] == [first.ticket.id, second.ticket.id]
+
+
+async def test_secret_is_not_stored_in_clear(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
+    joined = await room.join("buergerbuero")
+    secret = joined.token.split(".")[1]
+    stored = await redis_client.hgetall(keys.ticket("buergerbuero", joined.ticket.id))
+    assert secret not in str(stored)
+
+
+@pytest.mark.parametrize("token", [None, 42, "", "nonsense", "0123456789abcdef.forged", "x" * 300, "a.b.c"])
+async def test_unknown_and_forged_tokens(room: WaitingRoom, token: object) -> None:
+    await room.join("buergerbuero")
+    with pytest.raises(UnknownTicket):
+        await room.ticket(token)
+
+
+async def test_forged_secret_for_a_real_ticket(room: WaitingRoom) -> None:
+    joined = await room.join("buergerbuero")
+    with pytest.raises(UnknownTicket):
+        await room.ticket(joined.ticket.id + ".not-the-secret")
+
+
+async def test_join_refused_when_closed_with_next_opening(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, presence: Presence, clock: Clock) -> None:
+    never_now = {"mon": [["00:00", "00:01"]]}
+    await offices.save(Office.from_config({"id": "amt", "name": "Amt", "hours": never_now, "timezone": "UTC"}))
+    room = WaitingRoom(redis_client, offices, presence, clock=clock)
+    clock.now = 1764000000.0  # a Monday 16:00 UTC
+    with pytest.raises(OfficeClosed) as refused:
+        await room.join("amt")
+    assert refused.value.opens_at is not None and refused.value.opens_at.weekday() == 0
+    assert await redis_client.zcard(keys.queue("amt")) == 0
+    assert not await redis_client.keys("vo:where:*")
+
+
+async def test_join_refused_when_no_clerk_on_duty(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, presence: Presence, clock: Clock) -> None:
+    room = WaitingRoom(redis_client, offices, presence, clock=clock)
+    with pytest.raises(OfficeClosed):
+        await room.join("kfz")
+
+
+async def test_early_queue_before_opening(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, presence: Presence, clock: Clock) -> None:
+    clock.now = 1764000000.0  # Monday 16:00 UTC
+    hours = {"mon": [["16:10", "18:00"]]}
+    await offices.save(Office.from_config({"id": "early", "name": "Früh", "hours": hours, "timezone": "UTC", "early_queue_minutes": 15}))
+    await offices.save(Office.from_config({"id": "strict", "name": "Streng", "hours": hours, "timezone": "UTC"}))
+    room = WaitingRoom(redis_client, offices, presence, clock=clock)
+    assert (await room.join("early")).position == 1
+    with pytest.raises(OfficeClosed):
+        await room.join("strict")
+
+
+async def test_join_refused_when_full(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, room: WaitingRoom) -> None:
+    office = await offices.get("kfz")
+    await offices.save(Office.from_config({**office.to_config(), "max_queue": 2}))
+    await room.join("kfz")
+    await room.join("kfz")
+    with pytest.raises(QueueFull):
+        await room.join("kfz")
+    assert await redis_client.zcard(keys.queue("kfz")) == 2
+
+
+async def test_join_rejects_bad_input(room: WaitingRoom) -> None:
+    with pytest.raises(UnknownOffice):
+        await room.join("nope")
+    with pytest.raises(UnknownOffice):
+        await room.join("../../etc")
+    with pytest.raises(InvalidInput):
+        await room.join("kfz", name="x" * 500)
+    with pytest.raises(InvalidInput):
+        await room.join("kfz", concern={"$gt": ""})
+
+
+async def test_leave_removes_everything(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    await room.leave(a.token)
+    assert await room.position(await room.ticket(b.token)) == 1
+    with pytest.raises(UnknownTicket):
+        await room.ticket(a.token)
+    with pytest.raises(UnknownTicket):
+        await room.leave(a.token)
+    assert not await redis_client.exists(keys.ticket("buergerbuero", a.ticket.id), keys.where(a.ticket.id))
+    assert await redis_client.zscore(keys.seen("buergerbuero"), a.ticket.id) is None
+
+
+async def test_call_next_is_fifo_and_a_double_click_calls_nobody_new(room: WaitingRoom) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    called = await room.call_next("buergerbuero", "clerk-1")
+    assert called.id == a.ticket.id and called.state == CALLED and called.clerk_id == "clerk-1"
+    again = await room.call_next("buergerbuero", "clerk-1")
+    assert again.id == a.ticket.id
+    assert [t.id for t in await room.waiting("buergerbuero")] == [b.ticket.id]
+    assert (await room.call_next("buergerbuero", "clerk-2")).id == b.ticket.id
+    with pytest.raises(QueueEmpty):
+        await room.call_next("buergerbuero", "clerk-3")
+
+
+async def test_call_a_specific_ticket(room: WaitingRoom) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    assert (await room.call("buergerbuero", "clerk-1", b.ticket.id)).id == b.ticket.id
+    with pytest.raises(NotWaiting):
+        await room.call("buergerbuero", "clerk-2", b.ticket.id)
+    with pytest.raises(AlreadyServing):
+        await room.call("buergerbuero", "clerk-1", a.ticket.id)
+    assert await room.position(await room.ticket(a.token)) == 1
+
+
+async def test_accept_within_the_limit_starts_the_visit(room: WaitingRoom, clock: Clock) -> None:
+    a = await room.join("buergerbuero")
+    with pytest.raises(NotCalled):
+        await room.accept(a.token)
+    await room.call_next("buergerbuero", "clerk-1")
+    clock.advance(30)
+    visit = await room.accept(a.token)
+    assert visit.state == IN_VISIT and visit.visit_started is not None
+    assert (await room.accept(a.token)).state == IN_VISIT  # twice is harmless
+
+
+async def test_accept_too_late_and_no_show(room: WaitingRoom, clock: Clock, redis_client: redis.asyncio.Redis) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    await room.call_next("buergerbuero", "clerk-1")
+    with pytest.raises(TooEarly):
+        await room.no_show("buergerbuero", a.ticket.id)
+    clock.advance(61)
+    with pytest.raises(CallExpired):
+        await room.accept(a.token)
+    await room.no_show("buergerbuero", a.ticket.id)
+    with pytest.raises(UnknownTicket):
+        await room.ticket(a.token)
+    # The clerk is free again and gets the next person.
+    assert (await room.call_next("buergerbuero", "clerk-1")).id == b.ticket.id
+    day = (await room.offices.get("buergerbuero")).hours.local(room.now()).date().isoformat()
+    assert await redis_client.hget(keys.stats("buergerbuero", day), "no_shows") == "1"
+
+
+async def test_finish_keeps_only_the_length(room: WaitingRoom, clock: Clock, redis_client: redis.asyncio.Redis) -> None:
+    a = await room.join("buergerbuero", name="Erika")
+    with pytest.raises(NotInVisit):
+        await room.finish("buergerbuero", a.ticket.id)
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(a.token)
+    clock.advance(300)
+    await room.finish("buergerbuero", a.ticket.id)
+    with pytest.raises(UnknownTicket):
+        await room.finish("buergerbuero", a.ticket.id)
+    assert await redis_client.lrange(keys.durations("buergerbuero"), 0, -1) == ["300"]
+    remaining = set(await redis_client.keys("*"))
+    assert not any(a.ticket.id in k for k in remaining)
+    assert "Erika" not in str([await redis_client.type(k) for k in remaining])
+    assert await redis_client.hget(keys.serving("buergerbuero"), "clerk-1") is None
+
+
+async def test_send_back_goes_to_the_front(room: WaitingRoom) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    c = await room.join("buergerbuero")
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(a.token)
+    await room.call_next("buergerbuero", "clerk-2")  # b
+    back = await room.send_back("buergerbuero", a.ticket.id)
+    assert back.state == WAITING and back.clerk_id == ""
+    assert [t.id for t in await room.waiting("buergerbuero")] == [a.ticket.id, c.ticket.id]
+    assert (await room.send_back("buergerbuero", a.ticket.id)).state == WAITING  # idempotent
+    assert (await room.call_next("buergerbuero", "clerk-1")).id == a.ticket.id
+    assert b.ticket.id not in [t.id for t in await room.waiting("buergerbuero")]
+
+
+async def test_transfer_keeps_the_original_join_time(room: WaitingRoom, presence: Presence, clock: Clock) -> None:
+    a = await room.join("buergerbuero")
+    clock.advance(10)
+    k1 = await room.join("kfz")
+    clock.advance(10)
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(a.token)
+    moved = await room.transfer("buergerbuero", a.ticket.id, "kfz")
+    assert moved.office_id == "kfz" and moved.number.startswith("K-") and moved.state == WAITING
+    assert moved.joined_at == a.ticket.joined_at
+    # Joined before k1, so ahead of k1.
+    assert [t.id for t in await room.waiting("kfz")] == [a.ticket.id, k1.ticket.id]
+    # The same token still works and now points to the new office.
+    assert (await room.ticket(a.token)).office_id == "kfz"
+    with pytest.raises(UnknownTicket):
+        await room.get("buergerbuero", a.ticket.id)
+    with pytest.raises(InvalidInput):
+        await room.transfer("kfz", a.ticket.id, "kfz")
+    with pytest.raises(UnknownOffice):
+        await room.transfer("kfz", a.ticket.id, "nope")
+
+
+async def test_an_action_on_the_wrong_office_finds_no_ticket(room: WaitingRoom) -> None:
+    a = await room.join("buergerbuero")
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(a.token)
+    for action in (room.finish, room.send_back, room.no_show):
+        with pytest.raises(UnknownTicket):
+            await action("kfz", a.ticket.id)
+    assert (await room.ticket(a.token)).state == IN_VISIT
+
+
+async def test_disconnect_keeps_the_place_for_the_grace_period(room: WaitingRoom, clock: Clock) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    ticket_a = await room.ticket(a.token)
+    await room.heartbeat(ticket_a, online=True)
+    assert (await room.ticket(a.token)).offline_since is None
+    await room.heartbeat(ticket_a, online=False)
+    clock.advance(100)
+    assert await room.sweep("buergerbuero") == []  # b has been quiet for 100 s of 120
+    await room.heartbeat(await room.ticket(a.token), online=True)  # back after a reload
+    clock.advance(100)
+    await room.heartbeat(await room.ticket(a.token))
+    ended = await room.sweep("buergerbuero")
+    assert [(e.ticket.id, e.reason) for e in ended] == [(b.ticket.id, "expired")]
+    assert await room.position(await room.ticket(a.token)) == 1
+
+
+async def test_sweep_marks_unanswered_calls_as_no_shows(room: WaitingRoom, clock: Clock) -> None:
+    a = await room.join("buergerbuero")
+    await room.call_next("buergerbuero", "clerk-1")
+    clock.advance(30)
+    assert await room.sweep("buergerbuero") == []
+    clock.advance(31)
+    ended = await room.sweep("buergerbuero")
+    assert [(e.ticket.id, e.reason) for e in ended] == [(a.ticket.id, "no_show")]
+    with pytest.raises(QueueEmpty):
+        await room.call_next("buergerbuero", "clerk-1")
+
+
+async def test_announcement(room: WaitingRoom) -> None:
+    assert await room.announcement("kfz") is None
+    await room.announce("kfz", "  Heute ab 15 Uhr geschlossen  ")
+    assert await room.announcement("kfz") == "Heute ab 15 Uhr geschlossen"
+    with pytest.raises(InvalidInput):
+        await room.announce("kfz", "")
+    with pytest.raises(InvalidInput):
+        await room.announce("kfz", "x" * 501)
+
+
+async def test_change_listeners_hear_each_transition(room: WaitingRoom) -> None:
+    heard: list[str] = []
+    room.on_change(heard.append)
+    a = await room.join("buergerbuero")
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(a.token)
+    await room.transfer("buergerbuero", a.ticket.id, "kfz")
+    assert heard == ["buergerbuero", "buergerbuero", "buergerbuero", "buergerbuero", "kfz"]

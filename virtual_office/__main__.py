@@ -1,0 +1,3 @@
+from virtual_office.cli import main
+
+main()

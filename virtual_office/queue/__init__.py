@@ -1,0 +1,41 @@
+"""The waiting room in Redis: offices, opening hours, tickets, clerks, presence, estimates.
+
+Knows nothing of HTTP or socket.io. Every ticket transition is one atomic Lua script.
+"""
+
+from virtual_office.queue.clerks import ADMIN, CLERK, Clerk, ClerkDirectory
+from virtual_office.queue.errors import (
+    AlreadyServing,
+    CallExpired,
+    InvalidInput,
+    NotAuthorized,
+    NotCalled,
+    NotInVisit,
+    NotWaiting,
+    OfficeClosed,
+    QueueEmpty,
+    QueueError,
+    QueueFull,
+    StoreUnavailable,
+    TooEarly,
+    UnknownOffice,
+    UnknownTicket,
+)
+from virtual_office.queue.estimate import Estimate, estimate_wait
+from virtual_office.queue.hours import OpeningHours
+from virtual_office.queue.offices import Office, OfficeDirectory
+from virtual_office.queue.presence import AVAILABLE, OFFLINE, PAUSED, Presence
+from virtual_office.queue.stats import DayStats, day_stats, recent_stats
+from virtual_office.queue.status import OfficeStatus, office_status
+from virtual_office.queue.tickets import CALLED, IN_VISIT, WAITING, Ticket
+from virtual_office.queue.waiting_room import Ended, Joined, WaitingRoom
+
+__all__ = [
+    "ADMIN", "AVAILABLE", "CALLED", "CLERK", "IN_VISIT", "OFFLINE", "PAUSED", "WAITING",
+    "AlreadyServing", "CallExpired", "Clerk", "ClerkDirectory", "DayStats", "Ended",
+    "Estimate", "InvalidInput", "Joined", "NotAuthorized", "NotCalled", "NotInVisit",
+    "NotWaiting", "Office", "OfficeClosed", "OfficeDirectory", "OfficeStatus",
+    "OpeningHours", "Presence", "QueueEmpty", "QueueError", "QueueFull",
+    "StoreUnavailable", "Ticket", "TooEarly", "UnknownOffice", "UnknownTicket",
+    "WaitingRoom", "day_stats", "estimate_wait", "office_status", "recent_stats",
+]

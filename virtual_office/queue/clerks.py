@@ -1,0 +1,156 @@
+"""Clerk and administrator accounts, with argon2-hashed passwords."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from redis.asyncio import Redis
+
+from virtual_office.queue import keys
+from virtual_office.queue.errors import InvalidInput, NotAuthorized
+
+CLERK = "clerk"
+ADMIN = "admin"
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+# Verifying against this when the login is unknown keeps the answer time the same,
+# so response times do not tell which logins exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Clerk:
+    """A member of staff: a clerk serves the offices they staff; an admin administers."""
+
+    id: str
+    login: str
+    name: str
+    role: str = CLERK
+    offices: tuple[str, ...] = ()
+    password_hash: str = field(default="", repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def staffs(self, office_id: str) -> bool:
+        return office_id in self.offices
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "id": self.id,
+                "login": self.login,
+                "name": self.name,
+                "role": self.role,
+                "offices": list(self.offices),
+                "password_hash": self.password_hash,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> Clerk:
+        data = json.loads(raw)
+        data["offices"] = tuple(data.get("offices", ()))
+        return cls(**data)
+
+
+class ClerkDirectory:
+    """Accounts live in Redis like everything else; passwords only as argon2 hashes."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def add(
+        self, login: str, name: str, password: str, *, role: str = CLERK, offices: tuple[str, ...] = ()
+    ) -> Clerk:
+        login = login.strip().lower()
+        if not LOGIN.match(login):
+            raise InvalidInput("login: 2-64 characters, lowercase letters, digits, . _ @ -")
+        if role not in (CLERK, ADMIN):
+            raise InvalidInput("role must be clerk or admin")
+        if not name.strip():
+            raise InvalidInput("a name is required")
+        _check_password(password)
+        clerk = Clerk(
+            id=secrets.token_hex(6),
+            login=login,
+            name=name.strip(),
+            role=role,
+            offices=tuple(offices),
+            password_hash=_hasher.hash(password),
+        )
+        if not await self._redis.hsetnx(keys.LOGINS, login, clerk.id):
+            raise InvalidInput(f"the login {login!r} is taken")
+        await self._redis.hset(keys.CLERKS, clerk.id, clerk.to_json())
+        return clerk
+
+    async def get(self, clerk_id: str) -> Clerk | None:
+        raw = await self._redis.hget(keys.CLERKS, clerk_id) if isinstance(clerk_id, str) else None
+        return Clerk.from_json(raw) if raw else None
+
+    async def by_login(self, login: str) -> Clerk | None:
+        clerk_id = await self._redis.hget(keys.LOGINS, login.strip().lower())
+        return await self.get(clerk_id) if clerk_id else None
+
+    async def all(self) -> list[Clerk]:
+        rows = await self._redis.hvals(keys.CLERKS)
+        return sorted((Clerk.from_json(r) for r in rows), key=lambda c: c.name.lower())
+
+    async def authenticate(self, login: str, password: str) -> Clerk:
+        """The account for these credentials; NotAuthorized otherwise (same for unknown logins)."""
+        clerk = await self.by_login(login) if isinstance(login, str) else None
+        try:
+            _hasher.verify(clerk.password_hash if clerk else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError, TypeError) as exc:
+            raise NotAuthorized("wrong login or password") from exc
+        if clerk is None:
+            raise NotAuthorized("wrong login or password")
+        if _hasher.check_needs_rehash(clerk.password_hash):
+            clerk = await self.update(clerk, password=password)
+        return clerk
+
+    async def update(
+        self,
+        clerk: Clerk,
+        *,
+        name: str | None = None,
+        role: str | None = None,
+        offices: tuple[str, ...] | None = None,
+        password: str | None = None,
+    ) -> Clerk:
+        changes: dict[str, object] = {}
+        if name is not None:
+            if not name.strip():
+                raise InvalidInput("a name is required")
+            changes["name"] = name.strip()
+        if role is not None:
+            if role not in (CLERK, ADMIN):
+                raise InvalidInput("role must be clerk or admin")
+            changes["role"] = role
+        if offices is not None:
+            changes["offices"] = tuple(offices)
+        if password is not None:
+            _check_password(password)
+            changes["password_hash"] = _hasher.hash(password)
+        updated = replace(clerk, **changes)  # type: ignore[arg-type]
+        await self._redis.hset(keys.CLERKS, clerk.id, updated.to_json())
+        return updated
+
+    async def delete(self, clerk: Clerk) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.CLERKS, clerk.id)
+            pipe.hdel(keys.LOGINS, clerk.login)
+            await pipe.execute()
+
+
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")

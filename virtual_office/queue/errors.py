@@ -1,0 +1,87 @@
+"""Errors of the waiting room. Each carries a stable code the server passes on to clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class QueueError(Exception):
+    """Base class: a transition was refused; state is unchanged."""
+
+    code = "queue_error"
+
+    def __init__(self, message: str = "", **details: object) -> None:
+        super().__init__(message or self.code)
+        self.details = details
+
+
+class UnknownOffice(QueueError):
+    code = "unknown_office"
+
+
+class UnknownTicket(QueueError):
+    """The token or ticket id is unknown, forged, or the ticket has ended."""
+
+    code = "unknown_ticket"
+
+
+class OfficeClosed(QueueError):
+    code = "closed"
+
+    def __init__(self, opens_at: datetime | None) -> None:
+        super().__init__("the office is closed", opens_at=opens_at)
+        self.opens_at = opens_at
+
+
+class QueueFull(QueueError):
+    code = "full"
+
+
+class QueueEmpty(QueueError):
+    code = "queue_empty"
+
+
+class NotWaiting(QueueError):
+    """The ticket is no longer waiting (someone else called them, or they left)."""
+
+    code = "not_waiting"
+
+
+class NotCalled(QueueError):
+    code = "not_called"
+
+
+class CallExpired(QueueError):
+    code = "expired"
+
+
+class TooEarly(QueueError):
+    """A no-show can only be declared after the time to accept has run out."""
+
+    code = "too_early"
+
+
+class NotInVisit(QueueError):
+    code = "not_in_visit"
+
+
+class AlreadyServing(QueueError):
+    """The clerk already has someone called or in a visit."""
+
+    code = "already_serving"
+
+
+class InvalidInput(QueueError):
+    code = "bad_request"
+
+
+class NotAuthorized(QueueError):
+    """A clerk acted on an office they do not staff, or credentials were wrong."""
+
+    code = "forbidden"
+
+
+class StoreUnavailable(QueueError):
+    """Redis could not be reached; nothing was changed."""
+
+    code = "unavailable"

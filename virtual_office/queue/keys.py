@@ -1,0 +1,104 @@
+"""Every Redis key the waiting room uses, in one place.
+
+All keys of one office carry the hash tag ``{office_id}`` so that the Lua scripts,
+which touch only one office's keys, stay valid on Redis Cluster. The exceptions are
+the global directories (offices, clerks) and ``where``, the token-to-office index.
+"""
+
+PREFIX = "vo"
+
+OFFICES = f"{PREFIX}:offices"
+"""Sorted set: office id -> display order."""
+CLERKS = f"{PREFIX}:clerks"
+"""Hash: clerk id -> JSON account."""
+LOGINS = f"{PREFIX}:logins"
+"""Hash: login name -> clerk id."""
+ALLOWED_ORIGINS = f"{PREFIX}:allowed-origins"
+"""Set: websites the administrator allows to embed the widget (all offices)."""
+SWEEPER_LOCK = f"{PREFIX}:sweeper"
+"""The one process that runs timed transitions holds this for a moment."""
+CHANGES = f"{PREFIX}:changes"
+"""Pub/sub channel: office ids whose state changed (for other processes' coalescing)."""
+
+
+def tag(office_id: str) -> str:
+    return f"{PREFIX}:{{{office_id}}}"
+
+
+def office(office_id: str) -> str:
+    """String: the office's JSON configuration."""
+    return f"{tag(office_id)}:office"
+
+
+def queue(office_id: str) -> str:
+    """Sorted set: waiting ticket id -> order score (join time in ms; lower is earlier)."""
+    return f"{tag(office_id)}:queue"
+
+
+def ticket_prefix(office_id: str) -> str:
+    return f"{tag(office_id)}:ticket:"
+
+
+def ticket(office_id: str, ticket_id: str) -> str:
+    """Hash: one ticket's fields (deleted when the visit ends)."""
+    return ticket_prefix(office_id) + ticket_id
+
+
+def seen(office_id: str) -> str:
+    """Sorted set: ticket id -> last sign of life (ms); drives the disconnect grace."""
+    return f"{tag(office_id)}:seen"
+
+
+def called(office_id: str) -> str:
+    """Sorted set: called ticket id -> deadline to accept (ms)."""
+    return f"{tag(office_id)}:called"
+
+
+def serving(office_id: str) -> str:
+    """Hash: clerk id -> ticket id the clerk has called or is with."""
+    return f"{tag(office_id)}:serving"
+
+
+def presence(office_id: str) -> str:
+    """Hash: clerk id -> available | paused (on duty in this office)."""
+    return f"{tag(office_id)}:presence"
+
+
+def presence_seen(office_id: str) -> str:
+    """Sorted set: clerk id -> last heartbeat (ms)."""
+    return f"{tag(office_id)}:presence-seen"
+
+
+def counter(office_id: str, day: str) -> str:
+    """Integer: the day's display numbers."""
+    return f"{tag(office_id)}:counter:{day}"
+
+
+def durations(office_id: str) -> str:
+    """List: lengths of the most recent visits in seconds (newest first)."""
+    return f"{tag(office_id)}:durations"
+
+
+def announcement(office_id: str) -> str:
+    """String: the latest message to everyone waiting (expires)."""
+    return f"{tag(office_id)}:announcement"
+
+
+def stats(office_id: str, day: str) -> str:
+    """Hash: the day's counters (visits, no_shows, left, transferred_out)."""
+    return f"{tag(office_id)}:stats:{day}"
+
+
+def stats_waits(office_id: str, day: str) -> str:
+    """List: the day's waits in seconds (numbers only)."""
+    return f"{tag(office_id)}:stats:{day}:waits"
+
+
+def stats_lengths(office_id: str, day: str) -> str:
+    """List: the day's visit lengths in seconds (numbers only)."""
+    return f"{tag(office_id)}:stats:{day}:lengths"
+
+
+def where(ticket_id: str) -> str:
+    """String: the office a ticket is in (a ticket's token names only the ticket)."""
+    return f"{PREFIX}:where:{ticket_id}"

@@ -1,0 +1,19 @@
+-- Join the waiting room: a new ticket at the back of the queue.
+-- KEYS: queue, seen, counter, ticket
+-- ARGV: ticket id, secret hash, now ms, max queue, number prefix, name, concern,
+--       language, counter ttl s, office id
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return {'full'} end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {'exists'} end
+local n = redis.call('INCR', KEYS[3])
+if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[9]) end
+local number = string.format('%s-%03d', ARGV[5], n)
+-- Strictly after the last one, so two joins in the same millisecond keep their order.
+local at = tonumber(ARGV[3])
+local tail = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if tail[2] and tonumber(tail[2]) >= at then at = tonumber(tail[2]) + 1 end
+redis.call('HSET', KEYS[4], 'id', ARGV[1], 'office', ARGV[10], 'number', number,
+  'secret', ARGV[2], 'state', 'waiting', 'joined_at', at, 'queued_at', ARGV[3],
+  'name', ARGV[6], 'concern', ARGV[7], 'language', ARGV[8], 'offline_since', ARGV[3])
+redis.call('ZADD', KEYS[1], at, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return {'ok', number, redis.call('ZRANK', KEYS[1], ARGV[1]) + 1}

@@ -1,0 +1,21 @@
+-- A ticket leaves the office without a visit: the citizen left, or their grace ran out.
+-- KEYS: queue, seen, called, serving, ticket, stats
+-- ARGV: ticket id, reason (left | expired), seen cutoff ms ('' = unconditional)
+local state = redis.call('HGET', KEYS[5], 'state')
+if not state then return {'unknown_ticket'} end
+if ARGV[3] ~= '' then
+  -- The sweep read 'seen' a moment ago; a citizen who came back since keeps the place.
+  local seen = redis.call('ZSCORE', KEYS[2], ARGV[1])
+  if seen and tonumber(seen) >= tonumber(ARGV[3]) then return {'fresh'} end
+end
+local clerk = redis.call('HGET', KEYS[5], 'clerk') or ''
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if clerk ~= '' and redis.call('HGET', KEYS[4], clerk) == ARGV[1] then
+  redis.call('HDEL', KEYS[4], clerk)
+end
+redis.call('DEL', KEYS[5])
+redis.call('HINCRBY', KEYS[6], ARGV[2], 1)
+redis.call('EXPIRE', KEYS[6], 34560000)
+return {'ok', state, clerk}

@@ -1,0 +1,165 @@
+"""Settings: one frozen object, read once at start from VO_* variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from virtual_office.media import IceServer, MediaConfig
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know, fixed for the life of the process."""
+
+    host: str = "127.0.0.1"
+    """Address the HTTP server binds to."""
+    port: int = 8000
+    data_dir: Path = Path("vo-data")
+    """Embedded Redis data, generated secret key, built widget bundle."""
+    redis_url: str | None = None
+    """External Redis; None starts an embedded one in data_dir."""
+    secret_key: str = ""
+    """Signs session cookies; generated and kept in data_dir when not given."""
+    public_url: str | None = None
+    """The URL citizens reach the server at (for the embed snippet); default http://host:port."""
+    allowed_origins: tuple[str, ...] = ()
+    """Websites that may embed the widget, e.g. https://www.musterstadt.de. '*' allows any."""
+    grace_seconds: int = 120
+    """How long a waiting citizen keeps the place after the connection drops."""
+    call_timeout_seconds: int = 90
+    """How long a called citizen has to accept before counting as a no-show."""
+    presence_timeout_seconds: int = 45
+    """A clerk with no heartbeat for this long counts as offline."""
+    status_interval: float = 0.25
+    """Changes within one interval become one status update."""
+    login_attempts: int = 5
+    """Failed logins per account and address before throttling."""
+    max_upload_bytes: int = 10 * 1024 * 1024
+    upload_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg")
+    secure_cookies: bool | None = None
+    """None: Secure cookies when public_url is https."""
+    log_level: str = "info"
+    media: MediaConfig = field(default_factory=MediaConfig)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read VO_* variables (and the TOML file named by VO_CONFIG); overrides win."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        config_file = env.get("VO_CONFIG")
+        if config_file:
+            values.update(_read_toml(Path(config_file)))
+        for f in dataclasses.fields(cls):
+            name = f"VO_{f.name.upper()}"
+            if name in env and f.name != "media":
+                values[f.name] = env[name]
+        media = _media_from(env, values.pop("media", None))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(media=media, **{k: _coerce(k, v) for k, v in values.items()})
+
+    def with_secret(self) -> Settings:
+        """Return settings whose secret_key is set, generating one kept in data_dir."""
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return dataclasses.replace(self, secret_key=path.read_text().strip())
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"VO_CONFIG: cannot read {path}: {exc}") from exc
+
+
+_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: object) -> object:
+    kind = _TYPES.get(name)
+    if kind is None:
+        raise SettingsError(f"unknown setting {name!r}")
+    try:
+        if kind == "int":
+            return int(value)  # type: ignore[arg-type]
+        if kind == "float":
+            return float(value)  # type: ignore[arg-type]
+        if kind == "Path":
+            return Path(str(value))
+        if kind.startswith("tuple"):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(str(v) for v in value)  # type: ignore[union-attr]
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            return str(value).lower() in ("1", "true", "yes", "on")
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"VO_{name.upper()}: {value!r} is not a valid {kind}") from exc
+    return value if value is None else str(value) if kind.startswith("str") else value
+
+
+def _media_from(env: Mapping[str, str], table: object) -> MediaConfig:
+    """Media settings from VO_MEDIA_* variables or a [media] TOML table."""
+    values: dict[str, object] = dict(table) if isinstance(table, Mapping) else {}
+    for key in ("host_addresses", "port_min", "port_max", "ice_servers", "forward"):
+        name = f"VO_MEDIA_{key.upper()}"
+        if name in env:
+            values[key] = env[name]
+    try:
+        ice = values.get("ice_servers", [])
+        if isinstance(ice, str):
+            ice = json.loads(ice) if ice.strip() else []
+        hosts = values.get("host_addresses", ())
+        if isinstance(hosts, str):
+            hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+        forward = values.get("forward", True)
+        if isinstance(forward, str):
+            forward = forward.lower() not in ("0", "false", "no", "off")
+        return MediaConfig(
+            ice_servers=tuple(_ice_server(s) for s in ice),  # type: ignore[union-attr]
+            host_addresses=tuple(hosts),  # type: ignore[arg-type]
+            port_min=int(values["port_min"]) if values.get("port_min") else None,  # type: ignore[arg-type]
+            port_max=int(values["port_max"]) if values.get("port_max") else None,  # type: ignore[arg-type]
+            forward=bool(forward),
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise SettingsError(f"VO_MEDIA_*: {exc}") from exc
+
+
+def _ice_server(spec: Mapping[str, object]) -> IceServer:
+    urls = spec["urls"]
+    return IceServer(
+        urls=(urls,) if isinstance(urls, str) else tuple(urls),  # type: ignore[arg-type]
+        username=spec.get("username"),  # type: ignore[arg-type]
+        credential=spec.get("credential"),  # type: ignore[arg-type]
+    )
