@@ -424,6 +424,11 @@
         return;
       }
       self.failures += 1;
+      if (!socket.active) {
+        // refused by the server for another reason: it will not retry by itself
+        self.failures = UNAVAILABLE_AFTER_FAILURES;
+        setTimeout(guard(function () { socket.connect(); }), 30000 + Math.random() * 30000);
+      }
       self.lost();
     }));
     socket.on("disconnect", guard(function (reason) {
