@@ -127,3 +127,16 @@ def encoder_used(sender: RTCRtpSender) -> bool:
     if hasattr(encoder, "first_packet_pts"):  # Opus: set by the first encode()
         return encoder.first_packet_pts is not None
     return getattr(encoder, "codec", None) is not None  # VP8/H.264: opened by encode()
+
+
+def packet_decoder(mime_type: str) -> Callable[[av.Packet], list]:
+    """Decode packets of ``mime_type`` to frames (for a subscriber that needs another codec)."""
+    from aiortc.jitterbuffer import JitterFrame
+    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+    kind = mime_type.split("/")[0]
+    codec = RTCRtpCodecParameters(
+        mimeType=mime_type, clockRate=48000 if kind == "audio" else 90000
+    )
+    decoder = _original_get_decoder(codec)
+    return lambda packet: decoder.decode(JitterFrame(bytes(packet), packet.pts))

@@ -1,0 +1,288 @@
+"""One participant's peer connection to the server, and its negotiation.
+
+The browser offers first (its microphone, camera and, later, screen). The
+server answers, then makes its own offers whenever the set of tracks it should
+send changes (someone joins, leaves or shares a screen): it adds one
+``sendonly`` m-line per (participant, source) and turns it ``inactive`` when
+that source goes away. An m-line is never reused for another source, so
+timestamps and msids stay consistent.
+
+Both sides may want to offer at once. The server is the impolite peer: an
+offer from the browser that arrives while the server's own offer is
+outstanding is ignored, and the browser (the polite peer) rolls back and
+answers the server's offer, then offers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+from aiortc.sdp import candidate_from_sdp
+
+from . import forwarding, ice, signaling
+from .config import MediaConfig
+from .errors import BadSignal, NegotiationFailed
+from .fanout import Counters, Outlet, Source
+
+logger = logging.getLogger(__name__)
+
+_AIORTC_ERRORS = (ValueError, InternalError, InvalidAccessError, InvalidStateError, OperationError)
+
+
+class Peer:
+    """The server's side of one participant's ``RTCPeerConnection``."""
+
+    def __init__(
+        self,
+        participant_id: str,
+        *,
+        config: MediaConfig,
+        counters: Counters,
+        send: Callable[[dict], Awaitable[None]],
+        on_change: Callable[[], None],
+    ) -> None:
+        self.participant_id = participant_id
+        self.sources: dict[str, Source] = {}  # by mid of the browser's m-line
+        self._config = config
+        self._counters = counters
+        self._send = send
+        self._on_change = on_change
+        self._pc: RTCPeerConnection | None = None
+        self._ufrag: str | None = None
+        self._lock = asyncio.Lock()
+        self._outlets: dict[Source, tuple] = {}  # source -> (transceiver, outlet)
+        self._wanted: list[Source] = []
+        self._names: dict[str, str] = {}
+        self._renegotiation: asyncio.Task | None = None
+        self._closed = False
+
+    @property
+    def connection(self) -> RTCPeerConnection | None:
+        """The live peer connection, if any (for statistics)."""
+        return self._pc
+
+    def active_sources(self) -> list[Source]:
+        return [s for s in self.sources.values() if s.active]
+
+    # --- from the browser -------------------------------------------------
+
+    async def handle(self, message: signaling.Signal) -> None:
+        if message.type == "offer":
+            await self._handle_offer(message)
+        elif message.type == "answer":
+            await self._handle_answer(message)
+        else:
+            await self._handle_candidate(message)
+
+    async def _handle_offer(self, message: signaling.Signal) -> None:
+        ufrag = signaling.ice_ufrag(message.sdp)
+        async with self._lock:
+            if self._pc is not None and ufrag != self._ufrag:
+                await self._close_pc()  # the browser started over with a new peer connection
+            if self._pc is None:
+                self._open_pc(ufrag)
+            pc = self._pc
+            if pc.signalingState == "have-local-offer":
+                logger.debug("offer collision: keeping the server's offer")
+                return
+            self._names = dict(message.sources or {})
+            try:
+                self._prepare_receivers(pc, message.sdp)
+                with ice.using(self._config):
+                    await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "offer"))
+                    await pc.setLocalDescription(await pc.createAnswer())
+            except _AIORTC_ERRORS as exc:
+                await self._close_pc()
+                raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
+            self._refresh_sources(pc)
+            answer = {"type": "answer", "sdp": pc.localDescription.sdp, "tracks": self._tracks()}
+        await self._send(answer)
+        self._on_change()
+        self._schedule()
+
+    async def _handle_answer(self, message: signaling.Signal) -> None:
+        async with self._lock:
+            pc = self._pc
+            if pc is None or pc.signalingState != "have-local-offer":
+                raise BadSignal("an answer without an offer from the server")
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "answer"))
+            except _AIORTC_ERRORS as exc:
+                await self._close_pc()
+                self._on_change()
+                raise NegotiationFailed(f"cannot apply the answer: {exc}") from exc
+            for transceiver, outlet in self._outlets.values():
+                outlet.send_codec = forwarding.sending_codec(transceiver)
+        self._schedule()  # changes that came in while the offer was out
+
+    async def _handle_candidate(self, message: signaling.Signal) -> None:
+        pc = self._pc
+        if pc is None or pc.remoteDescription is None or message.candidate is None:
+            return  # the offer carries the candidates gathered so far; nothing to add
+        text = message.candidate.removeprefix("candidate:")
+        try:
+            candidate = candidate_from_sdp(text)
+        except (ValueError, IndexError) as exc:
+            raise BadSignal("malformed ICE candidate") from exc
+        candidate.sdpMid = message.sdp_mid
+        candidate.sdpMLineIndex = message.sdp_mline_index
+        if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
+            candidate.sdpMLineIndex = 0
+        await pc.addIceCandidate(candidate)
+
+    # --- to the browser ---------------------------------------------------
+
+    def want(self, sources: list[Source]) -> None:
+        """Send exactly these sources to the participant (renegotiating as needed)."""
+        self._wanted = list(sources)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._closed or (self._renegotiation and not self._renegotiation.done()):
+            return
+        self._renegotiation = asyncio.ensure_future(self._renegotiate())
+
+    async def _renegotiate(self) -> None:
+        async with self._lock:
+            pc = self._pc
+            if (
+                pc is None
+                or pc.remoteDescription is None
+                or pc.signalingState != "stable"
+                or pc.connectionState in ("closed", "failed")
+            ):
+                return  # an answer or a new offer will call _schedule again
+            if not self._apply_wanted(pc):
+                return
+            try:
+                with ice.using(self._config):
+                    await pc.setLocalDescription(await pc.createOffer())
+            except _AIORTC_ERRORS:
+                logger.exception("cannot create an offer")
+                await self._close_pc()
+                self._on_change()
+                return
+            offer = {"type": "offer", "sdp": pc.localDescription.sdp, "tracks": self._tracks()}
+        try:
+            await self._send(offer)
+        except Exception:  # the caller's transport; the next answer or offer recovers
+            logger.exception("cannot deliver an offer")
+
+    def _apply_wanted(self, pc: RTCPeerConnection) -> bool:
+        """Add, resume and pause m-lines to match the wanted sources; True if any changed."""
+        changed = False
+        wanted = [s for s in self._wanted if s.active]
+        for source in wanted:
+            entry = self._outlets.get(source)
+            if entry is None:
+                outlet = Outlet(source, self._counters)
+                transceiver = pc.addTransceiver(outlet, direction="sendonly")
+                codecs = (
+                    self._config.audio_codecs if source.kind == "audio" else self._config.video_codecs
+                )
+                transceiver.setCodecPreferences(
+                    signaling.codec_preferences(source.kind, codecs, first=source.codec)
+                )
+                forwarding.set_msid(
+                    transceiver.sender, source.participant_id, f"{source.participant_id}:{source.name}"
+                )
+                forwarding.on_keyframe_request(transceiver.sender, outlet.keyframe_requested)
+                outlet.attach()
+                self._outlets[source] = (transceiver, outlet)
+                changed = True
+            elif entry[0].direction != "sendonly":
+                entry[0].direction = "sendonly"
+                entry[1].attach()
+                changed = True
+        for source, (transceiver, outlet) in self._outlets.items():
+            if source not in wanted and transceiver.direction != "inactive":
+                transceiver.direction = "inactive"
+                outlet.detach()
+                changed = True
+        return changed
+
+    def _tracks(self) -> dict[str, dict]:
+        return {
+            transceiver.mid: {"participant": source.participant_id, "source": source.name}
+            for source, (transceiver, _) in self._outlets.items()
+            if transceiver.mid is not None and transceiver.direction == "sendonly"
+        }
+
+    # --- connection -------------------------------------------------------
+
+    def _open_pc(self, ufrag: str | None) -> None:
+        pc = RTCPeerConnection(self._config.rtc_configuration())
+        self._pc = pc
+        self._ufrag = ufrag
+
+        @pc.on("track")
+        def on_track(track) -> None:
+            transceiver = next(t for t in pc.getTransceivers() if t.receiver.track is track)
+            self.sources[transceiver.mid] = Source(
+                participant_id=self.participant_id,
+                name=self._source_name(transceiver.mid, track.kind),
+                track=track,
+                receiver=transceiver.receiver,
+                packets=self._config.forward,
+                counters=self._counters,
+            )
+
+        @pc.on("connectionstatechange")
+        def on_state() -> None:
+            if pc.connectionState == "failed":
+                asyncio.ensure_future(self._drop(pc))
+
+    def _source_name(self, mid: str, kind: str) -> str:
+        name = self._names.get(mid)
+        if name is not None:
+            return name
+        if kind == "audio":
+            return "microphone"
+        taken = {s.name for s in self.sources.values()}
+        return "camera" if "camera" not in taken else "screen"
+
+    def _prepare_receivers(self, pc: RTCPeerConnection, sdp: str) -> None:
+        # Transceivers made before the offer is applied carry our codec
+        # preferences into the answer (aiortc would otherwise take any codec).
+        known = {t.mid for t in pc.getTransceivers()}
+        for kind, mid in signaling.media_sections(sdp):
+            if kind in ("audio", "video") and mid not in known:
+                transceiver = pc.addTransceiver(kind, direction="recvonly")
+                codecs = self._config.audio_codecs if kind == "audio" else self._config.video_codecs
+                transceiver.setCodecPreferences(signaling.codec_preferences(kind, codecs))
+
+    def _refresh_sources(self, pc: RTCPeerConnection) -> None:
+        for transceiver in pc.getTransceivers():
+            source = self.sources.get(transceiver.mid)
+            if source is not None and source.running:
+                source.active = transceiver.currentDirection in ("recvonly", "sendrecv")
+
+    async def _drop(self, pc: RTCPeerConnection) -> None:
+        async with self._lock:
+            if self._pc is pc:
+                await self._close_pc()
+        self._on_change()
+
+    async def _close_pc(self) -> None:
+        pc, self._pc = self._pc, None
+        sources = list(self.sources.values())
+        self.sources.clear()
+        for _, outlet in self._outlets.values():
+            outlet.detach()
+        self._outlets.clear()
+        for source in sources:
+            await source.stop()
+        if pc is not None:
+            await pc.close()
+
+    async def close(self) -> None:
+        """Close the connection for good."""
+        self._closed = True
+        if self._renegotiation and not self._renegotiation.done():
+            self._renegotiation.cancel()
+        async with self._lock:
+            await self._close_pc()

@@ -1,0 +1,120 @@
+"""A visit's media session: who is admitted, and who receives whose tracks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from . import signaling
+from .config import MediaConfig
+from .errors import MediaError, NotAdmitted, SessionClosed
+from .fanout import Counters, Source
+from .peer import Peer
+
+logger = logging.getLogger(__name__)
+
+SignalCallback = Callable[[str, dict], Awaitable[None]]
+_SOURCE_ORDER = {name: i for i, name in enumerate(signaling.SOURCE_NAMES)}
+
+
+class Session:
+    """The participants of one visit; every connected one receives every other's tracks.
+
+    Created by ``MediaServer.open_session``. Only admitted participants may
+    signal; messages to a browser go out through ``on_signal(participant_id, message)``.
+    """
+
+    def __init__(
+        self, session_id: str, *, config: MediaConfig, counters: Counters, on_signal: SignalCallback
+    ) -> None:
+        self.session_id = session_id
+        self._config = config
+        self._counters = counters
+        self._on_signal = on_signal
+        self._admitted: dict[str, None] = {}  # ordered: tracks are offered in admission order
+        self._peers: dict[str, Peer] = {}
+        self._closed = False
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Admitted participants, in the order they were admitted."""
+        return tuple(self._admitted)
+
+    @property
+    def connected(self) -> tuple[str, ...]:
+        """Participants whose peer connection is open."""
+        return tuple(p for p, peer in self._peers.items() if peer.connection is not None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def admit(self, participant_id: str) -> None:
+        """Allow ``participant_id`` to connect (idempotent)."""
+        if self._closed:
+            raise SessionClosed("the session is closed")
+        if not isinstance(participant_id, str) or not participant_id:
+            raise MediaError("a participant id is a non-empty string")
+        self._admitted[participant_id] = None
+
+    async def signal(self, participant_id: str, message: dict) -> None:
+        """Handle a signaling message from a participant's browser.
+
+        Raises ``NotAdmitted`` for a participant who is not (or no longer)
+        admitted, ``BadSignal`` for a malformed message and
+        ``NegotiationFailed`` when aiortc rejects the SDP.
+        """
+        if self._closed:
+            raise SessionClosed("the session is closed")
+        if participant_id not in self._admitted:
+            raise NotAdmitted("not admitted to this session")
+        parsed = signaling.parse(message)
+        peer = self._peers.get(participant_id)
+        if peer is None:
+            peer = self._peers[participant_id] = Peer(
+                participant_id,
+                config=self._config,
+                counters=self._counters,
+                send=lambda msg, pid=participant_id: self._deliver(pid, msg),
+                on_change=self._update,
+            )
+        await peer.handle(parsed)
+
+    async def remove(self, participant_id: str) -> None:
+        """Let a participant go: close their connection; the others stop getting their tracks."""
+        self._admitted.pop(participant_id, None)
+        await self.disconnect(participant_id)
+
+    async def disconnect(self, participant_id: str) -> None:
+        """Close a participant's connection but keep them admitted (they may reconnect)."""
+        peer = self._peers.pop(participant_id, None)
+        if peer is not None:
+            await peer.close()
+            self._update()
+
+    async def close(self) -> None:
+        """Close every connection of the session."""
+        self._closed = True
+        self._admitted.clear()
+        peers, self._peers = list(self._peers.values()), {}
+        for peer in peers:
+            await peer.close()
+
+    def sources(self) -> list[Source]:
+        """Every active incoming track, by participant (admission order), then source."""
+        order = {p: i for i, p in enumerate(self._admitted)}
+        found = [s for peer in self._peers.values() for s in peer.active_sources()]
+        return sorted(found, key=lambda s: (order.get(s.participant_id, 0), _SOURCE_ORDER[s.name]))
+
+    def _update(self) -> None:
+        if self._closed:
+            return
+        sources = self.sources()
+        for participant_id, peer in self._peers.items():
+            peer.want([s for s in sources if s.participant_id != participant_id])
+
+    async def _deliver(self, participant_id: str, message: dict) -> None:
+        try:
+            await self._on_signal(participant_id, message)
+        except Exception:  # the caller's transport: log, keep serving the others
+            logger.exception("signal callback failed")
