@@ -91,6 +91,10 @@ class EmbeddedRedis:
         self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} within {timeout}s")
 
+    def running(self) -> bool:
+        """Whether a Redis (ours or one left by an earlier run) answers on the socket."""
+        return self._alive()
+
     def _alive(self) -> bool:
         if not self.socket.exists():
             return False

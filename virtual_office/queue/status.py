@@ -32,6 +32,12 @@ class OfficeStatus:
     closes_at: datetime | None
     can_join: bool
     at: datetime
+    durations: tuple[float, ...] = ()
+    """Recent visit lengths in seconds, for per-ticket estimates."""
+
+    def estimate_for(self, position: int) -> Estimate | None:
+        """The wait for the ticket at ``position`` (1 = next)."""
+        return estimate_wait(self.durations, self.clerks_on_duty, position)
 
     def to_json(self, lang: str = "de") -> dict[str, object]:
         office = self.office
@@ -75,17 +81,18 @@ async def office_status(redis: Redis, presence: Presence, office: Office, now: d
         status = PAUSED_STATUS
     staffed = bool(on_duty) or not current
     can_join = office.can_join_at(now) and waiting < office.max_queue and staffed
-    estimate = estimate_wait([float(d) for d in durations], len(working), waiting + 1)
+    lengths = tuple(float(d) for d in durations)
     return OfficeStatus(
         office=office,
         status=status,
         waiting=waiting,
         clerks_on_duty=len(working),
-        estimate=estimate,
+        estimate=estimate_wait(lengths, len(working), waiting + 1),
         opens_at=office.hours.next_opening(now) if current is None else None,
         closes_at=current[1] if current else None,
         can_join=can_join,
         at=now,
+        durations=lengths,
     )
 
 

@@ -1,0 +1,169 @@
+"""The `virtual-office` command: serve, demo, and administration without a browser."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import gc
+import getpass
+import logging
+import os
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import redis.asyncio
+
+from virtual_office import __version__
+from virtual_office.embedded_redis import EmbeddedRedis
+from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, InvalidInput, Office, OfficeDirectory
+from virtual_office.settings import Settings, SettingsError
+
+log = logging.getLogger("virtual_office")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="virtual-office", description="A self-hosted virtual citizen office.")
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="address to bind (VO_HOST, default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port (VO_PORT, default 8000)")
+        p.add_argument("--data-dir", type=Path, help="data directory (VO_DATA_DIR, default ./vo-data)")
+
+    serve = commands.add_parser("serve", help="run the server (settings from VO_* variables and VO_CONFIG)")
+    server_options(serve)
+    demo = commands.add_parser("demo", help="run with demo offices, demo accounts and the example city page")
+    server_options(demo)
+
+    imp = commands.add_parser("import-offices", help="create or update offices from a TOML file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--data-dir", type=Path)
+
+    for role in (CLERK, ADMIN):
+        add = commands.add_parser(f"add-{role}", help=f"add a{'n' if role == ADMIN else ''} {role} account")
+        add.add_argument("login")
+        add.add_argument("--name", required=True)
+        add.add_argument("--offices", default="", help="comma-separated office ids this account staffs")
+        add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable instead of asking")
+        add.add_argument("--data-dir", type=Path)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=getattr(args, "data_dir", None),
+    )
+
+
+@contextlib.contextmanager
+def _redis_url(settings: Settings) -> Iterator[str]:
+    """The configured Redis, or an embedded one in the data directory for the duration."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    embedded = EmbeddedRedis(settings.data_dir)
+    started = not embedded.running()
+    url = embedded.start()
+    try:
+        yield url
+    finally:
+        # A Redis adopted from a running server stays; one we started we stop.
+        if started:
+            embedded.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        if args.command in ("serve", "demo"):
+            _serve(settings, demo=args.command == "demo")
+        elif args.command == "import-offices":
+            with _redis_url(settings) as url:
+                count = asyncio.run(import_offices(url, args.file))
+            print(f"{count} office(s) imported")
+        else:
+            role = args.command.removeprefix("add-")
+            password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("Password: ")
+            offices = tuple(o.strip() for o in args.offices.split(",") if o.strip())
+            with _redis_url(settings) as url:
+                asyncio.run(_add_account(url, args.login, args.name, password, role, offices))
+            print(f"{role} {args.login} added")
+    except (SettingsError, InvalidInput) as exc:
+        sys.exit(f"virtual-office: {exc}")
+
+
+async def import_offices(redis_url: str, path: Path) -> int:
+    """Create or replace the offices in a TOML file (an [[office]] table each)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"{path}: {exc}") from exc
+    offices = [Office.from_config(o) for o in data.get("office", [])]
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        directory = OfficeDirectory(client)
+        for office in offices:
+            await directory.save(office)
+    finally:
+        await client.aclose()
+    return len(offices)
+
+
+async def _add_account(redis_url: str, login: str, name: str, password: str, role: str, offices: tuple[str, ...]) -> None:
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        known = set(await OfficeDirectory(client).ids())
+        unknown = [o for o in offices if o not in known]
+        if unknown:
+            raise InvalidInput(f"unknown offices: {', '.join(unknown)}")
+        await ClerkDirectory(client).add(login, name, password, role=role, offices=offices)
+    finally:
+        await client.aclose()
+
+
+def _serve(settings: Settings, *, demo: bool) -> None:
+    import uvicorn
+
+    from virtual_office.server import create_app
+
+    settings = settings.with_secret()
+    with _redis_url(settings) as url:
+        settings = dataclasses.replace(settings, redis_url=url)
+        extra_routes = []
+        if demo:
+            from virtual_office import demo as demo_site
+
+            settings = asyncio.run(demo_site.prepare_demo(settings))
+            extra_routes = demo_site.routes
+        app = create_app(settings, extra_routes=extra_routes)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            # Measured (docs/benchmarks.md): status payloads are tiny, so compression only
+            # costs memory; the sans-I/O websockets implementation is the fastest here.
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            lifespan="on",
+            proxy_headers=True,
+        )
+        server = uvicorn.Server(config)
+        # Thousands of long-lived connection objects make the default thresholds run
+        # full collections of over a second; collect far less often.
+        gc.set_threshold(50_000, 20, 100)
+        log.info("virtual-office %s at %s", __version__, settings.base_url)
+        server.run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,112 @@
+"""`virtual-office demo`: demo offices, demo accounts and the example city page."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import redis.asyncio
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, Office, OfficeDirectory
+from virtual_office.settings import Settings
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+ALL_DAYS = (*WEEKDAYS, "sat", "sun")
+
+DEMO_OFFICES = [
+    {
+        "id": "buergerbuero",
+        "name": "Bürgerbüro",
+        "name_en": "Citizens' Office",
+        "description": "Personalausweis, Reisepass, Ummeldung, Führungszeugnis",
+        "description_en": "ID cards, passports, registering an address, certificates of good conduct",
+        "services": ["Personalausweis", "Reisepass", "Ummeldung", "Führungszeugnis"],
+        "languages": ["de", "en"],
+        # Open around the clock so the demo works whenever it is tried.
+        "hours": {day: [["00:00", "24:00"]] for day in ALL_DAYS},
+        "early_queue_minutes": 15,
+        "order": 0,
+    },
+    {
+        "id": "kfz",
+        "name": "Kfz-Zulassungsstelle",
+        "name_en": "Vehicle Registration",
+        "description": "Zulassung, Ummeldung und Abmeldung von Fahrzeugen",
+        "description_en": "Registering, transferring and deregistering vehicles",
+        "services": ["Zulassung", "Abmeldung", "Wunschkennzeichen"],
+        "languages": ["de"],
+        "hours": {day: [["00:00", "24:00"]] for day in ALL_DAYS},
+        "order": 1,
+    },
+    {
+        "id": "standesamt",
+        "name": "Standesamt",
+        "name_en": "Registry Office",
+        "description": "Geburten, Eheschließungen, Urkunden",
+        "description_en": "Births, marriages, certificates",
+        "services": ["Geburtsurkunde", "Eheschließung"],
+        "languages": ["de", "en"],
+        "hours": {day: [["08:00", "12:00"]] for day in WEEKDAYS} | {"thu": [["08:00", "12:00"], ["14:00", "18:00"]]},
+        "closed_days": ["2026-12-24", "2026-12-25", "2026-12-26", "2026-12-31", "2027-01-01"],
+        "order": 2,
+    },
+]
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "musterstadt"
+
+
+async def prepare_demo(settings: Settings) -> Settings:
+    """Create the demo offices and accounts once (kept in the data directory) and print them."""
+    assert settings.redis_url
+    client = redis.asyncio.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        offices = OfficeDirectory(client)
+        if not await offices.ids():
+            for data in DEMO_OFFICES:
+                await offices.save(Office.from_config(data))
+        accounts = await _demo_accounts(settings.data_dir, ClerkDirectory(client))
+    finally:
+        await client.aclose()
+    base = settings.base_url
+    print(
+        "\n  virtual-office demo\n"
+        f"  Example city page:  {base}/example/\n"
+        f"  Clerk console:      {base}/console   (login {accounts['clerk'][0]}, password {accounts['clerk'][1]})\n"
+        f"  Administration:     {base}/admin     (login {accounts['admin'][0]}, password {accounts['admin'][1]})\n"
+        "  Go available in the console and the offices show as open.\n",
+        flush=True,
+    )
+    return settings
+
+
+async def _demo_accounts(data_dir: Path, clerks: ClerkDirectory) -> dict[str, tuple[str, str]]:
+    path = data_dir / "demo-accounts.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return {k: (v[0], v[1]) for k, v in saved.items()}
+    accounts = {"clerk": ("sachbearbeitung", secrets.token_urlsafe(9)), "admin": ("admin", secrets.token_urlsafe(9))}
+    await clerks.add(accounts["clerk"][0], "Sam Sachbearbeitung", accounts["clerk"][1], role=CLERK, offices=("buergerbuero", "kfz", "standesamt"))
+    await clerks.add(accounts["admin"][0], "Alex Admin", accounts["admin"][1], role=ADMIN, offices=("buergerbuero",))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(accounts))
+    path.chmod(0o600)
+    return accounts
+
+
+async def example_page(request: Request) -> Response:
+    """The Musterstadt page, embedding the widget exactly as a webmaster would."""
+    page = EXAMPLES / "index.html"
+    if not page.exists():
+        return HTMLResponse("<p>The example site is in the source checkout (examples/musterstadt).</p>", status_code=404)
+    html = page.read_text(encoding="utf-8").replace("{{ office_url }}", request.app.state.settings.base_url)
+    return HTMLResponse(html)
+
+
+routes = [
+    Route("/example", lambda request: RedirectResponse("/example/")),
+    Route("/example/", example_page),
+]

@@ -1,0 +1,74 @@
+"""The ASGI application: Starlette for HTTP, python-socketio mounted beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+import socketio
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from virtual_office.server import api
+from virtual_office.server.auth import LoginThrottle
+from virtual_office.server.origins import OriginPolicy
+from virtual_office.server.realtime import create_sio, register
+from virtual_office.server.services import Services
+from virtual_office.server.sessions import session_middleware
+from virtual_office.server.sweeper import Sweeper
+from virtual_office.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, *, share_rooms_through_redis: bool | None = None, extra_routes: Sequence[BaseRoute] = ()
+) -> socketio.ASGIApp:
+    """Build the whole server for ``settings`` (whose redis_url must be set).
+
+    Rooms are shared through Redis when an external Redis is configured (several
+    processes may serve one deployment); the embedded one serves a single process.
+    ``extra_routes`` are added as they are (the demo's example city page).
+    """
+    assert settings.redis_url, "create_app needs settings.redis_url (the CLI starts an embedded Redis)"
+    assert settings.secret_key, "create_app needs settings.secret_key (Settings.with_secret())"
+    if share_rooms_through_redis is None:
+        share_rooms_through_redis = not settings.redis_url.startswith("unix://")
+    services = Services.open(settings, settings.redis_url)
+    sio = create_sio(settings.redis_url if share_rooms_through_redis else None)
+    policy = OriginPolicy(services.redis, settings.base_url, settings.allowed_origins)
+    broadcaster, citizen, clerk = register(sio, services, policy)
+    sweeper = Sweeper(services, broadcaster)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(broadcaster.run(), name="broadcaster"),
+            asyncio.create_task(sweeper.run(), name="sweeper"),
+            asyncio.create_task(citizen.heartbeats(), name="citizen-heartbeats"),
+            asyncio.create_task(clerk.heartbeats(), name="clerk-heartbeats"),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await services.close()
+
+    app = Starlette(
+        routes=[*api.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
+        middleware=[session_middleware(settings)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    app.state.sio = sio
+    app.state.broadcaster = broadcaster
+    app.state.origins = policy
+    app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts)
+    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -1,0 +1,39 @@
+"""Translations: German first, English too. Strings live in translations/<lang>.json."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("de", "en")
+DEFAULT = "de"
+_DIR = Path(__file__).with_name("translations")
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def language(value: object) -> str:
+    """A supported language from a tag like 'en-GB'; German when unsure."""
+    if isinstance(value, str):
+        tag = value.strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def preferred(accept_language: str | None) -> str:
+    """The first supported language of an Accept-Language header."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    text = catalog(language(lang)).get(key) or catalog(DEFAULT).get(key) or key
+    return text.format(**values) if values else text

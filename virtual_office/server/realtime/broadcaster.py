@@ -1,0 +1,138 @@
+"""Coalesces changes: a burst in one office becomes one update per interval."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import socketio
+
+from virtual_office.queue import OfficeStatus, UnknownOffice, office_status
+from virtual_office.server import payloads
+from virtual_office.server.i18n import LANGUAGES, language
+from virtual_office.server.services import Services
+
+log = logging.getLogger(__name__)
+
+PUBLIC = "/public"
+CITIZEN = "/citizen"
+CLERK = "/clerk"
+
+
+def office_room(office_id: str, lang: str) -> str:
+    return f"office:{office_id}:{lang}"
+
+
+def ticket_room(ticket_id: str) -> str:
+    return f"ticket:{ticket_id}"
+
+
+def staff_room(office_id: str) -> str:
+    return f"staff:{office_id}"
+
+
+def clerk_room(clerk_id: str) -> str:
+    return f"clerk:{clerk_id}"
+
+
+class Broadcaster:
+    """Marks offices dirty on every change and pushes their state once per interval.
+
+    Pushes go to everyone watching the office: the public status, the clerks' queue,
+    and each waiting citizen's position. The process that made a change pushes it;
+    with several processes, socket.io's Redis manager delivers to all of them.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer, services: Services) -> None:
+        self._sio = sio
+        self._services = services
+        self._interval = services.settings.status_interval
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def mark(self, office_id: str) -> None:
+        self._dirty.add(office_id)
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            # Let the burst gather for one interval, then push it as one update.
+            await asyncio.sleep(self._interval)
+            self._wake.clear()
+            dirty, self._dirty = self._dirty, set()
+            for office_id in dirty:
+                try:
+                    await self.push(office_id)
+                except UnknownOffice:
+                    continue
+                except Exception:  # noqa: BLE001 - one office's failure must not stop the others
+                    log.exception("pushing the state of office %s failed", office_id)
+                    self._dirty.add(office_id)
+                    self._wake.set()
+
+    async def status(self, office_id: str) -> OfficeStatus:
+        s = self._services
+        office = await s.offices.get(office_id)
+        return await office_status(s.redis, s.presence, office, s.room.now())
+
+    async def push(self, office_id: str) -> None:
+        status = await self.status(office_id)
+        for lang in LANGUAGES:
+            await self._sio.emit("office_status", status.to_json(lang), room=office_room(office_id, lang), namespace=PUBLIC)
+        await self._sio.emit("queue", await self.queue(status), room=staff_room(office_id), namespace=CLERK)
+        await self.push_tickets(status)
+
+    async def queue(self, status: OfficeStatus) -> dict[str, object]:
+        """The clerks' view of one office."""
+        s = self._services
+        office = status.office
+        now = s.room.now_ms()
+        waiting = await s.room.waiting(office.id)
+        with_clerks = await s.room.with_clerks(office.id)
+        on_duty = await s.presence.on_duty(office.id)
+        serving = {t.clerk_id for t in with_clerks}
+        clerks = []
+        for clerk_id, state in on_duty.items():
+            clerk = await s.clerks.get(clerk_id)
+            presence = "with_citizen" if clerk_id in serving else state
+            clerks.append({"id": clerk_id, "name": clerk.name if clerk else "", "presence": presence})
+        return {
+            "office_id": office.id,
+            "status": status.to_json("de"),
+            "tickets": [payloads.ticket_for_clerk(t, office, i + 1, now) for i, t in enumerate(waiting)]
+            + [payloads.ticket_for_clerk(t, office, None, now) for t in with_clerks],
+            "clerks": clerks,
+        }
+
+    async def push_tickets(self, status: OfficeStatus) -> None:
+        """Each waiting or called citizen learns their place and estimate."""
+        s = self._services
+        office = status.office
+        now = s.room.now_ms()
+        waiting = await s.room.waiting(office.id)
+        for position, ticket in enumerate(waiting, start=1):
+            payload = payloads.ticket_for_citizen(ticket, office, status, position, language(ticket.language), now)
+            await self._sio.emit("ticket", payload, room=ticket_room(ticket.id), namespace=CITIZEN)
+        for ticket in await s.room.with_clerks(office.id):
+            payload = payloads.ticket_for_citizen(ticket, office, status, None, language(ticket.language), now)
+            await self._sio.emit("ticket", payload, room=ticket_room(ticket.id), namespace=CITIZEN)
+
+    async def announce(self, office_id: str, text: str, at: int) -> None:
+        """A message from the office to everyone waiting there."""
+        for ticket in await self._services.room.waiting(office_id):
+            await self._sio.emit("announcement", {"text": text, "at": at}, room=ticket_room(ticket.id), namespace=CITIZEN)
+
+    async def ended(self, ticket_id: str, office_id: str, clerk_id: str, reason: str) -> None:
+        """Tell the citizen (and the clerk who had them) that a ticket has ended."""
+        await self._sio.emit("ended", {"reason": reason}, room=ticket_room(ticket_id), namespace=CITIZEN)
+        if clerk_id:
+            await self._sio.emit(
+                "visit",
+                {"office_id": office_id, "ticket_id": ticket_id, "state": "ended", "reason": reason},
+                room=clerk_room(clerk_id),
+                namespace=CLERK,
+            )
+
+
+__all__ = ["Broadcaster"]

@@ -1,0 +1,55 @@
+"""What every socket.io event handler shares: payload checks and error acknowledgements."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from virtual_office.queue import QueueError
+from virtual_office.server import payloads
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class BadRequest(QueueError):
+    code = "bad_request"
+
+
+def field(data: dict[str, Any], name: str, *, required: bool = True, max_length: int = 200) -> str:
+    """A string field of an event payload; BadRequest when missing or malformed."""
+    value = data.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        raise BadRequest(f"{name} must be a non-empty string")
+    return value
+
+
+def event(handler: Handler) -> Handler:
+    """Wrap an event handler so that any refusal becomes {"ok": false, ...} for the sender only.
+
+    The payload must be a JSON object (or absent). Unexpected errors are logged with the
+    event name only, never the payload (it may hold names and concerns).
+    """
+
+    @functools.wraps(handler)
+    async def wrapper(self: Any, sid: str, data: Any = None) -> dict[str, Any]:
+        session = await self.get_session(sid)
+        lang = session.get("lang", "de")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return payloads.error("bad_request", lang)
+        try:
+            return await handler(self, sid, session, data)
+        except QueueError as exc:
+            return payloads.error(exc, lang)
+        except Exception:  # noqa: BLE001 - the sender gets an answer; everyone else is unaffected
+            log.exception("event %s on %s failed", handler.__name__, self.namespace)
+            return payloads.error("internal", lang)
+
+    return wrapper

@@ -1,0 +1,61 @@
+"""The long-lived resources of one server process, with one owner that closes them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import redis.asyncio
+
+from virtual_office.media import MediaServer
+from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
+from virtual_office.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Redis, the waiting room and the media server, as the HTTP and socket.io handlers see them."""
+
+    settings: Settings
+    redis: redis.asyncio.Redis
+    offices: OfficeDirectory
+    clerks: ClerkDirectory
+    presence: Presence
+    room: WaitingRoom
+    media: MediaServer
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, redis_url: str) -> Services:
+        client = redis.asyncio.Redis.from_url(
+            redis_url,
+            decode_responses=True,
+            health_check_interval=10,
+            socket_connect_timeout=5,
+            # A Redis restart drops every connection; redis-py reconnects on the next command.
+            retry_on_error=[ConnectionError, TimeoutError],
+        )
+        offices = OfficeDirectory(client)
+        presence = Presence(client, timeout_seconds=settings.presence_timeout_seconds)
+        room = WaitingRoom(
+            client,
+            offices,
+            presence,
+            grace_seconds=settings.grace_seconds,
+            call_timeout_seconds=settings.call_timeout_seconds,
+        )
+        return cls(
+            settings=settings,
+            redis=client,
+            offices=offices,
+            clerks=ClerkDirectory(client),
+            presence=presence,
+            room=room,
+            media=MediaServer(settings.media),
+        )
+
+    async def close(self) -> None:
+        await self.media.close()
+        await self.redis.aclose()

@@ -1,0 +1,64 @@
+"""Timed transitions: unanswered calls, citizens gone past their grace, clerks gone quiet,
+and offices opening or closing by the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from redis.exceptions import RedisError
+
+from virtual_office.queue import QueueError, keys
+from virtual_office.server.realtime.broadcaster import Broadcaster
+from virtual_office.server.services import Services
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 1.0
+
+
+class Sweeper:
+    """Runs once a second in whichever process holds a short Redis lock, so that with
+    several processes each expiry happens (and is announced) once."""
+
+    def __init__(self, services: Services, broadcaster: Broadcaster) -> None:
+        self._services = services
+        self._broadcaster = broadcaster
+        self._me = f"{os.getpid()}-{id(self)}"
+        self._was_open: dict[str, bool] = {}
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(INTERVAL)
+            try:
+                if await self._lead():
+                    await self.sweep()
+            except (RedisError, QueueError, OSError) as exc:
+                log.warning("sweep skipped: %s", type(exc).__name__)
+            except Exception:  # noqa: BLE001 - keep sweeping next second
+                log.exception("sweep failed")
+
+    async def _lead(self) -> bool:
+        redis = self._services.redis
+        if await redis.set(keys.SWEEPER_LOCK, self._me, nx=True, px=int(INTERVAL * 3000)):
+            return True
+        if await redis.get(keys.SWEEPER_LOCK) == self._me:
+            await redis.pexpire(keys.SWEEPER_LOCK, int(INTERVAL * 3000))
+            return True
+        return False
+
+    async def sweep(self) -> None:
+        s = self._services
+        now = s.room.now()
+        for office in await s.offices.all():
+            for ended in await s.room.sweep(office.id):
+                if ended.reason == "no_show" or ended.ticket.state == "in_visit":
+                    await s.media.close_session(ended.ticket.id)
+                await self._broadcaster.ended(ended.ticket.id, office.id, ended.ticket.clerk_id, ended.reason)
+            if await s.presence.expire(office.id):
+                self._broadcaster.mark(office.id)
+            is_open = office.hours.is_open(now)
+            if self._was_open.get(office.id, is_open) != is_open:
+                self._broadcaster.mark(office.id)
+            self._was_open[office.id] = is_open
