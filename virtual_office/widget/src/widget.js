@@ -414,22 +414,26 @@
       if (office && typeof office.id === "string") self.update(office, true);
     }));
     socket.on("connect_error", guard(function (err) {
-      var code = (err && err.data && err.data.error) || (err && err.message);
-      if (code === "origin_not_allowed") {
-        warn("this page's origin is not allowed to embed the office status; " +
-          "ask the administrator to add it to the allowed websites");
-        socket.disconnect();
-        self.order = [];
-        self.setState("refused");
+      var code = (err && err.data && err.data.error) || (err && err.message) || "";
+      if (socket.active) {
+        // a transport error: the client retries by itself, with backoff
+        self.failures += 1;
+        self.lost();
         return;
       }
-      self.failures += 1;
-      if (!socket.active) {
-        // refused by the server for another reason: it will not retry by itself
-        self.failures = UNAVAILABLE_AFTER_FAILURES;
-        setTimeout(guard(function () { socket.connect(); }), 30000 + Math.random() * 30000);
+      // Refused by the server: on /public that means this page's origin is not
+      // allowed, and such a page gets nothing, not even an error box.
+      self.order = [];
+      self.list.textContent = "";
+      self.offices = {};
+      self.setState("refused");
+      if (/origin_not_allowed/.test(String(code))) {
+        warn("this page's origin is not allowed to show the office status; " +
+          "ask the administrator to add it to the allowed websites");
+      } else {
+        warn("the office server refused the connection:", String(code));
+        setTimeout(guard(function () { socket.connect(); }), 60000 + Math.random() * 60000);
       }
-      self.lost();
     }));
     socket.on("disconnect", guard(function (reason) {
       if (reason === "io client disconnect") return;

@@ -1,0 +1,95 @@
+"""Browser test fixtures: real Redis, the real office server, two city websites, Chromium.
+
+The whole suite is meant to run inside a network namespace with only loopback:
+
+    timeout -k 10 600 unshare --net --pid --fork --kill-child --mount-proc -- \\
+      sh -c 'ip link set lo up && "$@"' sh python -m pytest tests/browser
+
+axe-core comes from npm (``npm ci --prefix tests/browser``, once, outside the namespace).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser import harness
+from tests.browser.sites import StaticSite
+
+pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+class Env:
+    """What a test needs to know about the running system."""
+
+    def __init__(self, redis: harness.RedisServer, server: harness.OfficeServer,
+                 site: StaticSite, foreign: StaticSite) -> None:
+        self.redis = redis
+        self.server = server
+        self.site = site
+        """A city website on the embed allowlist."""
+        self.foreign = foreign
+        """A website that is not on the allowlist."""
+
+
+@pytest.fixture(scope="session")
+def env() -> Iterator[Env]:
+    if importlib.util.find_spec("virtual_office.cli") is None:
+        pytest.skip("the office server (virtual_office.cli) is not there yet")
+    redis = harness.RedisServer()
+    port = harness.free_port()
+    office_url = f"http://127.0.0.1:{port}"
+    site = StaticSite(office_url)
+    foreign = StaticSite(office_url)
+    server = None
+    try:
+        harness.seed(redis.url)
+        server = harness.OfficeServer(redis.url, [site.origin], port=port)
+        yield Env(redis, server, site, foreign)
+    finally:
+        if server is not None:
+            server.close()
+        site.close()
+        foreign.close()
+        redis.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    with sync_playwright() as p:
+        chromium = harness.launch_chromium(p)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class PageErrors(list):
+    """Uncaught errors and console messages of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.console: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.errors = PageErrors()
+    page.on("pageerror", lambda exc: page.errors.append(exc))
+    page.on("console", lambda msg: page.errors.console.append((msg.type, msg.text)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not harness.AXE.exists():
+        pytest.skip("axe-core missing: run `npm ci --prefix tests/browser` once")
+    return harness.AXE.read_text()

@@ -1,0 +1,121 @@
+"""The embeddable widget in a real Chromium, against the real office server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.clerk import ClerkClient
+from tests.browser.harness import CLERK_LOGIN, CLERK_PASSWORD
+
+READY = "virtual-office[data-ready]"
+
+
+def row(page, office_id: str):
+    # Playwright's CSS engine pierces open shadow roots.
+    return page.locator(f"li.office[data-office='{office_id}']")
+
+
+@pytest.fixture
+def clerk(env):
+    client = ClerkClient(env.server.origin, CLERK_LOGIN, CLERK_PASSWORD)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def test_example_page_shows_live_status(env, page):
+    page.goto(env.site.url("/"))
+    page.wait_for_selector(READY)
+    offices = page.locator("li.office")
+    expect(offices).to_have_count(2)
+    assert offices.evaluate_all("rows => rows.map(r => r.dataset.office)") == ["buergerbuero", "kfz"]
+    buergerbuero = row(page, "buergerbuero")
+    expect(buergerbuero.locator(".name")).to_have_text("Bürgerbüro")
+    # nobody on duty: closed, joining not possible, and the reason is given in words
+    expect(buergerbuero).to_have_attribute("data-status", "closed")
+    expect(buergerbuero.locator(".status-label")).to_have_text("Geschlossen")
+    expect(buergerbuero.locator(".hours")).to_have_text("Heute: 00:00–24:00")
+    expect(buergerbuero.locator(".waiting")).to_have_text("Niemand wartet")
+    join = buergerbuero.get_by_role("button", name=re.compile("Warteraum betreten"))
+    expect(join).to_have_attribute("aria-disabled", "true")
+    expect(join).to_have_accessible_description(re.compile("öffnet mit dem Amt"))
+    # one global, no socket.io `io` leaking into the page, nothing thrown
+    assert page.evaluate("typeof window.VirtualOffice === 'object' && typeof window.io === 'undefined'")
+    assert page.errors == []
+
+
+def test_status_change_shows_without_reload(env, page, clerk):
+    page.goto(env.site.url("/"))
+    page.wait_for_selector(READY)
+    page.evaluate("window.__sameDocument = true")
+    buergerbuero = row(page, "buergerbuero")
+    expect(buergerbuero).to_have_attribute("data-status", "closed")
+
+    clerk.presence("buergerbuero", "available")
+    try:
+        expect(buergerbuero).to_have_attribute("data-status", "open", timeout=10_000)
+        expect(buergerbuero.locator(".status-label")).to_have_text("Geöffnet")
+        join = buergerbuero.get_by_role("button", name=re.compile("Warteraum betreten"))
+        expect(join).not_to_have_attribute("aria-disabled", "true")
+        # the change is announced politely, once
+        live = page.locator("[aria-live=polite]")
+        expect(live).to_have_text("Bürgerbüro: Geöffnet", timeout=5_000)
+        # the other office did not change
+        expect(row(page, "kfz")).to_have_attribute("data-status", "closed")
+    finally:
+        clerk.presence("buergerbuero", "offline")
+    expect(buergerbuero).to_have_attribute("data-status", "closed", timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.errors == []
+
+
+def _look(page, path: str):
+    page.goto(path)
+    page.wait_for_selector(READY)
+    host = page.locator("virtual-office")
+    styles = host.evaluate("""host => {
+        const pick = el => { const s = getComputedStyle(el);
+          return [s.fontSize, s.fontFamily, s.color, s.backgroundColor, s.display, s.letterSpacing,
+                  s.textTransform, s.lineHeight, s.padding, s.margin, s.borderTopWidth, s.direction].join('|'); };
+        const root = host.shadowRoot;
+        return [host, ...root.querySelectorAll('.office, .name, .badge, .hours, .waiting, .join')].map(pick);
+    }""")
+    return styles, host.screenshot(animations="disabled")
+
+
+def test_hostile_page_css_does_not_change_the_widget(env, page):
+    plain_styles, plain_shot = _look(page, env.site.url("/pages/plain.html"))
+    hostile_styles, hostile_shot = _look(page, env.site.url("/pages/hostile.html"))
+    assert hostile_styles == plain_styles
+    assert hostile_shot == plain_shot
+    expect(page.locator("li.office .join").first).to_be_visible()
+    assert page.errors == []
+
+
+def test_page_on_foreign_origin_gets_nothing(env, page):
+    page.goto(env.foreign.url("/pages/plain.html"))
+    host = page.locator("virtual-office")
+    expect(host).to_have_attribute("data-state", "refused", timeout=10_000)
+    expect(host).to_be_hidden()
+    assert host.evaluate("h => h.shadowRoot.querySelectorAll('li.office').length") == 0
+    assert "Bürgerbüro" not in host.evaluate("h => h.shadowRoot.textContent")
+    warnings = [text for kind, text in page.errors.console if kind == "warning"]
+    assert any(text.startswith("[virtual-office]") and "not allowed" in text for text in warnings)
+    assert page.errors == []
+
+
+def test_no_accessibility_violations_on_example_page(env, page, axe_source):
+    page.goto(env.site.url("/"))
+    page.wait_for_selector(READY)
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+        return {violations: r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)})),
+                shadow: r.passes.some(p => p.nodes.some(n => Array.isArray(n.target[0])))};
+    }""")
+    assert result["violations"] == []
+    assert result["shadow"], "axe did not look inside the widget's shadow root"
