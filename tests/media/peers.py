@@ -60,6 +60,8 @@ class Client:
         self.frames: Counter = Counter()  # (participant, source) -> frames decoded
         self.colours: dict[tuple[str, str], str] = {}
         self.errors: list[BaseException] = []
+        self.edit_outgoing = lambda sdp: sdp  # lets a test play a browser with other codecs
+        self.edit_incoming = lambda sdp: sdp
         self._inbox: asyncio.Queue = asyncio.Queue()
         self._tasks: list[asyncio.Task] = [asyncio.ensure_future(self._process())]
         self.pc.on("track", self._on_track)
@@ -77,7 +79,7 @@ class Client:
     async def offer(self, sources: dict | None = None) -> None:
         with ice.using(LOOPBACK):
             await self.pc.setLocalDescription(await self.pc.createOffer())
-        message = {"type": "offer", "sdp": self.pc.localDescription.sdp}
+        message = {"type": "offer", "sdp": self.edit_outgoing(self.pc.localDescription.sdp)}
         if sources:
             message["sources"] = sources
         await self.session.signal(self.id, message)
@@ -87,13 +89,16 @@ class Client:
             message = await self._inbox.get()
             try:
                 self.tracks = message.get("tracks", self.tracks)
-                description = RTCSessionDescription(message["sdp"], message["type"])
+                description = RTCSessionDescription(
+                    self.edit_incoming(message["sdp"]), message["type"]
+                )
                 await self.pc.setRemoteDescription(description)
                 if message["type"] == "offer":
                     with ice.using(LOOPBACK):
                         await self.pc.setLocalDescription(await self.pc.createAnswer())
                     await self.session.signal(
-                        self.id, {"type": "answer", "sdp": self.pc.localDescription.sdp}
+                        self.id,
+                        {"type": "answer", "sdp": self.edit_outgoing(self.pc.localDescription.sdp)},
                     )
             except Exception as exc:  # surfaced by the tests
                 self.errors.append(exc)

@@ -13,6 +13,8 @@ import asyncio
 import collections
 import logging
 import time
+
+import av
 from dataclasses import dataclass
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -129,13 +131,14 @@ class Outlet(MediaStreamTrack):
         self._ready = asyncio.Event()
         self._reading = False
         self._attached = False
-        self._decode = None  # set when the subscriber's codec differs from the source's
+        self._decode = None  # used when the subscriber's codec differs from the source's
+        self._decode_codec: str | None = None
         self._decoded: collections.deque = collections.deque()
 
     @property
     def forwarding(self) -> bool:
         """Whether encoded frames go out unchanged (so keyframes must come from the source)."""
-        return self.source.packets and self._decode is None
+        return self.source.packets and self.send_codec in (None, self.source.codec)
 
     def attach(self) -> None:
         """Start receiving from the source (again)."""
@@ -184,11 +187,18 @@ class Outlet(MediaStreamTrack):
             if not self.source.packets:
                 self._counters.transcoded += 1
                 return item
-            if self._decode is None and self.send_codec and self.source.codec != self.send_codec:
-                logger.info("codec mismatch (%s -> %s): re-encoding", self.source.codec, self.send_codec)
-                self._decode = forwarding.packet_decoder(self.source.codec)
-            if self._decode is None:
+            codec = self.source.codec
+            if self.send_codec is None or codec == self.send_codec:
                 self._counters.forwarded += 1
                 return item
-            frames = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
+            # The legs negotiated different codecs: decode here, the sender encodes.
+            if self._decode_codec != codec:
+                logger.info("codec mismatch (%s -> %s): re-encoding", codec, self.send_codec)
+                self._decode = forwarding.packet_decoder(codec)
+                self._decode_codec = codec
+            try:
+                frames = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
+            except av.FFmpegError:
+                self.source.request_keyframe()
+                continue
             self._decoded.extend(frames)

@@ -99,6 +99,7 @@ class Peer:
                 await self._close_pc()
                 raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
             self._refresh_sources(pc)
+            self._update_send_codecs()
             answer = {"type": "answer", "sdp": pc.localDescription.sdp, "tracks": self._tracks()}
         await self._send(answer)
         self._on_change()
@@ -115,8 +116,7 @@ class Peer:
                 await self._close_pc()
                 self._on_change()
                 raise NegotiationFailed(f"cannot apply the answer: {exc}") from exc
-            for transceiver, outlet in self._outlets.values():
-                outlet.send_codec = forwarding.sending_codec(transceiver)
+            self._update_send_codecs()
         self._schedule()  # changes that came in while the offer was out
 
     async def _handle_candidate(self, message: signaling.Signal) -> None:
@@ -204,6 +204,11 @@ class Peer:
                 outlet.detach()
                 changed = True
         return changed
+
+    def _update_send_codecs(self) -> None:
+        # Every negotiation may change the codec of any m-line.
+        for transceiver, outlet in self._outlets.values():
+            outlet.send_codec = forwarding.sending_codec(transceiver)
 
     def _tracks(self) -> dict[str, dict]:
         return {
