@@ -30,7 +30,11 @@ from .fanout import Counters, Outlet, Source
 
 logger = logging.getLogger(__name__)
 
-_AIORTC_ERRORS = (ValueError, InternalError, InvalidAccessError, InvalidStateError, OperationError)
+# What aiortc raises on SDP it cannot use (its parser also asserts and indexes).
+_AIORTC_ERRORS = (
+    ValueError, AssertionError, KeyError, IndexError, TypeError,
+    InternalError, InvalidAccessError, InvalidStateError, OperationError,
+)
 
 
 class Peer:
@@ -126,13 +130,16 @@ class Peer:
         text = message.candidate.removeprefix("candidate:")
         try:
             candidate = candidate_from_sdp(text)
-        except (ValueError, IndexError) as exc:
+        except _AIORTC_ERRORS as exc:
             raise BadSignal("malformed ICE candidate") from exc
         candidate.sdpMid = message.sdp_mid
         candidate.sdpMLineIndex = message.sdp_mline_index
         if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
             candidate.sdpMLineIndex = 0
-        await pc.addIceCandidate(candidate)
+        try:
+            await pc.addIceCandidate(candidate)
+        except _AIORTC_ERRORS as exc:
+            raise BadSignal("unusable ICE candidate") from exc
 
     # --- to the browser ---------------------------------------------------
 

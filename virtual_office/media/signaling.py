@@ -77,7 +77,7 @@ def parse(message: object) -> Signal:
     raise BadSignal("type must be offer, answer or candidate")
 
 
-_MLINE = re.compile(r"^m=(\w+) ", re.M)
+_MLINE = re.compile(r"^m=(\w*)")
 
 
 def media_sections(sdp: str) -> list[tuple[str, str | None]]:

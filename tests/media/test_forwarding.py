@@ -1,0 +1,89 @@
+"""The aiortc internals forwarding relies on: an aiortc upgrade that changes them fails here."""
+
+import asyncio
+import fractions
+
+import av
+from aiortc import RTCRtpSender
+
+from virtual_office.media import forwarding
+
+
+async def test_packet_mode_track_yields_encoded_frames_with_timing(visit):
+    clerk = await visit("clerk", "red")
+    citizen = await visit("citizen", "blue")
+    await clerk.wait_for_frames(("citizen", "camera"))
+    peer = visit.session._peers["citizen"]
+    camera = next(s for s in peer.sources.values() if s.name == "camera")
+    assert camera.packets and camera.codec == "video/vp8"
+
+    # A second reader on the same remote track sees what the outlets see.
+    received = []
+    original_push = next(iter(camera._outlets)).push
+
+    def spy(item):
+        received.append(item)
+        original_push(item)
+
+    next(iter(camera._outlets)).push = spy
+    while len(received) < 3:
+        await asyncio.sleep(0.05)
+    packet = received[-1]
+    assert isinstance(packet, av.Packet)
+    assert packet.time_base == fractions.Fraction(1, 90000)
+    assert received[-1].pts > received[0].pts
+    assert citizen.frames[("clerk", "camera")] > 0
+
+
+async def test_picture_loss_from_a_subscriber_reaches_the_sending_browser(media, visit):
+    clerk = await visit("clerk", "red")
+    citizen = await visit("citizen", "blue")
+    await citizen.wait_for_frames(("clerk", "camera"))
+
+    # The clerk's browser-side sender records keyframe requests it receives.
+    clerk_sender = next(s for s in clerk.pc.getSenders() if s.kind == "video")
+    requested = asyncio.Event()
+    original = clerk_sender._send_keyframe
+
+    def on_request():
+        requested.set()
+        original()
+
+    clerk_sender._send_keyframe = on_request
+    await asyncio.sleep(forwarding_interval())  # past the rate limit of the attach request
+    before = media.counters.keyframe_requests
+
+    # The citizen's receiver reports a lost picture to the server.
+    receiver = next(
+        t.receiver for t in citizen.pc.getTransceivers()
+        if citizen.tracks.get(t.mid) == {"participant": "clerk", "source": "camera"}
+    )
+    ssrc = receiver.getSynchronizationSources()[0].source
+    await receiver._send_rtcp_pli(ssrc)
+    await asyncio.wait_for(requested.wait(), 5)
+    assert media.counters.keyframe_requests == before + 1
+
+
+def forwarding_interval() -> float:
+    from virtual_office.media.fanout import KEYFRAME_INTERVAL
+
+    return KEYFRAME_INTERVAL + 0.1
+
+
+def test_sender_packs_packets_instead_of_encoding():
+    # RTCRtpSender hands anything that is not a Frame to Encoder.pack.
+    import inspect
+
+    source = inspect.getsource(RTCRtpSender._next_encoded_frame)
+    assert "pack(data)" in source
+    assert hasattr(RTCRtpSender, "_send_keyframe")
+
+
+def test_decoder_replacement_is_installed_and_leaves_other_tracks_decoding():
+    from aiortc import rtcrtpreceiver
+    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+    forwarding.install()
+    assert rtcrtpreceiver.decoder_worker is forwarding._decoder_worker
+    vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
+    assert not isinstance(rtcrtpreceiver.get_decoder(vp8), forwarding.PacketDecoder)
