@@ -131,8 +131,8 @@ class ClerkNamespace(socketio.AsyncNamespace):
     @event
     async def on_transfer(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
+        target = (await self._services.offices.get(field(data, "target_office_id", max_length=40))).id
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
-        target = field(data, "target_office_id", max_length=40)
         ticket = await self._services.room.transfer(office_id, before.id, target)
         await self._services.media.close_session(ticket.id)
         await self._tell_citizen(ticket)

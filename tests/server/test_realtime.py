@@ -1,0 +1,256 @@
+"""Each transition through real socket.io clients against a running server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from tests.server.conftest import Client, ServerProcess, join, login
+
+PUBLIC, CITIZEN, CLERK = "/public", "/citizen", "/clerk"
+
+
+async def clerk(clients: Any, server: ServerProcess, name: str, *, available: tuple[str, ...] = ()) -> Client:
+    c = clients()
+    await c.connect(server, CLERK, headers={"Cookie": await login(server, name)})
+    for office in available:
+        assert await c.call(CLERK, "presence", {"office_id": office, "presence": "available"}) == {"ok": True}
+    return c
+
+
+async def citizen(clients: Any, server: ServerProcess, token: str) -> Client:
+    c = clients()
+    await c.connect(server, CITIZEN, auth={"token": token, "lang": "de"})
+    return c
+
+
+async def test_public_status_goes_open_when_a_clerk_is_available(server: ServerProcess, clients: Any) -> None:
+    watcher = clients()
+    await watcher.connect(server, PUBLIC, auth={"offices": ["buergerbuero"], "lang": "en"})
+    first = await watcher.wait_for("offices")
+    assert [o["id"] for o in first["offices"]] == ["buergerbuero"]
+    assert first["offices"][0]["status"] == "closed" and first["offices"][0]["estimate"] is None
+    await clerk(clients, server, "anna", available=("buergerbuero",))
+    status = await watcher.wait_for("office_status", lambda d: d["status"] == "open")
+    assert status["id"] == "buergerbuero" and status["can_join"] is True and isinstance(status["at"], int)
+    # Only the office asked for is pushed.
+    assert all(d["id"] == "buergerbuero" for d in watcher.of("office_status"))
+
+
+async def test_a_burst_of_joins_becomes_few_status_updates(server: ServerProcess, clients: Any) -> None:
+    await clerk(clients, server, "anna", available=("buergerbuero",))
+    watcher = clients()
+    await watcher.connect(server, PUBLIC, auth={"offices": ["buergerbuero"]})
+    await watcher.wait_for("office_status", lambda d: d["status"] == "open")
+    before = len(watcher.of("office_status"))
+    await asyncio.gather(*(join(server, "buergerbuero") for _ in range(30)))
+    await watcher.wait_for("office_status", lambda d: d["waiting"] == 30)
+    await asyncio.sleep(0.3)
+    updates = len(watcher.of("office_status")) - before
+    assert 1 <= updates < 30
+
+
+async def test_citizens_see_their_place_move_and_being_called(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    a = await join(server, "buergerbuero", name="Erika", concern="Personalausweis")
+    b = await join(server, "buergerbuero")
+    assert a["ticket"]["number"] == "B-001" and b["ticket"]["position"] == 2
+    citizen_a = await citizen(clients, server, a["token"])
+    citizen_b = await citizen(clients, server, b["token"])
+    assert (await citizen_b.wait_for("ticket"))["ahead"] == 1
+    queue = await desk.wait_for("queue", lambda d: len(d["tickets"]) == 2 and all(t["online"] for t in d["tickets"]))
+    assert [t["number"] for t in queue["tickets"]] == ["B-001", "B-002"]
+    assert queue["tickets"][0]["name"] == "Erika" and queue["tickets"][0]["concern"] == "Personalausweis"
+
+    called = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    assert called["ok"] and called["ticket"]["number"] == "B-001"
+    call = await citizen_a.wait_for("ticket", lambda d: d["state"] == "called")
+    assert call["call"]["seconds_left"] >= 1 and call["call"]["visit_url"].startswith("/visit/")
+    assert (await citizen_b.wait_for("ticket", lambda d: d["position"] == 1))["ahead"] == 0
+
+    accepted = await citizen_a.call(CITIZEN, "accept")
+    assert accepted["ok"] and accepted["visit_url"] == call["call"]["visit_url"]
+    assert (await desk.wait_for("visit", lambda d: d["state"] == "in_visit"))["ticket"]["number"] == "B-001"
+
+    ticket_id = called["ticket"]["id"]
+    assert await desk.call(CLERK, "finish", {"office_id": "buergerbuero", "ticket_id": ticket_id}) == {"ok": True}
+    assert (await citizen_a.wait_for("ended"))["reason"] == "finished"
+    again = await desk.call(CLERK, "finish", {"office_id": "buergerbuero", "ticket_id": ticket_id})
+    assert again["ok"] is False and again["error"] == "unknown_ticket" and again["message"]
+
+
+async def test_double_click_on_call_next_calls_one_person(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    for _ in range(3):
+        await join(server, "buergerbuero")
+    results = await asyncio.gather(*(desk.call(CLERK, "call_next", {"office_id": "buergerbuero"}) for _ in range(5)))
+    assert len({r["ticket"]["id"] for r in results}) == 1
+    queue = await desk.wait_for("queue", lambda d: any(t["state"] == "called" for t in d["tickets"]))
+    await asyncio.sleep(0.2)
+    queue = desk.of("queue")[-1]
+    assert sorted(t["state"] for t in queue["tickets"]) == ["called", "waiting", "waiting"]
+
+
+async def test_no_show_after_the_time_limit(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    a = await join(server, "buergerbuero")
+    b = await join(server, "buergerbuero")
+    citizen_a = await citizen(clients, server, a["token"])
+    called = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    early = await desk.call(CLERK, "no_show", {"office_id": "buergerbuero", "ticket_id": called["ticket"]["id"]})
+    assert early["error"] == "too_early"
+    # The call times out after 2 s; the sweeper ends it and tells both sides.
+    assert (await citizen_a.wait_for("ended", timeout=10))["reason"] == "no_show"
+    ended = await desk.wait_for("visit", lambda d: d["state"] == "ended", timeout=10)
+    assert ended["reason"] == "no_show"
+    late = await citizen_a.call(CITIZEN, "accept")
+    assert late["ok"] is False and late["error"] == "unknown_ticket"
+    nxt = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    assert nxt["ticket"]["number"] == b["ticket"]["number"]
+
+
+async def test_send_back_and_transfer(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "bea", available=("buergerbuero", "kfz"))
+    a = await join(server, "buergerbuero")
+    await join(server, "buergerbuero")
+    citizen_a = await citizen(clients, server, a["token"])
+    called = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    await citizen_a.call(CITIZEN, "accept")
+    ticket_id = called["ticket"]["id"]
+
+    back = await desk.call(CLERK, "send_back", {"office_id": "buergerbuero", "ticket_id": ticket_id})
+    assert back == {"ok": True}
+    assert (await citizen_a.wait_for("ticket", lambda d: d["state"] == "waiting"))["position"] == 1
+
+    await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    moved = await desk.call(CLERK, "transfer", {"office_id": "buergerbuero", "ticket_id": ticket_id, "target_office_id": "kfz"})
+    assert moved["ok"] and moved["ticket"]["number"].startswith("K-")
+    seen = await citizen_a.wait_for("ticket", lambda d: d["office"]["id"] == "kfz")
+    assert seen["state"] == "waiting" and seen["position"] == 1
+    assert (await desk.wait_for("visit", lambda d: d["state"] == "ended"))["reason"] == "transferred"
+
+
+async def test_announcement_reaches_everyone_waiting(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    people = [await citizen(clients, server, (await join(server, "buergerbuero"))["token"]) for _ in range(3)]
+    assert await desk.call(CLERK, "announce", {"office_id": "buergerbuero", "text": "Kurze Pause bis 10:15"}) == {"ok": True}
+    for person in people:
+        assert (await person.wait_for("announcement"))["text"] == "Kurze Pause bis 10:15"
+    late = await citizen(clients, server, (await join(server, "buergerbuero"))["token"])
+    assert (await late.wait_for("announcement"))["text"] == "Kurze Pause bis 10:15"
+
+
+async def test_citizen_leaves(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    a = await join(server, "buergerbuero")
+    citizen_a = await citizen(clients, server, a["token"])
+    await desk.wait_for("queue", lambda d: len(d["tickets"]) == 1)
+    assert await citizen_a.call(CITIZEN, "leave") == {"ok": True}
+    assert (await citizen_a.wait_for("ended"))["reason"] == "left"
+    await desk.wait_for("queue", lambda d: d["tickets"] == [])
+
+
+async def test_joining_a_closed_or_full_office_is_refused(server: ServerProcess, clients: Any) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        closed = await http.post("/api/offices/kfz/tickets", json={}, headers={"Accept-Language": "en"})
+        assert closed.status_code == 409 and closed.json()["error"] == "closed"
+        assert "closed" in closed.json()["message"]
+        unknown = await http.post("/api/offices/nope/tickets", json={})
+        assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_office"
+        form = await http.post("/api/offices/kfz/tickets", data={"name": "x"})
+        assert form.status_code == 400 and form.json()["error"] == "bad_request"
+        huge = await http.post("/api/offices/kfz/tickets", content=b"{" + b" " * 100_000 + b"}", headers={"Content-Type": "application/json"})
+        assert huge.status_code == 400
+
+
+async def test_clerk_may_act_only_on_offices_they_staff(server: ServerProcess, clients: Any) -> None:
+    anna = await clerk(clients, server, "anna", available=("buergerbuero",))
+    karl = await clerk(clients, server, "karl")
+    a = await join(server, "buergerbuero")
+    for event, data in [
+        ("presence", {"office_id": "buergerbuero", "presence": "available"}),
+        ("call_next", {"office_id": "buergerbuero"}),
+        ("call", {"office_id": "buergerbuero", "ticket_id": a["ticket"]["number"]}),
+        ("announce", {"office_id": "buergerbuero", "text": "hi"}),
+    ]:
+        answer = await karl.call(CLERK, event, data)
+        assert answer["ok"] is False and answer["error"] == "forbidden", (event, answer)
+    # Karl never received Anna's queue, and Anna's citizen is still waiting.
+    assert all(q["office_id"] == "kfz" for q in karl.of("queue"))
+    queue = await anna.wait_for("queue", lambda d: len(d["tickets"]) == 1)
+    assert queue["tickets"][0]["state"] == "waiting"
+
+
+@pytest.mark.parametrize(
+    "event,data,error",
+    [
+        ("call_next", "buergerbuero", "bad_request"),
+        ("call_next", ["buergerbuero"], "bad_request"),
+        ("call_next", {}, "bad_request"),
+        ("call_next", {"office_id": 7}, "bad_request"),
+        ("call_next", {"office_id": "x" * 5000}, "bad_request"),
+        ("call_next", {"office_id": "nope"}, "unknown_office"),
+        ("call", {"office_id": "buergerbuero", "ticket_id": "0123456789abcdef"}, "not_waiting"),
+        ("finish", {"office_id": "buergerbuero", "ticket_id": "../../x"}, "unknown_ticket"),
+        ("presence", {"office_id": "buergerbuero", "presence": "asleep"}, "bad_request"),
+        ("transfer", {"office_id": "buergerbuero", "ticket_id": "0123456789abcdef", "target_office_id": "nope"}, "unknown_office"),
+        ("announce", {"office_id": "buergerbuero", "text": ""}, "bad_request"),
+    ],
+)
+async def test_malformed_clerk_events_get_a_clear_error(server: ServerProcess, clients: Any, event: str, data: Any, error: str) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    a = await join(server, "buergerbuero")
+    answer = await desk.call(CLERK, event, data)
+    assert answer["ok"] is False and answer["error"] == error and answer["message"]
+    # Nothing changed, and the server still serves everyone.
+    other = await citizen(clients, server, a["token"])
+    assert (await other.wait_for("ticket"))["position"] == 1
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"token": "forged"}, {"token": "0123456789abcdef.nope"}, {"token": ["x"]}, "garbage"])
+async def test_forged_tokens_are_refused(server: ServerProcess, clients: Any, auth: Any) -> None:
+    c = clients()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await c.connect(server, CITIZEN, auth=auth)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/api/tickets/me", headers={"Authorization": "Bearer 0123456789abcdef.nope"})
+        assert response.status_code == 404 and response.json()["error"] == "unknown_ticket"
+
+
+async def test_clerk_namespace_needs_a_login(server: ServerProcess, clients: Any) -> None:
+    for headers in ({}, {"Cookie": "vo_session=forged"}):
+        c = clients()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await c.connect(server, CLERK, headers=headers)
+    cookie = await login(server, "anna")
+    hostile = clients()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await hostile.connect(server, CLERK, headers={"Cookie": cookie, "Origin": "https://evil.example"})
+
+
+async def test_public_namespace_refuses_pages_not_on_the_allowlist(server: ServerProcess, clients: Any) -> None:
+    outsider = clients()
+    with pytest.raises(socketio.exceptions.ConnectionError) as refused:
+        await outsider.connect(server, PUBLIC, headers={"Origin": "https://evil.example"})
+    assert "origin_not_allowed" in str(refused.value) or refused.value
+    own = clients()
+    await own.connect(server, PUBLIC, headers={"Origin": server.url})
+    assert len((await own.wait_for("offices"))["offices"]) == 2
+
+
+async def test_a_reconnecting_citizen_keeps_the_place(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    await join(server, "buergerbuero")
+    b = await join(server, "buergerbuero")
+    first = await citizen(clients, server, b["token"])
+    assert (await first.wait_for("ticket"))["position"] == 2
+    await first.close()
+    offline = await desk.wait_for("queue", lambda d: len(d["tickets"]) == 2 and not d["tickets"][1]["online"])
+    assert offline["tickets"][1]["number"] == b["ticket"]["number"]
+    again = await citizen(clients, server, b["token"])
+    assert (await again.wait_for("ticket"))["position"] == 2
+    await desk.wait_for("queue", lambda d: len(d["tickets"]) == 2 and d["tickets"][1]["online"] is True and d is desk.of("queue")[-1])
