@@ -79,11 +79,13 @@ def test_sender_packs_packets_instead_of_encoding():
     assert hasattr(RTCRtpSender, "_send_keyframe")
 
 
-def test_decoder_replacement_is_installed_and_leaves_other_tracks_decoding():
-    from aiortc import rtcrtpreceiver
-    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+def test_receiver_hands_frames_to_a_decoder_queue():
+    # use_packets replaces this queue; the decoder thread only calls get().
+    import inspect
 
-    forwarding.install()
-    assert rtcrtpreceiver.decoder_worker is forwarding._decoder_worker
-    vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
-    assert not isinstance(rtcrtpreceiver.get_decoder(vp8), forwarding.PacketDecoder)
+    from aiortc import rtcrtpreceiver
+
+    assert "input_q.get()" in inspect.getsource(rtcrtpreceiver.decoder_worker)
+    receive = inspect.getsource(rtcrtpreceiver.RTCRtpReceiver)
+    assert "self.__decoder_queue.put((codec, encoded_frame))" in receive
+    assert "self.__decoder_queue.put(None)" in receive

@@ -62,7 +62,7 @@ class Source:
         self.receiver = receiver
         self._track = track
         self._counters = counters
-        self._codec = forwarding.use_packets(track) if packets else None
+        self._codec = forwarding.use_packets(receiver) if packets else None
         self._outlets: set[Outlet] = set()
         self._last_keyframe_request = 0.0
         self._task = asyncio.ensure_future(self._pump())

@@ -5,9 +5,12 @@ without re-encoding, this module relies on internals of aiortc 1.16.0 (pinned
 in setup.cfg); tests/media/test_forwarding.py exercises each of them so an
 upgrade that changes them fails loudly:
 
-- ``aiortc.rtcrtpreceiver.decoder_worker`` / ``get_decoder``: the receiver's
-  decoder thread. For tracks put in packet mode the "decoder" hands each
-  reassembled frame on as an ``av.Packet`` (pts and time_base set).
+- ``RTCRtpReceiver.__decoder_queue``: the receiver puts every reassembled
+  frame ``(codec, JitterFrame)`` into this queue for its decoder thread (and
+  ``None`` to stop it). For a track in packet mode it is replaced by a queue
+  that turns the frame into an ``av.Packet`` (pts and time_base set) right
+  away, on the event loop: no decoding and no hop to the decoder thread,
+  which just waits for the stop.
 - ``RTCRtpSender._next_encoded_frame`` packs an ``av.Packet`` with the codec's
   ``Encoder.pack`` instead of encoding it (public behaviour of 1.16).
 - ``RTCRtpSender._send_keyframe``: called on a PLI/FIR from the subscriber; it
@@ -23,74 +26,59 @@ from __future__ import annotations
 import asyncio
 import fractions
 import threading
-import weakref
 from collections.abc import Callable
 
 import av
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc import rtcrtpreceiver
-from aiortc.codecs.base import Decoder
-from aiortc.mediastreams import MediaStreamTrack
 
-_original_decoder_worker = rtcrtpreceiver.decoder_worker
 _original_get_decoder = rtcrtpreceiver.get_decoder
 
 
 class CodecInfo:
-    """What a packet-mode track carries; filled in by its decoder thread."""
+    """What a packet-mode track carries: the MIME type of its latest frame."""
 
     mime_type: str | None = None
 
 
-# Output queue of a remote track in packet mode -> its CodecInfo.
-_packet_queues: "weakref.WeakKeyDictionary[asyncio.Queue, CodecInfo]" = (
-    weakref.WeakKeyDictionary()
-)
-_thread = threading.local()
+class _PacketQueue:
+    """Stands in for a receiver's decoder queue: frames become packets on the track."""
 
+    def __init__(self, track_queue: asyncio.Queue, info: CodecInfo) -> None:
+        self._out = track_queue
+        self._info = info
+        self._codec = None
+        self._time_base = None
+        self._stopped = threading.Event()
 
-class PacketDecoder(Decoder):
-    """A 'decoder' that passes the reassembled encoded frame on as an av.Packet."""
-
-    def __init__(self, codec, info: CodecInfo) -> None:
-        self._time_base = fractions.Fraction(1, codec.clockRate)
-        info.mime_type = codec.mimeType.lower()
-
-    def decode(self, encoded_frame) -> list:
+    def put(self, task) -> None:  # the receiver, on the event loop
+        if task is None:
+            self._stopped.set()
+            self._out.put_nowait(None)  # ends the track
+            return
+        codec, encoded_frame = task
+        if codec is not self._codec:
+            self._codec = codec
+            self._time_base = fractions.Fraction(1, codec.clockRate)
+            self._info.mime_type = codec.mimeType.lower()
         packet = av.Packet(encoded_frame.data)
         packet.pts = encoded_frame.timestamp
         packet.time_base = self._time_base
-        return [packet]
+        self._out.put_nowait(packet)
+
+    def get(self):  # the idle decoder thread: wait for the stop, then let it finish
+        self._stopped.wait()
+        return None
 
 
-def _decoder_worker(loop, input_q, output_q, decode_error) -> None:
-    # Runs in the receiver's own thread: remember which kind of decoder it needs.
-    _thread.info = _packet_queues.get(output_q)
-    _original_decoder_worker(loop, input_q, output_q, decode_error)
+def use_packets(receiver: RTCRtpReceiver) -> CodecInfo:
+    """Make the receiver's track yield ``av.Packet`` instead of decoded frames.
 
-
-def _get_decoder(codec):
-    info = getattr(_thread, "info", None)
-    if info is not None:
-        return PacketDecoder(codec, info)
-    return _original_get_decoder(codec)
-
-
-def install() -> None:
-    """Put the decoder replacement in place (idempotent; other tracks still decode)."""
-    rtcrtpreceiver.decoder_worker = _decoder_worker
-    rtcrtpreceiver.get_decoder = _get_decoder
-
-
-def use_packets(track: MediaStreamTrack) -> CodecInfo:
-    """Make a remote track yield ``av.Packet`` instead of decoded frames.
-
-    Must be called before its receiver starts (i.e. from the peer connection's
-    "track" event), since the decoder thread starts with the receiver.
+    Must be called before the receiver starts (i.e. from the peer connection's
+    "track" event): its decoder thread takes the queue when it starts.
     """
-    install()
     info = CodecInfo()
-    _packet_queues[track._queue] = info
+    receiver._RTCRtpReceiver__decoder_queue = _PacketQueue(receiver.track._queue, info)
     return info
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from . import forwarding, ice
+from . import ice
 from .check import ConnectionCheck
 from .config import MediaConfig
 from .errors import Busy, MediaError
@@ -17,7 +17,6 @@ class MediaServer:
 
     def __init__(self, config: MediaConfig) -> None:
         ice.install()
-        forwarding.install()
         self.config = config
         self.counters = Counters()
         self._sessions: dict[str, Session] = {}
