@@ -63,8 +63,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @contextlib.contextmanager
-def _redis_url(settings: Settings) -> Iterator[str]:
-    """The configured Redis, or an embedded one in the data directory for the duration."""
+def _redis_url(settings: Settings, *, owner: bool = False) -> Iterator[str]:
+    """The configured Redis, or an embedded one in the data directory for the duration.
+
+    The server is the embedded Redis's owner and stops it on the way out, also one it
+    adopted after a crash. An administration command that finds the server's Redis
+    running leaves it running.
+    """
     if settings.redis_url:
         yield settings.redis_url
         return
@@ -74,8 +79,7 @@ def _redis_url(settings: Settings) -> Iterator[str]:
     try:
         yield url
     finally:
-        # A Redis adopted from a running server stays; one we started we stop.
-        if started:
+        if started or owner:
             embedded.stop()
 
 
@@ -136,7 +140,7 @@ def _serve(settings: Settings, *, demo: bool) -> None:
     from virtual_office.server import create_app
 
     settings = settings.with_secret()
-    with _redis_url(settings) as url:
+    with _redis_url(settings, owner=True) as url:
         settings = dataclasses.replace(settings, redis_url=url)
         extra_routes = []
         if demo:
