@@ -535,7 +535,7 @@
       el("div", { "class": "head" }, [parts.name, el("p", { "class": "status" }, [parts.badge, parts.detail])]),
       parts.description,
       parts.hours,
-      el("p", { "class": "queue" }, [parts.waiting, el("span", { "class": "sep", "aria-hidden": "true" }, [" · "]), parts.estimate]),
+      el("p", { "class": "queue" }, [parts.waiting, " ", el("span", { "class": "sep", "aria-hidden": "true" }, ["·"]), " ", parts.estimate]),
       el("div", { "class": "actions" }, [parts.join, parts.reason])
     ]);
     var self = this;
