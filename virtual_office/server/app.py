@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from virtual_office.server import api
+from virtual_office.server import api, pages
 from virtual_office.server.auth import LoginThrottle
 from virtual_office.server.origins import OriginPolicy
 from virtual_office.server.realtime import create_sio, register
@@ -61,7 +61,7 @@ def create_app(
             await services.close()
 
     app = Starlette(
-        routes=[*api.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
+        routes=[*api.routes, *pages.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
         middleware=[session_middleware(settings)],
         lifespan=lifespan,
     )

@@ -1,0 +1,33 @@
+"""The administration (administrators only): the overview page and every admin route."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from virtual_office.server.pages import admin_clerks, admin_offices, embed, statistics
+from virtual_office.server.pages.access import staff_page
+from virtual_office.server.pages.templating import render
+
+
+@staff_page(admin=True)
+async def overview(request: Request) -> Response:
+    services = request.app.state.services
+    offices = await services.offices.all()
+    clerks = await services.clerks.all()
+    staff = {o.id: [c for c in clerks if c.staffs(o.id)] for o in offices}
+    names = {o.id: o for o in offices}
+    return render(request, "staff/admin/index.html", {
+        "offices": offices, "clerks": clerks, "staff": staff, "office_by_id": names,
+        "flash": request.session.pop("flash", None),
+    })
+
+
+routes = [
+    Route("/admin", overview, methods=["GET"]),
+    *admin_offices.routes,
+    *admin_clerks.routes,
+    *embed.routes,
+    *statistics.routes,
+]
