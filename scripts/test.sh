@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install everything the tests need and run the whole suite.
+# The suite runs in a fresh network namespace that has only loopback, so no test
+# (WebRTC and Chromium included) can send a packet anywhere else.
+# Extra arguments go to pytest (e.g. tests/queue -x).
+. "$(dirname "$0")/env.sh"
+apt_install redis-server chromium fonts-liberation iproute2 util-linux
+# Node.js runs axe-core's installer; any Node will do, Debian's only if there is none.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+"$PYTHON" -m pip install -q -e '.[test]'
+if [ -f tests/browser/package.json ]; then
+    (cd tests/browser && npm install --no-audit --no-fund --silent)
+fi
+userns=""
+[ "$(id -u)" = 0 ] || userns="--user --map-root-user"
+# `sh` stays PID 1 in the namespace (no exec) so that it reaps Chromium's helpers.
+timeout -k 10 4800 unshare $userns --net --pid --fork --kill-child --mount-proc -- \
+    sh -c 'ip link set lo up && "$@"' sh "$PYTHON" -m pytest "$@"
