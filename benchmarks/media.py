@@ -1,0 +1,483 @@
+"""Benchmark of the media relay: server CPU per 1:1 session, forwarding vs re-encoding.
+
+    python benchmarks/media.py --quick     # one session per mode (about 40 s)
+    python benchmarks/media.py             # also the most sessions that keep >= 25 fps
+    python benchmarks/media.py --profile   # plus a cProfile of the forwarding server
+
+Each session is a 1:1 visit: two participants, each sending 640x480 VP8 at
+30 fps (moving content, about 1 Mbit/s) and Opus, each receiving the other
+through the server. The server (virtual_office.media.MediaServer) runs in its
+own process pinned to one core; the participants run in this process, pinned
+to the other. To leave the whole core to the relay, the participants send a
+pre-encoded clip and count received frames without decoding them. Everything
+runs in a fresh network namespace with only loopback: the script re-executes
+itself under ``unshare`` unless it is already inside one.
+
+Results: benchmarks/results/media.json and media.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# benchmarks/queue.py would shadow the standard library's queue module.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import asyncio
+import cProfile
+import fractions
+import io
+import json
+import math
+import multiprocessing
+import os
+import pstats
+import statistics
+import subprocess
+import time
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
+AUDIO_TIME_BASE = fractions.Fraction(1, 48000)
+FPS = 30
+MIN_FPS = 25
+
+
+# --- the server process -------------------------------------------------------
+
+
+def server_main(forward: bool, port_queue, profile_path: str | None) -> None:
+    _pin(0)
+    asyncio.run(_serve(forward, port_queue, profile_path))
+
+
+async def _serve(forward: bool, port_queue, profile_path: str | None) -> None:
+    from virtual_office.media import MediaConfig, MediaServer
+
+    media = MediaServer(MediaConfig(host_addresses=("127.0.0.1",), forward=forward))
+    done = asyncio.Event()
+    profiler = cProfile.Profile() if profile_path else None
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def send(obj: dict) -> None:
+            writer.write(json.dumps(obj).encode() + b"\n")
+            await writer.drain()
+
+        while line := await reader.readline():
+            request = json.loads(line)
+            op = request["op"]
+            if op == "open":
+                sid = request["session"]
+
+                async def on_signal(pid, message, sid=sid):
+                    await send({"session": sid, "participant": pid, "message": message})
+
+                session = media.open_session(sid, on_signal)
+                for pid in request["participants"]:
+                    session.admit(pid)
+            elif op == "signal":
+                session = media.get(request["session"])
+                await session.signal(request["participant"], request["message"])
+            elif op == "close_all":
+                for sid in list(media._sessions):
+                    await media.close_session(sid)
+                await send({"op": "closed"})
+            elif op == "usage":
+                times = os.times()
+                await send({"op": "usage", "cpu": times.user + times.system, "at": time.monotonic(),
+                            "counters": vars(media.counters)})
+            elif op == "profile":
+                if profiler is not None:
+                    if request["on"]:
+                        profiler.enable()
+                    else:
+                        profiler.disable()
+                        profiler.dump_stats(profile_path)
+                await send({"op": "profile"})
+            elif op == "quit":
+                done.set()
+                break
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port_queue.put(server.sockets[0].getsockname()[1])
+    await done.wait()
+    server.close()
+    await media.close()
+
+
+# --- the participants (this process) -------------------------------------------
+
+
+def encode_clip(seconds: int = 10) -> tuple[list[bytes], list[bytes]]:
+    """A VP8 clip of moving content (one keyframe) and an Opus tone, as encoded frames."""
+    import av
+    import numpy
+
+    video = av.CodecContext.create("libvpx", "w")
+    video.width, video.height, video.pix_fmt = 640, 480, "yuv420p"
+    video.time_base = fractions.Fraction(1, FPS)
+    video.bit_rate = 1_000_000
+    video.gop_size = 100_000
+    video.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    rng = numpy.random.default_rng(1)
+    noise = rng.integers(0, 40, (480, 640, 3), dtype=numpy.uint8)
+    yy, xx = numpy.mgrid[0:480, 0:640]
+    frames = []
+    for i in range(seconds * FPS):
+        picture = numpy.zeros((480, 640, 3), numpy.uint8)
+        picture[..., 0] = (xx + 4 * i) % 256
+        picture[..., 1] = (yy + 3 * i) % 256
+        picture[..., 2] = 128 + 127 * numpy.sin((xx + yy + 6 * i) / 40.0)
+        cx, cy = int(320 + 200 * math.cos(i / 15)), int(240 + 150 * math.sin(i / 11))
+        picture[max(cy - 40, 0):cy + 40, max(cx - 40, 0):cx + 40] = 255
+        picture = picture + numpy.roll(noise, i * 7, axis=1) // 2
+        frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        frames += [bytes(p) for p in video.encode(frame)]
+    frames += [bytes(p) for p in video.encode(None)]
+
+    audio = av.CodecContext.create("libopus", "w")
+    audio.sample_rate, audio.layout, audio.format = 48000, "stereo", "s16"
+    audio.bit_rate = 32000
+    samples = numpy.arange(48000 * 2)
+    tone = (8000 * numpy.sin(2 * math.pi * 440 * samples / 48000)).astype(numpy.int16)
+    opus = []
+    for i in range(0, len(tone) - 960, 960):
+        chunk = numpy.repeat(tone[i:i + 960], 2).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="stereo")
+        frame.sample_rate, frame.pts = 48000, i
+        opus += [bytes(p) for p in audio.encode(frame)]
+    return frames, opus
+
+
+def make_tracks(video_frames: list[bytes], audio_frames: list[bytes]):
+    import av
+    from aiortc.mediastreams import MediaStreamTrack
+
+    class ClipTrack(MediaStreamTrack):
+        """Replays pre-encoded frames in real time (the sender packs them)."""
+
+        def __init__(self, kind, frames, interval, step, time_base):
+            super().__init__()
+            self.kind = kind
+            self._frames, self._interval, self._step, self._time_base = frames, interval, step, time_base
+            self._index = 0
+            self._start = None
+
+        async def recv(self):
+            if self._start is None:
+                self._start = time.monotonic()
+            due = self._start + self._index * self._interval
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            packet = av.Packet(self._frames[self._index % len(self._frames)])
+            packet.pts = self._index * self._step
+            packet.time_base = self._time_base
+            self._index += 1
+            return packet
+
+    return (
+        ClipTrack("audio", audio_frames, 0.02, 960, AUDIO_TIME_BASE),
+        ClipTrack("video", video_frames, 1 / FPS, 90000 // FPS, VIDEO_TIME_BASE),
+    )
+
+
+class Participant:
+    def __init__(self, channel: "Channel", sid: str, pid: str, clip) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection
+
+        from virtual_office.media import forwarding
+
+        self.channel, self.sid, self.pid, self.clip = channel, sid, pid, clip
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.video_frames = 0
+        self.arrivals: list[float] = []
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = [asyncio.ensure_future(self._process())]
+
+        @self.pc.on("track")
+        def on_track(track):
+            receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
+            forwarding.use_packets(receiver)  # count frames, don't spend this core decoding
+            self.tasks.append(asyncio.ensure_future(self._count(track)))
+
+    async def _count(self, track) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        try:
+            while True:
+                await track.recv()
+                if track.kind == "video":
+                    self.video_frames += 1
+        except MediaStreamError:
+            pass
+
+    async def connect(self) -> None:
+        from virtual_office.media import MediaConfig, ice
+
+        audio, video = make_tracks(*self.clip)
+        self.pc.addTrack(audio)
+        self.pc.addTrack(video)
+        with ice.using(MediaConfig(host_addresses=("127.0.0.1",))):
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.channel.signal(self.sid, self.pid, {"type": "offer", "sdp": self.pc.localDescription.sdp})
+
+    async def _process(self) -> None:
+        # Like a browser: server messages are handled in order, one at a time.
+        while True:
+            await self.on_message(await self.inbox.get())
+
+    async def on_message(self, message: dict) -> None:
+        from aiortc import RTCSessionDescription
+
+        from virtual_office.media import MediaConfig, ice
+
+        await self.pc.setRemoteDescription(RTCSessionDescription(message["sdp"], message["type"]))
+        if message["type"] == "offer":
+            with ice.using(MediaConfig(host_addresses=("127.0.0.1",))):
+                await self.pc.setLocalDescription(await self.pc.createAnswer())
+            await self.channel.signal(self.sid, self.pid, {"type": "answer", "sdp": self.pc.localDescription.sdp})
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+class Channel:
+    """JSON lines to the server process."""
+
+    def __init__(self, reader, writer) -> None:
+        self.reader, self.writer = reader, writer
+        self.participants: dict[tuple[str, str], Participant] = {}
+        self.replies: asyncio.Queue = asyncio.Queue()
+        self.task = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        while line := await self.reader.readline():
+            data = json.loads(line)
+            if "op" in data:
+                await self.replies.put(data)
+            else:
+                participant = self.participants[(data["session"], data["participant"])]
+                participant.inbox.put_nowait(data["message"])
+
+    async def send(self, obj: dict) -> None:
+        self.writer.write(json.dumps(obj).encode() + b"\n")
+        await self.writer.drain()
+
+    async def request(self, obj: dict) -> dict:
+        await self.send(obj)
+        return await self.replies.get()
+
+    async def signal(self, sid: str, pid: str, message: dict) -> None:
+        await self.send({"op": "signal", "session": sid, "participant": pid, "message": message})
+
+
+async def measure(channel: Channel, clip, sessions: int, warmup: float, seconds: float) -> dict:
+    participants = []
+    for s in range(sessions):
+        sid = f"s{s}"
+        await channel.send({"op": "open", "session": sid, "participants": ["a", "b"]})
+        for pid in ("a", "b"):
+            p = Participant(channel, sid, pid, clip)
+            channel.participants[(sid, pid)] = p
+            participants.append(p)
+    for p in participants:
+        await p.connect()
+    await asyncio.sleep(warmup)
+    first = await channel.request({"op": "usage"})
+    frames0 = [p.video_frames for p in participants]
+    await asyncio.sleep(seconds)
+    last = await channel.request({"op": "usage"})
+    frames1 = [p.video_frames for p in participants]
+    elapsed = last["at"] - first["at"]
+    fps = [(b - a) / elapsed for a, b in zip(frames0, frames1)]
+    await channel.request({"op": "close_all"})
+    for p in participants:
+        await p.close()
+    channel.participants.clear()
+    await asyncio.sleep(0.5)
+    return {
+        "sessions": sessions,
+        "server_cpu_percent": round(100 * (last["cpu"] - first["cpu"]) / elapsed, 1),
+        "fps_mean": round(statistics.mean(fps), 1),
+        "fps_min": round(min(fps), 1),
+        "ok": statistics.mean(fps) >= MIN_FPS and min(fps) >= MIN_FPS - 5,
+        "forwarded": last["counters"]["forwarded"] - first["counters"]["forwarded"],
+        "transcoded": last["counters"]["transcoded"] - first["counters"]["transcoded"],
+    }
+
+
+async def run_mode(forward: bool, clip, steps: list[int], warmup: float, seconds: float,
+                   profile_path: str | None = None) -> list[dict]:
+    ctx = multiprocessing.get_context("spawn")
+    port_queue = ctx.Queue()
+    server = ctx.Process(target=server_main, args=(forward, port_queue, profile_path), daemon=True)
+    server.start()
+    try:
+        port = port_queue.get(timeout=60)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        channel = Channel(reader, writer)
+        rows = []
+        for n in steps:
+            row = await measure(channel, clip, n, warmup, seconds)
+            row["mode"] = "forwarding" if forward else "re-encoding"
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            if not row["ok"]:
+                break
+        if profile_path:
+            await channel.request({"op": "profile", "on": True})
+            await measure(channel, clip, steps[-1] if rows[-1]["ok"] else max(1, rows[-1]["sessions"] // 2), 2, 0)
+        await channel.send({"op": "quit"})
+        writer.close()
+    finally:
+        server.join(30)
+        if server.is_alive():
+            server.kill()
+    return rows
+
+
+async def profile_forwarding(clip, sessions: int, path: str) -> str:
+    ctx = multiprocessing.get_context("spawn")
+    port_queue = ctx.Queue()
+    server = ctx.Process(target=server_main, args=(True, port_queue, path), daemon=True)
+    server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_queue.get(timeout=60))
+        channel = Channel(reader, writer)
+        participants = []
+        for s in range(sessions):
+            await channel.send({"op": "open", "session": f"s{s}", "participants": ["a", "b"]})
+            for pid in ("a", "b"):
+                p = channel.participants[(f"s{s}", pid)] = Participant(channel, f"s{s}", pid, clip)
+                participants.append(p)
+        for p in participants:
+            await p.connect()
+        await asyncio.sleep(3)
+        await channel.request({"op": "profile", "on": True})
+        await asyncio.sleep(8)
+        await channel.request({"op": "profile", "on": False})
+        await channel.request({"op": "close_all"})
+        for p in participants:
+            await p.close()
+        await channel.send({"op": "quit"})
+        writer.close()
+    finally:
+        server.join(30)
+        if server.is_alive():
+            server.kill()
+    out = io.StringIO()
+    stats = pstats.Stats(path, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    return out.getvalue()
+
+
+def _pin(core: int) -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) >= 2:
+        os.sched_setaffinity(0, {cores[core]})
+
+
+def write_results(result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "media.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [
+        "# Media relay benchmark",
+        "",
+        f"{result['date']}, {result['mode']} run, server pinned to one core, participants to the other;",
+        "1:1 sessions, 640x480 VP8 at 30 fps (~1 Mbit/s) + Opus each way. Server CPU: 100% = one core.",
+        "",
+        "| relay | sessions | server CPU | video fps at receivers (mean / min) | >= 25 fps |",
+        "|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        lines.append(
+            f"| {row['mode']} | {row['sessions']} | {row['server_cpu_percent']}% | "
+            f"{row['fps_mean']} / {row['fps_min']} | {'yes' if row['ok'] else 'no'} |"
+        )
+    summary = result["summary"]
+    lines += [
+        "",
+        f"- server CPU per session: forwarding {summary['forwarding_cpu_per_session']}%, "
+        f"re-encoding {summary['reencoding_cpu_per_session']}% "
+        f"(ratio {summary['ratio']})",
+        f"- most sessions at >= 25 fps: forwarding {summary['forwarding_max_sessions']}, "
+        f"re-encoding {summary['reencoding_max_sessions']}",
+    ]
+    if result.get("profile"):
+        lines += ["", "## Profile of the forwarding server (main thread, cProfile, by own time)", "", "```",
+                  result["profile"].strip(), "```"]
+    (RESULTS / "media.md").write_text("\n".join(lines) + "\n")
+
+
+def per_session(rows: list[dict]) -> float:
+    """CPU per session: slope over the passing steps (the 1-session figure if only one)."""
+    good = [r for r in rows if r["ok"]] or rows[:1]
+    if len(good) == 1:
+        return good[0]["server_cpu_percent"] / good[0]["sessions"]
+    xs, ys = [r["sessions"] for r in good], [r["server_cpu_percent"] for r in good]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+async def main_async(args) -> None:
+    _pin(1)
+    clip = encode_clip()
+    print(f"clip: {len(clip[0])} video frames, {sum(map(len, clip[0])) * 8 / 10 / 1000:.0f} kbit/s", flush=True)
+    if args.quick:
+        fwd_steps, enc_steps, warmup, seconds = [1, 4], [1], 3, 4
+    else:
+        fwd_steps, enc_steps, warmup, seconds = [1, 2, 4, 8, 12, 16, 20, 24, 28, 32], [1, 2, 3, 4, 5], 3, 6
+    rows = await run_mode(True, clip, fwd_steps, warmup, seconds)
+    rows += await run_mode(False, clip, enc_steps, warmup, seconds)
+    forward_rows = [r for r in rows if r["mode"] == "forwarding"]
+    encode_rows = [r for r in rows if r["mode"] == "re-encoding"]
+    fwd, enc = per_session(forward_rows), per_session(encode_rows)
+    one = {r["mode"]: r["server_cpu_percent"] for r in rows if r["sessions"] == 1}
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "mode": "quick" if args.quick else "full",
+        "rows": rows,
+        "summary": {
+            "forwarding_cpu_one_session": one.get("forwarding"),
+            "reencoding_cpu_one_session": one.get("re-encoding"),
+            "forwarding_cpu_per_session": round(fwd, 1),
+            "reencoding_cpu_per_session": round(enc, 1),
+            "ratio": f"1/{enc / fwd:.1f}" if fwd > 0 else None,
+            "forwarding_max_sessions": max((r["sessions"] for r in forward_rows if r["ok"]), default=0),
+            "reencoding_max_sessions": max((r["sessions"] for r in encode_rows if r["ok"]), default=0),
+        },
+    }
+    if args.profile:
+        result["profile"] = await profile_forwarding(clip, args.profile_sessions, str(RESULTS / "media.prof"))
+    write_results(result)
+    print(json.dumps(result["summary"], indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one step per mode, for a smoke run")
+    parser.add_argument("--profile", action="store_true", help="cProfile the forwarding server")
+    parser.add_argument("--profile-sessions", type=int, default=8)
+    args = parser.parse_args()
+    if os.environ.get("VO_MEDIA_BENCH_NETNS") != "1":
+        # Keep every packet inside a namespace that has nothing but loopback.
+        env = dict(os.environ, VO_MEDIA_BENCH_NETNS="1")
+        command = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+                   "sh", "-c", 'ip link set lo up && "$@"', "sh", sys.executable, *sys.argv]
+        if os.geteuid() != 0:
+            command[1:1] = ["--user", "--map-root-user"]
+        sys.exit(subprocess.call(command, env=env, timeout=1800))
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
