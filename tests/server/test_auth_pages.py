@@ -1,0 +1,166 @@
+"""Login, logout, sessions, CSRF and roles of the staff pages, against the real app and Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RedisServer
+from tests.server.staff_pages import PASSWORD, Staff, start, staff  # noqa: F401 - fixture
+
+ADMIN_PAGES = ["/admin", "/admin/offices/new", "/admin/offices/buergerbuero", "/admin/clerks/new", "/admin/origins",
+               "/admin/embed", "/admin/stats"]
+
+
+def test_login_page_is_german_by_default_and_english_on_request(staff: Staff) -> None:
+    page = staff.client.get("/login")
+    assert page.status_code == 200
+    assert '<html lang="de">' in page.text and "Anmeldename" in page.text
+    english = staff.client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in english.text and "Staff login" in english.text
+    # the switch is remembered for the session
+    staff.client.get("/login?lang=en")
+    assert "Staff login" in staff.client.get("/login").text
+
+
+def test_login_sets_a_hardened_session_cookie_and_leads_to_the_console(staff: Staff) -> None:
+    response = staff.login("anna")
+    assert response.status_code == 303 and response.headers["location"] == "/console"
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("vo_session=")
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert staff.client.get("/console").status_code == 200
+
+
+def test_cookie_is_secure_when_the_server_is_reached_over_https(redis_server: RedisServer, tmp_path: Path) -> None:
+    for running in start(redis_server, tmp_path, public_url="https://buergerbuero.example"):
+        response = running.login("anna")
+        assert response.status_code == 303
+        assert "; secure" in response.headers["set-cookie"].lower()
+
+
+def test_login_without_csrf_token_is_refused(staff: Staff) -> None:
+    staff.client.get("/login")
+    response = staff.client.post("/login", data={"login": "anna", "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 403
+    assert staff.client.get("/console", follow_redirects=False).status_code == 303  # still logged out
+
+
+def test_wrong_csrf_token_and_foreign_origin_are_refused(staff: Staff) -> None:
+    token = staff.token()
+    wrong = staff.client.post("/login", data={"login": "anna", "password": PASSWORD, "csrf_token": token[:-2] + "xx"})
+    assert wrong.status_code == 403
+    foreign = staff.client.post("/login", data={"login": "anna", "password": PASSWORD, "csrf_token": token},
+                                headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403
+    cross_site = staff.client.post("/login", data={"login": "anna", "password": PASSWORD, "csrf_token": token},
+                                   headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
+    assert cross_site.status_code == 403
+    same = staff.client.post("/login", data={"login": "anna", "password": PASSWORD, "csrf_token": token},
+                             headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert same.status_code == 303
+
+
+def test_every_state_changing_staff_request_needs_the_token(staff: Staff) -> None:
+    staff.login("root")
+    posts = {
+        "/logout": {},
+        "/admin/offices/new": {"id": "neu", "name": "Neu", "timezone": "Europe/Berlin", "languages": "de",
+                               "max_queue": "5", "early_queue_minutes": "0", "order": "0"},
+        "/admin/offices/kfz/delete": {},
+        "/admin/clerks/new": {"login": "neu", "name": "Neu", "role": "clerk", "password": "x" * 12},
+        f"/admin/clerks/{staff.accounts['anna'].id}/delete": {},
+        "/admin/origins": {"origins": "https://evil.example"},
+    }
+    for path, data in posts.items():
+        response = staff.client.post(path, data=data, follow_redirects=False)
+        assert response.status_code == 403, path
+        response = staff.client.post(path, data={**data, "csrf_token": "forged" * 8}, follow_redirects=False)
+        assert response.status_code == 403, path
+    # nothing happened
+    overview = staff.client.get("/admin").text
+    assert "Kfz-Zulassung" in overview and "Anna Amt" in overview and 'data-office="neu"' not in overview
+    assert staff.run(staff.state.origins.administered) == set()
+
+
+def test_logout_needs_a_post_with_the_token(staff: Staff) -> None:
+    staff.login("anna")
+    assert staff.client.get("/logout").status_code == 405
+    response = staff.post("/logout", {}, form_page="/console")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert staff.client.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_the_session_starts_afresh_at_login(staff: Staff) -> None:
+    before = staff.token("/login")
+    staff.login("anna")
+    after = staff.token("/console")
+    assert before != after  # a token planted before the login is worth nothing after it
+
+
+def test_wrong_passwords_are_throttled_with_a_clear_message(staff: Staff) -> None:
+    for _ in range(3):
+        response = staff.login("anna", "wrong password")
+        assert response.status_code == 401
+        assert "Anmeldename oder Passwort ist falsch." in response.text
+        assert 'value="anna"' in response.text  # the login stays filled in
+    blocked = staff.login("anna", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Zu viele Fehlversuche" in blocked.text
+    assert staff.client.get("/console", follow_redirects=False).status_code == 303
+    # another account from the same address is not blocked yet
+    assert staff.login("root").status_code == 303
+
+
+def test_a_clerk_gets_403_on_the_administration(staff: Staff) -> None:
+    staff.login("anna")
+    for path in ADMIN_PAGES:
+        response = staff.client.get(path)
+        assert response.status_code == 403, path
+        assert "der Verwaltung vorbehalten" in response.text
+    token = staff.token("/console")
+    response = staff.client.post("/admin/offices/new", data={"id": "x", "name": "X", "csrf_token": token})
+    assert response.status_code == 403
+    assert staff.client.get("/admin/embed/preview").status_code == 403
+
+
+def test_admins_may_use_the_console_and_the_administration(staff: Staff) -> None:
+    response = staff.login("root")
+    assert response.headers["location"] == "/console"  # root staffs the Bürgerbüro
+    assert staff.client.get("/console").status_code == 200
+    for path in ADMIN_PAGES:
+        assert staff.client.get(path).status_code == 200, path
+
+
+def test_anonymous_visitors_are_sent_to_the_login(staff: Staff) -> None:
+    for path in ["/console", *ADMIN_PAGES]:
+        response = staff.client.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == f"/login?next={path}"
+    assert staff.client.post("/admin/offices/new", data={}).status_code == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_to_another_site(staff: Staff, target: str) -> None:
+    token = staff.token(f"/login?next={target}")
+    response = staff.client.post("/login", data={"login": "anna", "password": PASSWORD, "csrf_token": token, "next": target},
+                                 follow_redirects=False)
+    assert response.headers["location"] == "/console"
+
+
+def test_login_returns_to_the_page_asked_for(staff: Staff) -> None:
+    token = staff.token("/login?next=/admin/stats")
+    response = staff.client.post("/login", data={"login": "root", "password": PASSWORD, "csrf_token": token, "next": "/admin/stats"},
+                                 follow_redirects=False)
+    assert response.headers["location"] == "/admin/stats"
+
+
+def test_staff_pages_carry_protective_headers(staff: Staff) -> None:
+    staff.login("root")
+    for path in ["/login", "/console", "/admin"]:
+        headers = staff.client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["cache-control"] == "no-store"
