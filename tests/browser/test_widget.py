@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -66,6 +67,17 @@ def test_status_change_shows_without_reload(env, page, clerk):
         expect(live).to_have_text("Bürgerbüro: Geöffnet", timeout=5_000)
         # the other office did not change
         expect(row(page, "kfz")).to_have_attribute("data-status", "closed")
+
+        # someone joins: the count changes on screen, but that is not worth an announcement
+        with httpx.Client(base_url=env.server.origin, timeout=10) as http:
+            joined = http.post("/api/offices/buergerbuero/tickets", json={"language": "de"})
+            assert joined.status_code == 201, joined.text
+            expect(buergerbuero.locator(".waiting")).to_have_text("1 Person wartet", timeout=10_000)
+            page.wait_for_timeout(2_000)  # longer than the announcement batching
+            expect(live).to_have_text("Bürgerbüro: Geöffnet")
+            left = http.delete("/api/tickets/me", headers={"Authorization": f"Bearer {joined.json()['token']}"})
+            assert left.status_code == 200, left.text
+        expect(buergerbuero.locator(".waiting")).to_have_text("Niemand wartet", timeout=10_000)
     finally:
         clerk.presence("buergerbuero", "offline")
     expect(buergerbuero).to_have_attribute("data-status", "closed", timeout=10_000)
@@ -119,3 +131,20 @@ def test_no_accessibility_violations_on_example_page(env, page, axe_source):
     }""")
     assert result["violations"] == []
     assert result["shadow"], "axe did not look inside the widget's shadow root"
+
+
+def test_fits_a_phone_screen(env, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(env.site.url("/"))
+        page.wait_for_selector(READY)
+        overflow = page.locator("virtual-office").evaluate(
+            "h => [...h.shadowRoot.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow === 'visible' && e.clientWidth > 0).map(e => e.className)")
+        assert overflow == []
+        box = page.locator("virtual-office").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        join = page.locator("li.office .join").first.bounding_box()
+        assert join["height"] >= 44  # a comfortable touch target
+    finally:
+        context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -131,6 +132,19 @@ def test_two_snippets_one_global_and_languages(env, page):
     assert page.errors == []
 
 
+def test_unreachable_server_shows_a_quiet_notice(env, page):
+    # the script arrives (e.g. from the browser cache), but its server does not answer
+    bundle = httpx.get(env.server.origin + "/widget.js", timeout=10).content
+    page.route("http://127.0.0.1:9/widget.js", lambda route: route.fulfill(
+        status=200, content_type="text/javascript; charset=utf-8", body=bundle))
+    page.goto(env.site.url("/pages/unreachable.html"))
+    host = page.locator("virtual-office")
+    expect(host).to_have_attribute("data-state", "unavailable", timeout=20_000)
+    expect(page.locator(".notice")).to_have_text("Der Live-Status ist gerade nicht verfügbar.")
+    expect(page.locator("li.office")).to_have_count(0)
+    assert page.errors == []
+
+
 def test_connection_loss_shows_a_calm_notice_and_recovers(env, page):
     page.goto(env.site.url("/"))
     page.wait_for_selector(READY)
@@ -143,3 +157,17 @@ def test_connection_loss_shows_a_calm_notice_and_recovers(env, page):
     expect(host).to_have_attribute("data-state", "live", timeout=60_000)
     expect(page.locator(".notice")).to_be_hidden()
     assert page.errors == []
+
+
+def test_no_accessibility_violations_with_the_dialog_open(env, page, open_office, axe_source):
+    page.route(re.compile(r".*/w/buergerbuero\?.*"), lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=WAITING_ROOM))
+    page.goto(env.site.url("/"))
+    page.wait_for_selector(READY)
+    join_button(page).click()
+    expect(page.locator("dialog.room .frame-status")).to_be_hidden()
+    page.add_script_tag(content=axe_source)
+    violations = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})).violations
+        .map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)}))""")
+    assert violations == []

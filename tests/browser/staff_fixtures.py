@@ -1,0 +1,127 @@
+"""Fixtures for the console and administration browser tests.
+
+A server of their own (not the shared ``env``): a call expires after three seconds so a
+no-show can be watched, and the tests add offices and accounts the other tests do not expect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from tests.browser import harness
+from tests.browser.sites import StaticSite
+
+ADMIN_LOGIN = "ada"
+ADMIN_PASSWORD = "administration passwort"
+CALL_TIMEOUT = 3
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+class StaffEnv:
+    def __init__(self, redis: harness.RedisServer, server: harness.OfficeServer, site: StaticSite) -> None:
+        self.redis = redis
+        self.server = server
+        self.site = site
+
+    @property
+    def origin(self) -> str:
+        return self.server.origin
+
+    def widget_served(self) -> bool:
+        return httpx.get(self.origin + "/widget.js", timeout=10).status_code == 200
+
+
+async def _add_admin(redis_url: str) -> None:
+    import redis.asyncio
+
+    from virtual_office.queue import ADMIN, ClerkDirectory
+
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        await ClerkDirectory(client).add(ADMIN_LOGIN, "Ada Administratorin", ADMIN_PASSWORD, role=ADMIN)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def staff_env() -> Iterator[StaffEnv]:
+    redis = harness.RedisServer()
+    port = harness.free_port()
+    site = StaticSite(f"http://127.0.0.1:{port}")
+    server = None
+    try:
+        harness.seed(redis.url)
+        asyncio.run(_add_admin(redis.url))
+        server = harness.OfficeServer(redis.url, [site.origin], port=port, extra_env={
+            "VO_CALL_TIMEOUT_SECONDS": str(CALL_TIMEOUT), "VO_STATUS_INTERVAL": "0.05",
+        })
+        yield StaffEnv(redis, server, site)
+    finally:
+        if server is not None:
+            server.close()
+        site.close()
+        redis.close()
+
+
+def log_in(page: Any, origin: str, login: str, password: str, next_path: str = "") -> None:
+    """Log in through the form, as a person would."""
+    page.goto(f"{origin}/login" + (f"?next={next_path}" if next_path else ""))
+    page.get_by_label("Anmeldename").fill(login)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
+
+
+def axe_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=axe_source)
+    return page.evaluate("""async (tags) => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+        return r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}));
+    }""", AXE_TAGS)
+
+
+class Citizen:
+    """A citizen in the waiting room: joined over HTTP, watching the ticket over /citizen."""
+
+    def __init__(self, origin: str, office_id: str, **fields: str) -> None:
+        response = httpx.post(f"{origin}/api/offices/{office_id}/tickets", json=fields, timeout=10)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        self.token = body["token"]
+        self.number = body["ticket"]["number"]
+        self.events: list[tuple[str, Any]] = []
+        self.sio = socketio.Client(reconnection=False)
+        for name in ("ticket", "ended", "announcement"):
+            self.sio.on(name, self._recorder(name), namespace="/citizen")
+        self.sio.connect(origin, namespaces=["/citizen"], transports=["websocket"],
+                         auth={"token": self.token, "lang": "de"}, wait_timeout=10)
+
+    def _recorder(self, name: str):  # type: ignore[no-untyped-def]
+        def record(data: Any = None) -> None:
+            self.events.append((name, data))
+        return record
+
+    def wait_for(self, name: str, predicate=lambda d: True, timeout: float = 10) -> Any:  # type: ignore[no-untyped-def]
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event, data in reversed(self.events):
+                if event == name and predicate(data):
+                    return data
+            time.sleep(0.05)
+        raise AssertionError(f"citizen saw no {name!r} matching; last events: {self.events[-4:]}")
+
+    def accept(self) -> dict[str, Any]:
+        answer = self.sio.call("accept", {}, namespace="/citizen", timeout=10)
+        assert answer.get("ok"), answer
+        return answer
+
+    def close(self) -> None:
+        self.sio.disconnect()
