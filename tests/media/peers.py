@@ -126,7 +126,10 @@ class Client:
                 assert not self.errors, self.errors
                 await asyncio.sleep(0.05)
 
-        await asyncio.wait_for(reached(), timeout)
+        try:
+            await asyncio.wait_for(reached(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"{self.id}: no {count} frames of {key}: {dict(self.frames)}") from None
 
     async def packets_received(self) -> int:
         stats = await self.pc.getStats()

@@ -19,6 +19,10 @@ upgrade that changes them fails loudly:
   source for a keyframe.
 - ``RTCRtpSender._stream_id`` / ``_track_id``: written into ``a=msid``.
 - ``RTCRtpTransceiver._codecs``: the negotiated codecs, first one in use.
+- ``RTCRtpTransceiver._headerExtensions``: ``createOffer`` resets them to
+  aiortc's own extension ids, but a browser that chose other ids in its first
+  offer (Chromium does) refuses any change ("RTP extension ID reassignment not
+  supported"). ``keep_header_extension_ids`` keeps the negotiated ones.
 """
 
 from __future__ import annotations
@@ -28,9 +32,18 @@ import fractions
 import threading
 from collections.abc import Callable
 
+import re
+
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
-from aiortc import rtcrtpreceiver
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+    rtcrtpreceiver,
+)
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 
 _original_get_decoder = rtcrtpreceiver.get_decoder
 
@@ -128,3 +141,33 @@ def packet_decoder(mime_type: str) -> Callable[[av.Packet], list]:
     )
     decoder = _original_get_decoder(codec)
     return lambda packet: decoder.decode(JitterFrame(bytes(packet), packet.pts))
+
+
+def keep_header_extension_ids(pc: RTCPeerConnection) -> None:
+    """Make the connection's later offers reuse the RTP header extension ids negotiated so far."""
+    create_offer = pc.createOffer
+
+    async def create_offer_keeping_ids() -> RTCSessionDescription:
+        ids: dict[str, int] = {}
+        for transceiver in pc.getTransceivers():
+            for extension in transceiver._headerExtensions:
+                ids.setdefault(extension.uri, extension.id)
+        offer = await create_offer()
+        used = set(ids.values())
+        for transceiver in pc.getTransceivers():
+            kept = []
+            for extension in transceiver._headerExtensions:
+                if extension.uri not in ids:  # new to this connection: a free id
+                    ids[extension.uri] = min(set(range(1, 15)) - used)
+                    used.add(ids[extension.uri])
+                kept.append(RTCRtpHeaderExtensionParameters(id=ids[extension.uri], uri=extension.uri))
+            transceiver._headerExtensions = kept
+        sdp = re.sub(
+            r"^a=extmap:\d+ (\S+)",
+            lambda m: f"a=extmap:{ids.get(m.group(1), 14)} {m.group(1)}",
+            offer.sdp,
+            flags=re.M,
+        )
+        return RTCSessionDescription(sdp=sdp, type="offer")
+
+    pc.createOffer = create_offer_keeping_ids
