@@ -8,6 +8,7 @@ docs/testing.md or the README).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import socket
@@ -124,7 +125,9 @@ async def _seed(redis_url: str, offices: Iterable[Mapping[str, object]]) -> None
 
 def seed(redis_url: str, offices: Iterable[Mapping[str, object]] = OFFICES) -> None:
     """Define the test offices and one clerk who staffs them, straight through the queue API."""
-    asyncio.run(_seed(redis_url, offices))
+    # a thread of its own: sync Playwright may already run an event loop in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _seed(redis_url, list(offices))).result(60)
 
 
 class OfficeServer:
@@ -149,10 +152,14 @@ class OfficeServer:
             "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         })
         env.update(extra_env or {})
+        self._env = env
         self._log_file = self.log.open("wb")
+        self.start()
+
+    def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "virtual_office", "serve"],
-            env=env, cwd=self.data_dir, stdout=self._log_file, stderr=subprocess.STDOUT,
+            env=self._env, cwd=self.data_dir, stdout=self._log_file, stderr=subprocess.STDOUT,
         )
 
         def healthy() -> bool:
@@ -164,6 +171,10 @@ class OfficeServer:
         except Exception as exc:
             self.close()
             raise RuntimeError(f"{exc}; server output:\n{self.output()}") from exc
+
+    def stop(self) -> None:
+        """Stop the process, keeping port and data (what an update or a crash looks like)."""
+        _stop(self.proc)
 
     def output(self) -> str:
         self._log_file.flush()
