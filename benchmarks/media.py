@@ -299,7 +299,7 @@ async def measure(channel: Channel, clip, sessions: int, warmup: float, seconds:
     cpu1 = sum(os.times()[:2])
     frames1 = [p.video_frames for p in participants]
     elapsed = last["at"] - first["at"]
-    fps = [(b - a) / elapsed for a, b in zip(frames0, frames1)]
+    fps = [(b - a) / elapsed for a, b in zip(frames0, frames1, strict=True)]
     await channel.request({"op": "close_all"})
     for p in participants:
         await p.close()
@@ -418,13 +418,25 @@ def write_results(result: dict) -> None:
 
 
 def per_session(rows: list[dict]) -> float:
-    """CPU per session: slope over the passing steps (the 1-session figure if only one)."""
+    """Server CPU per session: the median of CPU/sessions over the steps that kept 25 fps."""
     good = [r for r in rows if r["ok"]] or rows[:1]
-    if len(good) == 1:
-        return good[0]["server_cpu_percent"] / good[0]["sessions"]
-    xs, ys = [r["sessions"] for r in good], [r["server_cpu_percent"] for r in good]
-    mx, my = statistics.mean(xs), statistics.mean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return statistics.median(r["server_cpu_percent"] / r["sessions"] for r in good)
+
+
+def summarize(rows: list[dict]) -> dict:
+    forward_rows = [r for r in rows if r["mode"] == "forwarding"]
+    encode_rows = [r for r in rows if r["mode"] == "re-encoding"]
+    fwd, enc = per_session(forward_rows), per_session(encode_rows)
+    one = {r["mode"]: r["server_cpu_percent"] for r in rows if r["sessions"] == 1}
+    return {
+        "forwarding_cpu_one_session": one.get("forwarding"),
+        "reencoding_cpu_one_session": one.get("re-encoding"),
+        "forwarding_cpu_per_session": round(fwd, 1),
+        "reencoding_cpu_per_session": round(enc, 1),
+        "ratio": f"1/{enc / fwd:.1f}" if fwd > 0 else None,
+        "forwarding_max_sessions": max((r["sessions"] for r in forward_rows if r["ok"]), default=0),
+        "reencoding_max_sessions": max((r["sessions"] for r in encode_rows if r["ok"]), default=0),
+    }
 
 
 async def main_async(args) -> None:
@@ -437,23 +449,11 @@ async def main_async(args) -> None:
         fwd_steps, enc_steps, warmup, seconds = [1, 2, 4, 8, 12, 16, 20, 24, 28, 32], [1, 2, 3, 4, 5], 3, 6
     rows = await run_mode(True, clip, fwd_steps, warmup, seconds)
     rows += await run_mode(False, clip, enc_steps, warmup, seconds)
-    forward_rows = [r for r in rows if r["mode"] == "forwarding"]
-    encode_rows = [r for r in rows if r["mode"] == "re-encoding"]
-    fwd, enc = per_session(forward_rows), per_session(encode_rows)
-    one = {r["mode"]: r["server_cpu_percent"] for r in rows if r["sessions"] == 1}
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "mode": "quick" if args.quick else "full",
         "rows": rows,
-        "summary": {
-            "forwarding_cpu_one_session": one.get("forwarding"),
-            "reencoding_cpu_one_session": one.get("re-encoding"),
-            "forwarding_cpu_per_session": round(fwd, 1),
-            "reencoding_cpu_per_session": round(enc, 1),
-            "ratio": f"1/{enc / fwd:.1f}" if fwd > 0 else None,
-            "forwarding_max_sessions": max((r["sessions"] for r in forward_rows if r["ok"]), default=0),
-            "reencoding_max_sessions": max((r["sessions"] for r in encode_rows if r["ok"]), default=0),
-        },
+        "summary": summarize(rows),
     }
     if args.profile:
         import tempfile
@@ -469,7 +469,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one step per mode, for a smoke run")
     parser.add_argument("--profile", action="store_true", help="cProfile the forwarding server")
     parser.add_argument("--profile-sessions", type=int, default=8)
+    parser.add_argument("--rewrite", action="store_true", help="only re-render results/media.md from media.json")
     args = parser.parse_args()
+    if args.rewrite:
+        result = json.loads((RESULTS / "media.json").read_text())
+        result["summary"] = summarize(result["rows"])
+        write_results(result)
+        return
     if os.environ.get("VO_MEDIA_BENCH_NETNS") != "1":
         # Keep every packet inside a namespace that has nothing but loopback.
         env = dict(os.environ, VO_MEDIA_BENCH_NETNS="1")

@@ -6,7 +6,6 @@ import fractions
 import av
 from aiortc import RTCRtpSender
 
-from virtual_office.media import forwarding
 
 
 async def test_packet_mode_track_yields_encoded_frames_with_timing(visit):

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 
 from virtual_office.media import IceServer, MediaConfig, MediaServer, ice
 

@@ -109,7 +109,7 @@ async def test_late_joiner_gets_a_picture_through_a_keyframe_request(media, visi
     await colleague.wait_for_frames(("clerk", "camera"), count=1)
     await colleague.wait_for_frames(("citizen", "camera"), count=1)
     assert media.counters.keyframe_requests > requests
-    assert clerk.frames[("colleague", "camera")] >= 0
+    await clerk.wait_for_frames(("colleague", "camera"), count=1)
 
 
 async def test_screen_share_reaches_the_others_as_screen(visit):
@@ -140,3 +140,46 @@ async def test_screen_share_reaches_the_others_as_screen(visit):
     await asyncio.sleep(1.0)
     assert citizen.frames[("clerk", "screen")] == before
     assert not citizen.errors and not clerk.errors
+
+
+async def test_a_reloaded_page_starts_over_and_is_seen_again(visit):
+    from .peers import Client
+
+    clerk = await visit("clerk", "red")
+    citizen = await visit("citizen", "blue")
+    await clerk.wait_for_frames(("citizen", "camera"))
+
+    # The citizen's page reloads: a new peer connection offers, nothing else is said.
+    await citizen.close()
+    reloaded = visit.clients["citizen"] = Client(visit.session, "citizen", "green")
+    await reloaded.connect()
+    await reloaded.wait_for_frames(("clerk", "camera"))
+
+    async def green_again():
+        while clerk.colours.get(("citizen", "camera")) != "green":
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(green_again(), 15)
+    assert visit.session.connected == ("clerk", "citizen")
+
+
+async def test_disconnected_participant_stays_admitted_and_may_come_back(visit):
+    clerk = await visit("clerk", "red")
+    citizen = await visit("citizen", "blue")
+    await clerk.wait_for_frames(("citizen", "camera"))
+
+    await visit.session.disconnect("citizen")
+    assert visit.session.participants == ("clerk", "citizen")
+    assert visit.session.connected == ("clerk",)
+
+    async def citizen_gone():
+        while any(info["participant"] == "citizen" for info in clerk.tracks.values()):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(citizen_gone(), 10)
+    await citizen.close()
+    from .peers import Client
+
+    back = visit.clients["citizen"] = Client(visit.session, "citizen", "blue")
+    await back.connect()
+    await back.wait_for_frames(("clerk", "camera"))

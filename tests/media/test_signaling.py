@@ -37,7 +37,7 @@ GARBLED = [
 
 
 async def test_unusable_sdp_fails_negotiation_and_others_keep_going(visit):
-    clerk = await visit("clerk", "red")
+    await visit("clerk", "red")
     citizen = await visit("citizen", "blue")
     await citizen.wait_for_frames(("clerk", "camera"))
     visit.session.admit("mallory")
