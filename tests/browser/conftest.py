@@ -48,6 +48,8 @@ def env() -> Iterator[Env]:
     try:
         harness.seed(redis.url)
         server = harness.OfficeServer(redis.url, [site.origin], port=port)
+        if not harness.serves_widget(server.origin):
+            pytest.fail(f"the office server does not serve {server.origin}/widget.js (see virtual_office/widget/README.md)")
         yield Env(redis, server, site, foreign)
     finally:
         if server is not None:

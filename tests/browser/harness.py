@@ -186,6 +186,14 @@ class OfficeServer:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def serves_widget(origin: str) -> bool:
+    try:
+        with urllib.request.urlopen(origin + "/widget.js", timeout=10) as resp:
+            return resp.status == 200 and b"VirtualOffice" in resp.read()
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless, with the flags that keep it quiet and WebRTC on loopback."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
