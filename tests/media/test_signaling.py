@@ -17,6 +17,7 @@ from virtual_office.media import BadSignal, MediaError, NegotiationFailed, Sessi
         {"type": "offer", "sdp": "not sdp"},
         {"type": "offer", "sdp": "v=0\r\n" + "a" * 300_000},
         {"type": "offer", "sdp": "v=0\r\n", "sources": {"0": "microwave"}},
+        {"type": "offer", "sdp": "v=0\r\n" + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" * 17},
         {"type": "candidate", "candidate": 7},
         {"type": "candidate", "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMLineIndex": "0"},
     ],

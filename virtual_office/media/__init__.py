@@ -14,6 +14,7 @@ Usage::
     session.admit(clerk_id); session.admit(citizen_id)
     await session.signal(citizen_id, message)            # every message from a browser
     await session.remove(colleague_id)                   # let a colleague go
+    await session.disconnect(citizen_id)                 # socket gone; may reconnect with a new offer
     await media.close_session(visit_id)                  # the visit ended
     answer = await media.connection_check(offer)         # camera/microphone echo test
     await media.close()
@@ -42,6 +43,10 @@ Server -> browser messages (``on_signal``):
 ``{"participant": participant_id, "source": "microphone"|"camera"|"screen"}``;
 a mid missing from the latest map is no longer sent (its remote track goes
 muted). The stream id of every received track is the participant id too.
+
+``Session.participants`` lists the admitted, ``Session.connected`` those with
+an open connection; ``MediaServer.counters`` counts forwarded and re-encoded
+frames and keyframe requests.
 
 Errors (``virtual_office.media.errors``): ``NotAdmitted``, ``BadSignal``,
 ``NegotiationFailed``, ``SessionClosed``, ``Busy``, all ``MediaError``.

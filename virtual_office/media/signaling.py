@@ -28,6 +28,8 @@ SOURCE_NAMES = ("microphone", "camera", "screen")
 MAX_SDP_LENGTH = 200_000
 MAX_CANDIDATE_LENGTH = 1_000
 MAX_SOURCES = 32
+MAX_MEDIA_SECTIONS = 16
+"m-lines a browser may offer (each costs the server a receiver and a thread)."
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ def parse(message: object) -> Signal:
             raise BadSignal(f"{kind} needs an SDP string")
         if len(sdp) > MAX_SDP_LENGTH:
             raise BadSignal(f"SDP longer than {MAX_SDP_LENGTH} characters")
+        if kind == "offer" and len(re.findall(r"^m=", sdp, re.M)) > MAX_MEDIA_SECTIONS:
+            raise BadSignal(f"more than {MAX_MEDIA_SECTIONS} media sections")
         sources = message.get("sources") if kind == "offer" else None
         if sources is not None:
             if not isinstance(sources, dict) or len(sources) > MAX_SOURCES:
