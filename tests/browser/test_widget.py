@@ -41,6 +41,7 @@ def test_example_page_shows_live_status(env, page):
     expect(buergerbuero.locator(".status-label")).to_have_text("Geschlossen")
     expect(buergerbuero.locator(".hours")).to_have_text("Heute: 00:00–24:00")
     expect(buergerbuero.locator(".waiting")).to_have_text("Niemand wartet")
+    expect(buergerbuero.locator(".estimate")).to_be_hidden()  # no estimate for a closed office
     join = buergerbuero.get_by_role("button", name=re.compile("Warteraum betreten"))
     expect(join).to_have_attribute("aria-disabled", "true")
     expect(join).to_have_accessible_description(re.compile("öffnet mit dem Amt"))
@@ -60,6 +61,7 @@ def test_status_change_shows_without_reload(env, page, clerk):
     try:
         expect(buergerbuero).to_have_attribute("data-status", "open", timeout=10_000)
         expect(buergerbuero.locator(".status-label")).to_have_text("Geöffnet")
+        expect(buergerbuero.locator(".estimate")).to_contain_text("Wartezeit")
         join = buergerbuero.get_by_role("button", name=re.compile("Warteraum betreten"))
         expect(join).not_to_have_attribute("aria-disabled", "true")
         # the change is announced politely, once

@@ -526,7 +526,8 @@
     parts.detail = el("span", { "class": "status-detail" });
     parts.hours = el("p", { "class": "hours" });
     parts.waiting = el("span", { "class": "waiting" });
-    parts.estimate = el("span", { "class": "estimate" });
+    parts.estimateText = el("span");
+    parts.estimate = el("span", { "class": "estimate" }, [" ", el("span", { "aria-hidden": "true" }, ["·"]), " ", parts.estimateText]);
     parts.joinName = el("span", { "class": "sr-only" });
     parts.joinNewTab = el("span", { "class": "sr-only" }, this.config.open === "tab" ? [" " + t("new_tab")] : []);
     parts.join = el("button", { type: "button", "class": "join" }, [t("join"), parts.joinName, parts.joinNewTab]);
@@ -535,7 +536,7 @@
       el("div", { "class": "head" }, [parts.name, el("p", { "class": "status" }, [parts.badge, parts.detail])]),
       parts.description,
       parts.hours,
-      el("p", { "class": "queue" }, [parts.waiting, " ", el("span", { "class": "sep", "aria-hidden": "true" }, ["·"]), " ", parts.estimate]),
+      el("p", { "class": "queue" }, [parts.waiting, parts.estimate]),
       el("div", { "class": "actions" }, [parts.join, parts.reason])
     ]);
     var self = this;
@@ -563,7 +564,9 @@
     setText(p.detail, detail ? " – " + detail : "");
     setText(p.hours, hoursText(office, t));
     setText(p.waiting, waitingText(office.waiting, t));
-    setText(p.estimate, estimateText(office.estimate, t));
+    setText(p.estimateText, estimateText(office.estimate, t));
+    // nobody serves a closed office: a wait estimate would mean nothing there
+    p.estimate.hidden = key === "closed";
     setText(p.joinName, " – " + String(office.name || office.id));
     if (office.can_join) {
       p.join.removeAttribute("aria-disabled");
