@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import socketio
 
@@ -49,8 +50,11 @@ class Broadcaster:
         self._interval = services.settings.status_interval
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
+        self._recent: dict[str, tuple[float, OfficeStatus]] = {}
+        """office id -> (when, status): a burst of widgets connecting shares one computation."""
 
     def mark(self, office_id: str) -> None:
+        self._recent.pop(office_id, None)
         self._dirty.add(office_id)
         self._wake.set()
 
@@ -71,13 +75,19 @@ class Broadcaster:
                     self._dirty.add(office_id)
                     self._wake.set()
 
-    async def status(self, office_id: str) -> OfficeStatus:
+    async def status(self, office_id: str, *, fresh: bool = False) -> OfficeStatus:
+        """The office's status, computed at most once per interval unless it changed."""
+        recent = self._recent.get(office_id)
+        if not fresh and recent and time.monotonic() - recent[0] < self._interval:
+            return recent[1]
         s = self._services
         office = await s.offices.get(office_id)
-        return await office_status(s.redis, s.presence, office, s.room.now())
+        status = await office_status(s.redis, s.presence, office, s.room.now())
+        self._recent[office_id] = (time.monotonic(), status)
+        return status
 
     async def push(self, office_id: str) -> None:
-        status = await self.status(office_id)
+        status = await self.status(office_id, fresh=True)
         for lang in LANGUAGES:
             await self._sio.emit("office_status", status.to_json(lang), room=office_room(office_id, lang), namespace=PUBLIC)
         await self._sio.emit("queue", await self.queue(status), room=staff_room(office_id), namespace=CLERK)
