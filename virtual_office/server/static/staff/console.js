@@ -144,7 +144,7 @@
     var own = q.tickets.filter(function (t) { return t.clerk_id === config.clerk_id && LIVE.indexOf(t.state) >= 0; })[0];
     if (own && (!state.visit || state.visit.ticket.id === own.id)) {
       var was = state.visit && state.visit.state;
-      if (!state.visit || was !== own.state || own.state === "called") setVisit(q.office_id, own, own.state);
+      if (!state.visit || was !== own.state || own.state === "called") setVisit(q.office_id, own, own.state, null, true);
     }
   });
 
@@ -239,16 +239,19 @@
   var visitBox = $("#current-visit");
   var timer = null;
 
-  function setVisit(officeId, ticket, visitState, reason) {
+  function setVisit(officeId, ticket, visitState, reason, fromQueue) {
     var previous = state.visit;
-    if (ticket && previous && previous.ticket.id === ticket.id && previous.state === "ended" && visitState !== "ended") return;
+    // A queue update computed just before the visit ended may arrive just after it.
+    if (fromQueue && previous && previous.ticket.id === ticket.id && previous.state === "ended" &&
+        Date.now() - previous.endedAt < 3000) return;
     var deadline = null;
     if (visitState === "called" && ticket.seconds_left !== null && ticket.seconds_left !== undefined) {
       deadline = Date.now() + ticket.seconds_left * 1000;
       // A repeat of the same call keeps the earlier, local deadline (no jitter in the countdown).
       if (previous && previous.ticket.id === ticket.id && previous.deadline) deadline = Math.min(deadline, previous.deadline);
     }
-    state.visit = { office_id: officeId, ticket: ticket || (previous && previous.ticket), state: visitState, reason: reason || null, deadline: deadline };
+    state.visit = { office_id: officeId, ticket: ticket || (previous && previous.ticket), state: visitState, reason: reason || null,
+                    deadline: deadline, endedAt: visitState === "ended" ? Date.now() : null };
     renderVisit();
   }
 
@@ -360,7 +363,8 @@
   function typing(target) {
     if (!target || !target.tagName) return false;
     var tag = target.tagName.toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+    if (tag === "input") return ["radio", "checkbox", "button", "submit", "reset"].indexOf(target.type) < 0;
+    return tag === "textarea" || tag === "select" || target.isContentEditable;
   }
   function officeForNext() {
     var best = state.activeOffice;

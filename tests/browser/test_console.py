@@ -1,0 +1,210 @@
+"""The clerk's console in Chromium: an administrator sets up an office and a clerk, the clerk
+serves citizens through call, no-show, transfer, send back and finish, and the numbers add up."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.staff_fixtures import (  # noqa: F401 - fixtures
+    ADMIN_LOGIN, ADMIN_PASSWORD, Citizen, StaffEnv, axe_violations, log_in, staff_env,
+)
+
+CLERK = ("lena", "Lena Lindner", "lena sicheres passwort")
+EVIL_NAME = '<img src=x onerror="window.pwned=1">Erika'
+EVIL_CONCERN = "<b>Reisepass</b> & Ausweis"
+
+
+def create_office_and_clerk(page, origin: str) -> None:
+    """The administrator's part, through the forms a person would use."""
+    log_in(page, origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/admin$"))
+    page.get_by_role("link", name="Neues Amt").click()
+    page.locator("#id").fill("ordnungsamt")
+    page.locator("#name").fill("Ordnungsamt")
+    page.locator("#services").fill("Gewerbeanmeldung\nFundsachen")
+    for day in ("tue", "wed", "thu", "fri", "sat", "sun"):
+        page.locator(f"#hours-{day}-0-start").fill("00:00")
+        page.locator(f"#hours-{day}-0-end").fill("24:00")
+    # Monday in two ranges: the second through "add range"
+    monday = page.locator("fieldset.day[data-day='mon']")
+    monday.locator("#hours-mon-0-start").fill("00:00")
+    monday.locator("#hours-mon-0-end").fill("12:00")
+    monday.get_by_role("button", name=re.compile("Zeitraum hinzufügen")).click()
+    expect(monday.locator("li.range")).to_have_count(2)
+    expect(monday.locator("li.range").nth(1).locator("input").nth(0)).to_be_focused()
+    monday.locator("li.range").nth(1).locator("input").nth(0).fill("12:00")
+    monday.locator("li.range").nth(1).locator("input").nth(1).fill("24:00")
+    page.locator("#closed-days-0").fill("2031-12-24")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_have_text("Das Amt wurde angelegt.")
+    expect(page.locator("tr[data-office='ordnungsamt']")).to_contain_text("Ordnungsamt")
+
+    page.get_by_role("link", name="Neues Konto").click()
+    page.locator("#login").fill(CLERK[0])
+    page.locator("#name").fill(CLERK[1])
+    page.get_by_label("Ordnungsamt").check()
+    page.get_by_label("Bürgerbüro").check()
+    page.locator("#password").fill(CLERK[2])
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_have_text("Das Konto wurde angelegt.")
+    expect(page.locator("tr[data-office='ordnungsamt']")).to_contain_text(CLERK[1])
+
+
+def office(page, office_id: str):
+    return page.locator(f"section.office[data-office='{office_id}']")
+
+
+def visit_state(page):
+    return page.locator("#visit-state")
+
+
+def test_a_working_day_at_the_console(staff_env: StaffEnv, browser, page, axe_source) -> None:
+    origin = staff_env.origin
+    create_office_and_clerk(page, origin)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="de-DE")
+    context.grant_permissions(["notifications"], origin=origin)
+    console = context.new_page()
+    errors: list[object] = []
+    console.on("pageerror", lambda exc: errors.append(exc))
+    citizens: list[Citizen] = []
+    try:
+        log_in(console, origin, CLERK[0], CLERK[2])
+        expect(console).to_have_url(re.compile(r"/console$"))
+        expect(console.locator("#connection")).to_have_text("Verbunden")
+        expect(console.locator("section.office")).to_have_count(2)
+        assert console.locator("#visit-media[aria-label='Video']").count() == 1
+
+        # on duty: the office opens for citizens, also in the widget on the city's page
+        buergerbuero = office(console, "buergerbuero")
+        buergerbuero.get_by_label("Verfügbar").check()
+        expect(buergerbuero.locator(".office-status")).to_have_text("Geöffnet")
+        expect(buergerbuero.locator(".on-duty-names")).to_contain_text(CLERK[1])
+        if staff_env.widget_served():
+            city = context.new_page()
+            city.goto(staff_env.site.url("/"))
+            expect(city.locator("li.office[data-office='buergerbuero']")).to_have_attribute("data-status", "open", timeout=10_000)
+            city.close()
+
+        # someone joins the empty queue: the row appears without reload, with an alert
+        erika = Citizen(origin, "buergerbuero", name=EVIL_NAME, concern=EVIL_CONCERN, language="en")
+        citizens.append(erika)
+        row = buergerbuero.locator("tbody tr")
+        expect(row).to_have_count(1)
+        expect(row.locator("th")).to_have_text(erika.number)
+        expect(row.locator("td.name")).to_have_text(EVIL_NAME)
+        expect(row.locator("td.concern")).to_have_text(EVIL_CONCERN)
+        expect(row.locator("td.language")).to_have_text("en")
+        expect(row.locator("td.online")).to_have_text("verbunden")
+        assert buergerbuero.locator("tbody img, tbody b").count() == 0
+        expect(console.locator("#announcer")).to_have_text("Jemand wartet: Bürgerbüro")
+        assert console.evaluate("document.body.dataset.lastJoin") == "buergerbuero"
+        expect(buergerbuero.locator(".waiting-count")).to_have_text("1 Person wartet")
+
+        assert axe_violations(console, axe_source) == []
+
+        # N calls the next person; the call runs out unanswered: a no-show, on both sides
+        console.locator("h1").click()
+        console.keyboard.press("n")
+        expect(console.locator("#visit-number")).to_have_text(erika.number)
+        expect(visit_state(console)).to_contain_text("Aufgerufen")
+        expect(console.locator("#no-show")).to_be_disabled()
+        expect(console.locator("#visit-name")).to_have_text(EVIL_NAME)
+        assert erika.wait_for("ticket", lambda t: t["state"] == "called")["call"]["seconds_left"] <= 3
+        expect(visit_state(console)).to_have_text("Nicht erschienen – die Person hat den Aufruf nicht angenommen.", timeout=10_000)
+        expect(console.locator("#current-visit")).to_have_attribute("data-state", "ended")
+        assert erika.wait_for("ended")["reason"] == "no_show"
+        expect(row).to_have_count(0)
+        console.get_by_role("button", name="Schließen").click()
+        expect(console.locator("#visit-empty")).to_be_visible()
+
+        # a specific person is called, comes in, and is transferred to the Ordnungsamt
+        max_ = Citizen(origin, "buergerbuero", name="Max Muster", concern="Ummeldung")
+        citizens.append(max_)
+        expect(row).to_have_count(1)
+        buergerbuero.get_by_role("button", name=f"{max_.number} aufrufen").click()
+        expect(visit_state(console)).to_contain_text("Aufgerufen")
+        max_.accept()
+        expect(visit_state(console)).to_have_text("Im Gespräch")
+        expect(console.locator("#finish")).to_be_enabled()
+        console.locator("#transfer-target").select_option(label="Ordnungsamt")
+        console.get_by_role("button", name="Weiterleiten", exact=True).click()
+        expect(visit_state(console)).to_have_text("Weitergeleitet.")
+        moved = max_.wait_for("ticket", lambda t: t["office"]["id"] == "ordnungsamt")
+        assert moved["state"] == "waiting"
+        ordnungsamt = office(console, "ordnungsamt")
+        expect(ordnungsamt.locator("tbody tr")).to_have_count(1)
+        expect(ordnungsamt.locator("tbody td.name")).to_have_text("Max Muster")
+
+        # a message to everyone waiting there
+        ordnungsamt.get_by_label("Verfügbar").check()
+        ordnungsamt.get_by_label("Nachricht an alle Wartenden").fill("Gleich geht es weiter <3")
+        ordnungsamt.get_by_role("button", name="Nachricht senden").click()
+        assert max_.wait_for("announcement")["text"] == "Gleich geht es weiter <3"
+
+        # called again there, then sent back with B
+        ordnungsamt.get_by_role("button", name=re.compile(r"^O-\d+ aufrufen$")).click()
+        expect(console.locator("#visit-office")).to_have_text("Ordnungsamt")
+        max_.accept()
+        expect(visit_state(console)).to_have_text("Im Gespräch")
+        console.locator("h1").click()
+        console.keyboard.press("b")
+        expect(visit_state(console)).to_have_text("Zurück in den Warteraum gestellt.")
+        max_.wait_for("ticket", lambda t: t["state"] == "waiting" and t["office"]["id"] == "ordnungsamt")
+
+        # and finally served: F finishes the visit
+        console.keyboard.press("n")
+        expect(visit_state(console)).to_contain_text("Aufgerufen")
+        max_.accept()
+        expect(visit_state(console)).to_have_text("Im Gespräch")
+        console.locator("h1").click()
+        console.keyboard.press("f")
+        expect(visit_state(console)).to_have_text("Gespräch beendet.")
+        assert max_.wait_for("ended")["reason"] == "finished"
+        expect(ordnungsamt.locator(".queue-empty")).to_be_visible()
+
+        # shortcuts do nothing while typing
+        buergerbuero.get_by_label("Nachricht an alle Wartenden").fill("")
+        buergerbuero.get_by_label("Nachricht an alle Wartenden").type("nf")
+        expect(visit_state(console)).to_have_text("Gespräch beendet.")
+
+        assert console.evaluate("window.pwned") is None
+        assert errors == []
+    finally:
+        for citizen in citizens:
+            citizen.close()
+        context.close()
+
+    # the statistics count the visit and the no-show
+    page.goto(f"{origin}/admin/stats?office=ordnungsamt&days=7")
+    today = page.locator("#stats-table tbody tr").first
+    expect(today.locator("td.visits")).to_have_text("1")
+    page.goto(f"{origin}/admin/stats?office=buergerbuero&days=7")
+    expect(page.locator("#stats-table tbody tr").first.locator("td.no-shows")).to_have_text("1")
+    expect(page.locator("#stats-table tbody tr").first.locator("td.visits")).to_have_text("0")
+
+
+def test_login_and_console_have_no_accessibility_violations(staff_env: StaffEnv, page, axe_source) -> None:
+    page.goto(staff_env.origin + "/login")
+    assert axe_violations(page, axe_source) == []
+    page.get_by_label("Anmeldename").fill("niemand")
+    page.get_by_label("Passwort").fill("falsch")
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("alert")).to_have_text("Anmeldename oder Passwort ist falsch.")
+    assert axe_violations(page, axe_source) == []
+    page.goto(staff_env.origin + "/login?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert axe_violations(page, axe_source) == []
+
+    log_in(page, staff_env.origin, "erika", "correct horse battery staple")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+    assert axe_violations(page, axe_source) == []
+
+
+def test_console_without_login_goes_to_the_login(staff_env: StaffEnv, page) -> None:
+    page.goto(staff_env.origin + "/console")
+    expect(page).to_have_url(re.compile(r"/login\?next=/console$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anmeldung für Mitarbeitende")
