@@ -1,0 +1,117 @@
+"""The administration in Chromium: forms a non-programmer can use, the embed code, statistics, axe."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.staff_fixtures import (  # noqa: F401 - fixtures
+    ADMIN_LOGIN, ADMIN_PASSWORD, StaffEnv, axe_violations, log_in, staff_env,
+)
+
+
+def test_office_form_shows_errors_next_to_the_fields_and_keeps_the_input(staff_env: StaffEnv, page, axe_source) -> None:
+    log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    page.goto(staff_env.origin + "/admin/offices/new")
+    assert axe_violations(page, axe_source) == []
+    page.locator("#id").fill("Falsch!")
+    page.locator("#max_queue").fill("0")
+    tuesday = page.locator("fieldset.day[data-day='tue']")
+    tuesday.locator("input").nth(0).fill("16:00")
+    tuesday.locator("input").nth(1).fill("09:00")
+    page.get_by_role("button", name="Speichern").click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(4)  # id, name, max_queue, tuesday
+    name = page.locator("#name")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_accessible_description(re.compile("Bitte geben Sie einen Namen ein."))
+    expect(page.locator("#max_queue")).to_have_accessible_description(re.compile("zwischen 1 und 10000"))
+    expect(page.locator("#hours-tue-0-start")).to_have_value("16:00")
+    expect(page.locator("#hours-tue-0-start")).to_have_accessible_description(re.compile("nach seinem Beginn"))
+    expect(page.locator("#id")).to_have_value("Falsch!")
+    # the summary's links lead to the fields
+    summary.get_by_role("link", name=re.compile("Namen")).click()
+    expect(name).to_be_focused()
+    assert axe_violations(page, axe_source) == []
+
+    # ranges and closed days can be added and removed without typing field names
+    monday = page.locator("fieldset.day[data-day='mon']")
+    add = monday.get_by_role("button", name=re.compile("Zeitraum hinzufügen"))
+    add.click()
+    add.click()
+    expect(monday.locator("li.range")).to_have_count(3)
+    monday.locator("li.range").nth(1).get_by_role("button", name=re.compile("Entfernen")).click()
+    expect(monday.locator("li.range")).to_have_count(2)
+    expect(add).to_be_focused()
+    page.get_by_role("button", name="Tag hinzufügen").click()
+    expect(page.locator("ul.dates li")).to_have_count(2)
+
+
+def test_accounts_and_websites(staff_env: StaffEnv, page, axe_source) -> None:
+    log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    assert axe_violations(page, axe_source) == []  # the overview
+    page.get_by_role("link", name="Neues Konto").click()
+    page.locator("#login").fill("ab")
+    page.locator("#name").fill("Konrad Kurz")
+    page.locator("#password").fill("kurz")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator("#password")).to_have_accessible_description(re.compile("mindestens 10 Zeichen"))
+    expect(page.locator("#name")).to_have_value("Konrad Kurz")
+    assert axe_violations(page, axe_source) == []
+    page.locator("#password").fill("lang genug jetzt")
+    page.get_by_label("Kfz-Zulassung").check()
+    page.get_by_role("button", name="Speichern").click()
+    row = page.locator("tr[data-clerk='ab']")
+    expect(row).to_contain_text("Kfz-Zulassung")
+    row.get_by_role("link", name=re.compile("Bearbeiten")).click()
+    page.get_by_role("radio", name="Verwaltung").check()
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator("tr[data-clerk='ab']")).to_contain_text("Verwaltung")
+
+    page.get_by_role("link", name="Erlaubte Websites").click()
+    assert axe_violations(page, axe_source) == []
+    page.get_by_label("Website-Adressen").fill("https://www.musterstadt.de\nkeine adresse")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator("#origins")).to_have_accessible_description(re.compile("Keine Website-Adresse: keine adresse"))
+    page.get_by_label("Website-Adressen").fill("https://www.musterstadt.de")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_have_text("Die Liste wurde gespeichert.")
+
+
+def test_embed_code_with_live_preview_and_copy_button(staff_env: StaffEnv, browser, axe_source) -> None:
+    context = browser.new_context(locale="de-DE")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=staff_env.origin)
+    page = context.new_page()
+    try:
+        log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+        page.goto(staff_env.origin + "/admin/embed")
+        snippet = page.get_by_label("Code zum Einfügen")
+        expect(snippet).to_have_value(f'<script src="{staff_env.origin}/widget.js" async></script>')
+        page.get_by_label("Kfz-Zulassung").check()
+        expect(snippet).to_have_value(f'<script src="{staff_env.origin}/widget.js" data-offices="kfz" async></script>')
+        expect(page.locator("#embed-preview")).to_have_attribute("src", "/admin/embed/preview?offices=kfz")
+        page.get_by_role("button", name="Code kopieren").click()
+        expect(page.locator("#copy-status")).to_have_text("Code in die Zwischenablage kopiert.")
+        assert page.evaluate("navigator.clipboard.readText()") == snippet.input_value()
+        if staff_env.widget_served():
+            frame = page.frame_locator("#embed-preview")
+            expect(frame.locator("li.office[data-office='kfz']")).to_have_count(1, timeout=10_000)
+            expect(frame.locator("li.office[data-office='buergerbuero']")).to_have_count(0)
+        assert axe_violations(page, axe_source) == []
+    finally:
+        context.close()
+
+
+def test_statistics_page_is_accessible_in_both_languages(staff_env: StaffEnv, page, axe_source) -> None:
+    log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    page.goto(staff_env.origin + "/admin/stats?office=buergerbuero&days=7")
+    expect(page.locator("svg[role=img]")).to_have_accessible_name(re.compile("Gespräche pro Tag: Bürgerbüro"))
+    expect(page.locator("#stats-table tbody tr")).to_have_count(7)
+    assert axe_violations(page, axe_source) == []
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Statistics")
+    assert axe_violations(page, axe_source) == []
