@@ -30,6 +30,10 @@
         }
       });
     }
+    // With the buttons at hand, the spare empty row the server adds for script-less browsers is clutter.
+    var rows = list.querySelectorAll("." + itemClass);
+    var last = rows[rows.length - 1];
+    if (rows.length > 1 && Array.prototype.every.call(last.querySelectorAll("input"), function (i) { return !i.value; })) last.remove();
     list.querySelectorAll("." + itemClass).forEach(wireRemove);
     addButton.hidden = false;
     addButton.addEventListener("click", function () {

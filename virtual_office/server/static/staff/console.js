@@ -280,6 +280,10 @@
     $("#transfer").disabled = !live;
     $("#transfer-target").disabled = !live;
     $("#visit-dismiss").hidden = live;
+    // Once a visit has ended only "close" is left to do.
+    visitBox.querySelector(".actions").hidden = !live;
+    visitBox.querySelector(".transfer").hidden = !live;
+    $("#no-show-hint").hidden = !live;
     var select = $("#transfer-target");
     select.textContent = "";
     config.targets.forEach(function (o) {
