@@ -1,0 +1,61 @@
+// The reference: a minimal socket.io 4 server with the office-status rooms of
+// virtual-office's /public namespace, emitting a status payload 20 times a
+// second round-robin over the offices. Started by benchmarks/realtime.py.
+//
+//   node reference-server.js PORT PAYLOAD_JSON_FILE [RATE]
+//
+// PAYLOAD_JSON_FILE holds {"offices": [payload, ...]}: the office payloads of
+// the server under test, so both servers send the same bytes (only "waiting"
+// and "at" change). Prints "listening" once ready and, on SIGTERM, the number
+// of status emits.
+"use strict";
+
+const http = require("http");
+const fs = require("fs");
+const { Server } = require("socket.io");
+
+const port = Number(process.argv[2]);
+const offices = JSON.parse(fs.readFileSync(process.argv[3], "utf8")).offices;
+const rate = Number(process.argv[4] || 20);
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, {
+  // The same Engine.IO settings as virtual-office (server/realtime/__init__.py).
+  pingInterval: 60000,
+  pingTimeout: 20000,
+  maxHttpBufferSize: 64 * 1024,
+  perMessageDeflate: false,
+  cors: { origin: "*" },
+});
+
+const byId = new Map(offices.map((o) => [o.id, o]));
+const pub = io.of("/public");
+pub.on("connection", (socket) => {
+  const auth = socket.handshake.auth || {};
+  const lang = auth.lang === "en" ? "en" : "de";
+  const wanted = Array.isArray(auth.offices) && auth.offices.length ? auth.offices : [...byId.keys()];
+  const visible = wanted.filter((id) => byId.has(id));
+  for (const id of visible) socket.join(`office:${id}:${lang}`);
+  socket.emit("offices", { offices: visible.map((id) => ({ ...byId.get(id), at: Date.now() })) });
+});
+
+let emits = 0;
+let next = 0;
+function tick(start) {
+  const office = offices[next++ % offices.length];
+  office.waiting = (office.waiting + 1) % 2;
+  pub.to(`office:${office.id}:de`).emit("office_status", { ...office, at: Date.now() });
+  emits++;
+  // Against the start time, so a late timer does not lower the rate.
+  setTimeout(tick, Math.max(0, start + (emits * 1000) / rate - Date.now()), start);
+}
+
+httpServer.listen(port, "127.0.0.1", () => {
+  tick(Date.now());
+  console.log("listening");
+});
+
+process.on("SIGTERM", () => {
+  console.log(JSON.stringify({ emits }));
+  process.exit(0);
+});
