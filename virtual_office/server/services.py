@@ -13,6 +13,9 @@ from virtual_office.settings import Settings
 
 log = logging.getLogger(__name__)
 
+REDIS_CONNECTIONS = 100
+"""Connections to Redis a process opens at most; more concurrent commands wait their turn."""
+
 
 @dataclass
 class Services:
@@ -29,14 +32,20 @@ class Services:
 
     @classmethod
     def open(cls, settings: Settings, redis_url: str) -> Services:
-        client = redis.asyncio.Redis.from_url(
+        # redis-py's default pool refuses the 101st concurrent command ("Too many
+        # connections"), which a burst of widgets connecting at once reaches: wait for
+        # a free connection instead.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
             redis_url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=10,
             decode_responses=True,
             health_check_interval=10,
             socket_connect_timeout=5,
             # A Redis restart drops every connection; redis-py reconnects on the next command.
             retry_on_error=[ConnectionError, TimeoutError],
         )
+        client = redis.asyncio.Redis.from_pool(pool)
         offices = OfficeDirectory(client)
         presence = Presence(client, timeout_seconds=settings.presence_timeout_seconds)
         room = WaitingRoom(

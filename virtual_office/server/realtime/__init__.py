@@ -14,10 +14,15 @@ from virtual_office.server.services import Services
 PING_INTERVAL = 60
 """Seconds; longer than Engine.IO's 25 s default: thousands of idle widgets cost less CPU."""
 
+PUBLISH_CONNECTIONS = 1000
+"""Redis connections socket.io's manager may open for publishing at once."""
+
 
 def create_sio(redis_url: str | None) -> socketio.AsyncServer:
     """The socket.io server; with ``redis_url`` rooms are shared by every process on that Redis."""
-    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    # Every emit is also published to Redis, one connection each while in flight; with
+    # redis-py's default cap of 100 a burst of connecting widgets makes publishes fail.
+    manager = socketio.AsyncRedisManager(redis_url, redis_options={"max_connections": PUBLISH_CONNECTIONS}) if redis_url else None
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
