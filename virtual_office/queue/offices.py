@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-import time
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -106,7 +106,7 @@ class WaitingRoom:
         return int(self._clock() * 1000)
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), timezone.utc)
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def on_change(self, listener: Callable[[str], Awaitable[None] | None]) -> None:
         """Call ``listener(office_id)`` after every transition in that office."""

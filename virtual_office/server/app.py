@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Sequence
 
 import socketio
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -20,7 +19,9 @@ from virtual_office.server.realtime import create_sio, register
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import session_middleware
 from virtual_office.server.sweeper import Sweeper
+from virtual_office.server.widget_routes import widget_routes
 from virtual_office.settings import Settings
+from virtual_office.widget import build_widget
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def create_app(
     policy = OriginPolicy(services.redis, settings.base_url, settings.allowed_origins)
     broadcaster, citizen, clerk = register(sio, services, policy)
     sweeper = Sweeper(services, broadcaster)
+    widget = build_widget(settings.data_dir / "widget")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,7 +63,7 @@ def create_app(
             await services.close()
 
     app = Starlette(
-        routes=[*api.routes, *pages.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
+        routes=[*api.routes, *widget_routes(widget), *pages.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
         middleware=[session_middleware(settings)],
         lifespan=lifespan,
     )

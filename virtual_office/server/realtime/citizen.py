@@ -11,9 +11,9 @@ import socketio
 
 from virtual_office.queue import QueueError, UnknownTicket
 from virtual_office.server import payloads
-from virtual_office.server.i18n import language, translate
+from virtual_office.server.i18n import language
 from virtual_office.server.realtime.broadcaster import CITIZEN, Broadcaster, clerk_room, ticket_room
-from virtual_office.server.realtime.handlers import event
+from virtual_office.server.realtime.handlers import event, refuse
 from virtual_office.server.services import Services
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,12 @@ class CitizenNamespace(socketio.AsyncNamespace):
         lang = language(auth.get("lang"))
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and origin.rstrip("/") != self._own_origin:
-            raise ConnectionRefusedError({"error": "origin_not_allowed", "message": translate(lang, "error.origin_not_allowed")})
+            raise refuse("origin_not_allowed", lang)
         token = auth.get("token")
         try:
             ticket = await self._services.room.ticket(token)
         except QueueError as exc:
-            raise ConnectionRefusedError({"error": exc.code, "message": translate(lang, f"error.{exc.code}")}) from None
+            raise refuse(exc.code, lang) from None
         await self.save_session(sid, {"token": token, "ticket_id": ticket.id, "lang": lang})
         await self.enter_room(sid, ticket_room(ticket.id))
         self._connections[ticket.id] += 1

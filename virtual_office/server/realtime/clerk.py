@@ -9,9 +9,9 @@ import socketio
 
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
-from virtual_office.server.i18n import language, translate
+from virtual_office.server.i18n import language
 from virtual_office.server.realtime.broadcaster import CLERK, Broadcaster, clerk_room, staff_room, ticket_room
-from virtual_office.server.realtime.handlers import event, field
+from virtual_office.server.realtime.handlers import event, field, refuse
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import read_session
 
@@ -33,11 +33,11 @@ class ClerkNamespace(socketio.AsyncNamespace):
         # Cookies ride along with any page's request: only our own pages may use them.
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and origin.rstrip("/") != self._own_origin:
-            raise ConnectionRefusedError({"error": "origin_not_allowed", "message": translate(lang, "error.origin_not_allowed")})
+            raise refuse("origin_not_allowed", lang)
         session = read_session(self._services.settings, environ.get("HTTP_COOKIE"))
         clerk = await self._services.clerks.get(session.get("clerk_id"))  # type: ignore[arg-type]
         if clerk is None:
-            raise ConnectionRefusedError({"error": "not_authenticated", "message": translate(lang, "error.not_authenticated")})
+            raise refuse("not_authenticated", lang)
         await self.save_session(sid, {"clerk_id": clerk.id, "lang": lang})
         await self.enter_room(sid, clerk_room(clerk.id))
         self._online[sid] = clerk.id

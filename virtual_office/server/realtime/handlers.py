@@ -7,8 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from socketio.exceptions import ConnectionRefusedError
+
 from virtual_office.queue import QueueError
 from virtual_office.server import payloads
+from virtual_office.server.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +20,11 @@ Handler = Callable[..., Awaitable[dict[str, Any]]]
 
 class BadRequest(QueueError):
     code = "bad_request"
+
+
+def refuse(code: str, lang: str) -> ConnectionRefusedError:
+    """A refused connection the client sees as ``err.message == code`` with ``err.data``."""
+    return ConnectionRefusedError(code, {"error": code, "message": translate(lang, f"error.{code}")})
 
 
 def field(data: dict[str, Any], name: str, *, required: bool = True, max_length: int = 200) -> str:

@@ -6,9 +6,10 @@ from typing import Any
 
 import socketio
 
-from virtual_office.server.i18n import language, translate
+from virtual_office.server.i18n import language
 from virtual_office.server.origins import OriginPolicy, normalize
 from virtual_office.server.realtime.broadcaster import PUBLIC, Broadcaster, office_room
+from virtual_office.server.realtime.handlers import refuse
 from virtual_office.server.services import Services
 
 MAX_OFFICES = 100
@@ -40,9 +41,7 @@ class PublicNamespace(socketio.AsyncNamespace):
         lang = language(auth.get("lang"))
         ids = await visible_offices(self._services, self._policy, environ.get("HTTP_ORIGIN"), auth.get("offices"))
         if ids is None:
-            raise ConnectionRefusedError(
-                {"error": "origin_not_allowed", "message": translate(lang, "error.origin_not_allowed")}
-            )
+            raise refuse("origin_not_allowed", lang)
         for office_id in ids:
             await self.enter_room(sid, office_room(office_id, lang))
         offices = [(await self._broadcaster.status(i)).to_json(lang) for i in ids]
