@@ -46,7 +46,9 @@ def citizen_language(request: Request) -> str:
 def script_strings(lang: str) -> dict[str, str]:
     """The strings the waiting room's script shows."""
     texts, fallback = catalog(lang), catalog("de")
-    return {k.removeprefix("citizen.js."): texts.get(k) or fallback[k] for k in fallback if k.startswith("citizen.js.")}
+    strings = {k.removeprefix("citizen.js."): texts.get(k) or fallback[k] for k in fallback if k.startswith("citizen.js.")}
+    strings["closed"] = translate(lang, "error.closed")  # the same words as the server's refusal
+    return strings
 
 
 async def frame_ancestors(request: Request, office: Office | None) -> list[str]:

@@ -1,0 +1,109 @@
+"""Fixtures for the waiting room browser tests: a server of their own, a clerk on duty, citizen tabs.
+
+A server of their own so that the positions the tests assert are not disturbed by
+tickets other tests leave behind; each test uses its own office.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import harness
+from tests.browser.clerk import ClerkClient
+from tests.browser.sites import StaticSite
+
+OFFICES = [
+    *harness.OFFICES,
+    {"id": "fundbuero", "name": "Fundbüro", "name_en": "Lost property", "prefix": "F", "languages": ["de", "en"],
+     "services": ["Fundsache abholen", "Verlust melden"], "hours": harness.ALL_DAY, "order": 3},
+    {"id": "standesamt", "name": "Standesamt", "prefix": "S", "hours": harness.ALL_DAY, "order": 4},
+    {"id": "ruhetag", "name": "Ruhetagsamt", "prefix": "R", "hours": harness.ALL_DAY, "order": 5,
+     "closed_days": [datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()]},
+]
+"""The offices of the harness, one with services for the details step, one for the end of a visit,
+and one closed today (it opens again at midnight)."""
+
+
+class RoomEnv:
+    def __init__(self, server: harness.OfficeServer, site: StaticSite) -> None:
+        self.server = server
+        self.site = site
+        self.clerk: ClerkClient | None = None
+
+    def clerk_on_duty(self) -> None:
+        """A clerk available for every office (again, e.g. after a server restart)."""
+        if self.clerk is not None:
+            self.clerk.close()
+        self.clerk = ClerkClient(self.server.origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
+        for spec in OFFICES:
+            self.clerk.presence(str(spec["id"]), "available")
+
+    @property
+    def origin(self) -> str:
+        return self.server.origin
+
+    def room(self, office_id: str, lang: str = "de") -> str:
+        return f"{self.origin}/w/{office_id}?lang={lang}"
+
+
+@pytest.fixture(scope="module")
+def room_env() -> Iterator[RoomEnv]:
+    redis = harness.RedisServer()
+    port = harness.free_port()
+    site = StaticSite(f"http://127.0.0.1:{port}")
+    server = env = None
+    try:
+        harness.seed(redis.url, OFFICES)
+        server = harness.OfficeServer(redis.url, [site.origin], port=port, extra_env={"VO_STATUS_INTERVAL": "0.05"})
+        env = RoomEnv(server, site)
+        env.clerk_on_duty()
+        yield env
+    finally:
+        if env is not None and env.clerk is not None:
+            env.clerk.close()
+        if server is not None:
+            server.close()
+        site.close()
+        redis.close()
+
+
+@pytest.fixture
+def citizen(browser) -> Iterator[Any]:
+    """A factory of citizen tabs, each in a browser context of its own (with or without camera)."""
+    contexts = []
+
+    def open_tab(*, camera: bool = True, locale: str = "de-DE", width: int = 800) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale,
+                                      permissions=["camera", "microphone"] if camera else [])
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(exc))
+        return page
+
+    try:
+        yield open_tab
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def join(page: Any, url: str, *, name: str = "") -> str:
+    """Through the four steps with the mouse, skipping the device check; returns the display number."""
+    page.goto(url)
+    page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
+    page.get_by_role("button", name="Weiter").click()
+    if name:
+        page.get_by_label("Ihr Name").fill(name)
+    page.locator("#step-details").get_by_role("button", name="Weiter").click()
+    page.get_by_role("button", name="Ohne Test weiter").click()
+    page.get_by_role("button", name="Jetzt anstellen").click()
+    number = page.locator("#number")
+    expect(number).not_to_have_text("…", timeout=15_000)
+    return number.inner_text()
