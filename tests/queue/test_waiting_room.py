@@ -287,3 +287,19 @@ async def test_change_listeners_hear_each_transition(room: WaitingRoom) -> None:
     await room.accept(a.token)
     await room.transfer("buergerbuero", a.ticket.id, "kfz")
     assert heard == ["buergerbuero", "buergerbuero", "buergerbuero", "buergerbuero", "kfz"]
+
+
+async def test_guests_last_as_long_as_the_visit(room: WaitingRoom) -> None:
+    a = await room.join("buergerbuero")
+    with pytest.raises(NotInVisit):
+        await room.set_guests("buergerbuero", a.ticket.id, ("colleague",))
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(a.token)
+    visit = await room.set_guests("buergerbuero", a.ticket.id, ("colleague", "interpreter"))
+    assert visit.guests == ("colleague", "interpreter")
+    assert (await room.locate(a.ticket.id)).guests == visit.guests
+    await room.finish("buergerbuero", a.ticket.id)
+    with pytest.raises(UnknownTicket):
+        await room.locate(a.ticket.id)
+    with pytest.raises(UnknownTicket):
+        await room.set_guests("buergerbuero", a.ticket.id, ())

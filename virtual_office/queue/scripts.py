@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 _DIR = Path(__file__).with_name("scripts")
-NAMES = ("join", "remove", "heartbeat", "call", "accept", "no_show", "finish", "send_back", "transfer")
+NAMES = ("join", "remove", "heartbeat", "call", "accept", "no_show", "finish", "send_back", "transfer", "guests")
 
 
 class Scripts:
@@ -27,3 +27,4 @@ class Scripts:
     finish: AsyncScript
     send_back: AsyncScript
     transfer: AsyncScript
+    guests: AsyncScript

@@ -63,6 +63,8 @@ class Ticket:
     deadline: int | None = None
     visit_started: int | None = None
     secret_hash: str = ""
+    guests: tuple[str, ...] = ()
+    """Clerks the serving clerk added to the visit (a colleague, an interpreter)."""
 
     @classmethod
     def from_redis(cls, fields: Mapping[str, str]) -> Ticket:
@@ -86,6 +88,7 @@ class Ticket:
             deadline=ms("deadline"),
             visit_started=ms("visit_started"),
             secret_hash=fields.get("secret", ""),
+            guests=tuple(g for g in fields.get("guests", "").split(",") if g),
         )
 
     def matches(self, secret: str) -> bool:

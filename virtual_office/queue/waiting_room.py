@@ -397,6 +397,20 @@ class WaitingRoom:
         await self._changed(office_id, target.id)
         return await self.get(target.id, ticket_id)
 
+    async def set_guests(self, office_id: str, ticket_id: str, guests: tuple[str, ...]) -> Ticket:
+        """Who besides the serving clerk may join this visit; ends with the visit."""
+        await self._run(self._scripts.guests, [keys.ticket(office_id, ticket_id)], [",".join(guests)])
+        return await self.get(office_id, ticket_id)
+
+    async def locate(self, ticket_id: str) -> Ticket:
+        """A ticket by id alone (for staff, who hold no token)."""
+        if not isinstance(ticket_id, str) or len(ticket_id) != 16:
+            raise UnknownTicket("no such ticket")
+        office_id = await self._read(self.redis.get(keys.where(ticket_id)))
+        if not office_id:
+            raise UnknownTicket("no such ticket")
+        return await self.get(office_id, ticket_id)
+
     async def announce(self, office_id: str, text: object) -> str:
         """A message from the office to everyone waiting; kept an hour for late joiners."""
         await self.offices.get(office_id)

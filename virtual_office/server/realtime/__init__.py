@@ -9,6 +9,7 @@ from virtual_office.server.realtime.broadcaster import Broadcaster
 from virtual_office.server.realtime.citizen import CitizenNamespace
 from virtual_office.server.realtime.clerk import ClerkNamespace
 from virtual_office.server.realtime.public import PublicNamespace
+from virtual_office.server.realtime.visit import VisitNamespace
 from virtual_office.server.services import Services
 
 PING_INTERVAL = 60
@@ -46,6 +47,7 @@ def register(sio: socketio.AsyncServer, services: Services, policy: OriginPolicy
     sio.register_namespace(PublicNamespace(services, broadcaster, policy))
     sio.register_namespace(citizen)
     sio.register_namespace(clerk)
+    sio.register_namespace(VisitNamespace(services, own))
     services.room.on_change(broadcaster.mark)
     return broadcaster, citizen, clerk
 

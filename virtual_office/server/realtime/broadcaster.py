@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 PUBLIC = "/public"
 CITIZEN = "/citizen"
 CLERK = "/clerk"
+VISIT = "/visit"
 
 
 def office_room(office_id: str, lang: str) -> str:
@@ -34,6 +35,10 @@ def staff_room(office_id: str) -> str:
 
 def clerk_room(clerk_id: str) -> str:
     return f"clerk:{clerk_id}"
+
+
+def visit_room(visit_id: str) -> str:
+    return f"visit:{visit_id}"
 
 
 class Broadcaster:
@@ -136,6 +141,7 @@ class Broadcaster:
     async def ended(self, ticket_id: str, office_id: str, clerk_id: str, reason: str) -> None:
         """Tell the citizen (and the clerk who had them) that a ticket has ended."""
         await self._sio.emit("ended", {"reason": reason}, room=ticket_room(ticket_id), namespace=CITIZEN)
+        await self._sio.emit("ended", {"reason": reason}, room=visit_room(ticket_id), namespace=VISIT)
         if clerk_id:
             await self._sio.emit(
                 "visit",

@@ -10,7 +10,7 @@ import socketio
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
 from virtual_office.server.i18n import language
-from virtual_office.server.realtime.broadcaster import CLERK, Broadcaster, clerk_room, staff_room, ticket_room
+from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, ticket_room, visit_room
 from virtual_office.server.realtime.handlers import event, field, refuse
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import read_session
@@ -81,6 +81,11 @@ class ClerkNamespace(socketio.AsyncNamespace):
         payload = payloads.ticket_for_citizen(ticket, office, status, position, language(ticket.language), self._services.room.now_ms())
         await self.emit("ticket", payload, room=ticket_room(ticket.id), namespace="/citizen")
 
+    async def _end_visit(self, visit_id: str, reason: str) -> None:
+        """The visit is over but the ticket lives on (sent back, transferred)."""
+        await self._services.media.close_session(visit_id)
+        await self.emit("ended", {"reason": reason}, room=visit_room(visit_id), namespace=VISIT)
+
     @event
     async def on_presence(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
@@ -122,7 +127,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         clerk, office_id = await self._clerk(session, data)
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
         ticket = await self._services.room.send_back(office_id, before.id)
-        await self._services.media.close_session(ticket.id)
+        await self._end_visit(ticket.id, "sent_back")
         await self._tell_citizen(ticket)
         if before.clerk_id:
             await self._visit(before.clerk_id, before, state="ended", reason="sent_back")
@@ -134,7 +139,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         target = (await self._services.offices.get(field(data, "target_office_id", max_length=40))).id
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
         ticket = await self._services.room.transfer(office_id, before.id, target)
-        await self._services.media.close_session(ticket.id)
+        await self._end_visit(ticket.id, "transferred")
         await self._tell_citizen(ticket)
         if before.clerk_id:
             await self._visit(before.clerk_id, before, state="ended", reason="transferred")
