@@ -347,6 +347,8 @@
     last.number = ticket.number;
     if (ticket.state === "called" && ticket.call) showCall(ticket);
     else endCall();
+    $("facts").hidden = ticket.state !== "waiting";  // the place in the queue means nothing once called
+    $("queue-state").hidden = ticket.state === "called";
     $("queue-state").textContent = ticket.state === "in_visit" ? t("in_visit") : t("queue_hint");
     last.state = ticket.state;
   }
