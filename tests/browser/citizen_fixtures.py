@@ -30,6 +30,22 @@ OFFICES = [
 and one closed today (it opens again at midnight)."""
 
 
+# Counts the tones and browser notifications a page makes; the citizen is "in another window".
+SENSES = """
+window.__tones = 0;
+window.__notes = [];
+const start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...args) { window.__tones += 1; return start.apply(this, args); };
+const Native = window.Notification;
+if (Native) {
+  window.Notification = class extends Native {
+    constructor(title, options) { super(title, options); window.__notes.push([title, options && options.body]); }
+  };
+}
+document.hasFocus = () => false;
+"""
+
+
 class RoomEnv:
     def __init__(self, server: harness.OfficeServer, site: StaticSite) -> None:
         self.server = server
@@ -78,10 +94,13 @@ def citizen(browser) -> Iterator[Any]:
     """A factory of citizen tabs, each in a browser context of its own (with or without camera)."""
     contexts = []
 
-    def open_tab(*, camera: bool = True, locale: str = "de-DE", width: int = 800) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale,
-                                      permissions=["camera", "microphone"] if camera else [])
+    def open_tab(*, camera: bool = True, notifications: bool = False, locale: str = "de-DE", width: int = 800,
+                 init_script: str = "") -> Any:
+        permissions = (["camera", "microphone"] if camera else []) + (["notifications"] if notifications else [])
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, permissions=permissions)
         contexts.append(context)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(exc))
@@ -94,7 +113,7 @@ def citizen(browser) -> Iterator[Any]:
             context.close()
 
 
-def join(page: Any, url: str, *, name: str = "") -> str:
+def join(page: Any, url: str, *, name: str = "", notify: bool = False) -> str:
     """Through the four steps with the mouse, skipping the device check; returns the display number."""
     page.goto(url)
     page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
@@ -103,6 +122,8 @@ def join(page: Any, url: str, *, name: str = "") -> str:
         page.get_by_label("Ihr Name").fill(name)
     page.locator("#step-details").get_by_role("button", name="Weiter").click()
     page.get_by_role("button", name="Ohne Test weiter").click()
+    if notify:
+        page.get_by_label("Mit einer Mitteilung des Browsers Bescheid geben, wenn ich dran bin").check()
     page.get_by_role("button", name="Jetzt anstellen").click()
     number = page.locator("#number")
     expect(number).not_to_have_text("…", timeout=15_000)

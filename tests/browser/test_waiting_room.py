@@ -9,15 +9,15 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 
-from tests.browser.citizen_fixtures import RoomEnv, citizen, join, room_env  # noqa: F401 - fixtures
+from tests.browser.citizen_fixtures import SENSES, RoomEnv, citizen, join, room_env  # noqa: F401 - fixtures
 from tests.browser.staff_fixtures import axe_violations
 
 
 def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(room_env: RoomEnv, citizen, axe_source) -> None:
     office = "buergerbuero"
-    anna, bernd = citizen(), citizen(width=390)  # Bernd on a phone
+    anna, bernd = citizen(), citizen(width=390, notifications=True, init_script=SENSES)  # Bernd on a phone
     number_a = join(anna, room_env.room(office), name="Anna")
-    number_b = join(bernd, room_env.room(office))
+    number_b = join(bernd, room_env.room(office), notify=True)
     assert number_a != number_b
     expect(bernd.locator("#position")).to_have_text("2")
     expect(bernd.locator("#ahead")).to_have_text("1")
@@ -57,6 +57,8 @@ def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(roo
     expect(bernd.locator("#countdown")).to_have_text(re.compile(r"^Noch \d+ Sekunden$"))
     button = bernd.get_by_role("button", name="Jetzt eintreten")
     expect(button).to_be_focused()
+    assert bernd.evaluate("window.__tones") == 3  # three notes through WebAudio
+    assert bernd.evaluate("window.__notes") == [["Sie sind dran!", f"Sie sind dran, Nummer {number_b}! Bitte klicken Sie auf „Jetzt eintreten“."]]
     assert axe_violations(bernd, axe_source) == []
     button.click()
     bernd.wait_for_url(re.compile(rf"/visit/{called['id']}$"))
