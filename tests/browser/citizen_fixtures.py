@@ -25,9 +25,10 @@ OFFICES = [
     {"id": "standesamt", "name": "Standesamt", "prefix": "S", "hours": harness.ALL_DAY, "order": 4},
     {"id": "ruhetag", "name": "Ruhetagsamt", "prefix": "R", "hours": harness.ALL_DAY, "order": 5,
      "closed_days": [datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()]},
+    {"id": "klein", "name": "Kleines Amt", "prefix": "L", "hours": harness.ALL_DAY, "order": 6, "max_queue": 1},
 ]
 """The offices of the harness, one with services for the details step, one for the end of a visit,
-and one closed today (it opens again at midnight)."""
+one closed today (it opens again at midnight) and one with room for one citizen."""
 
 
 # Counts the tones and browser notifications a page makes; the citizen is "in another window".
@@ -95,9 +96,10 @@ def citizen(browser) -> Iterator[Any]:
     contexts = []
 
     def open_tab(*, camera: bool = True, notifications: bool = False, locale: str = "de-DE", width: int = 800,
-                 init_script: str = "") -> Any:
+                 init_script: str = "", reduced_motion: str = "no-preference") -> Any:
         permissions = (["camera", "microphone"] if camera else []) + (["notifications"] if notifications else [])
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, permissions=permissions)
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, permissions=permissions,
+                                      reduced_motion=reduced_motion)
         contexts.append(context)
         if init_script:
             context.add_init_script(init_script)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 import socketio
 from playwright.sync_api import expect
@@ -57,6 +58,7 @@ def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(roo
     expect(bernd.locator("#countdown")).to_have_text(re.compile(r"^Noch \d+ Sekunden$"))
     button = bernd.get_by_role("button", name="Jetzt eintreten")
     expect(button).to_be_focused()
+    assert bernd.evaluate("getComputedStyle(document.getElementById('called')).animationName") == "call-glow"
     assert bernd.evaluate("window.__tones") == 3  # three notes through WebAudio
     assert bernd.evaluate("window.__notes") == [["Sie sind dran!", f"Sie sind dran, Nummer {number_b}! Bitte klicken Sie auf „Jetzt eintreten“."]]
     assert axe_violations(bernd, axe_source) == []
@@ -69,12 +71,13 @@ def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(roo
 
 def test_the_end_of_a_visit_is_explained_and_forgets_the_token(room_env: RoomEnv, citizen) -> None:
     office = "standesamt"
-    page = citizen()
+    page = citizen(reduced_motion="reduce")
     join(page, room_env.room(office))
     key = "virtual-office.ticket." + office
     assert page.evaluate("k => sessionStorage.getItem(k)", key)
     called = room_env.clerk.emit("call_next", {"office_id": office})["ticket"]
     expect(page.get_by_role("button", name="Jetzt eintreten")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.getElementById('called')).animationName") == "none"  # reduced motion
     room_env.clerk.emit("send_back", {"office_id": office, "ticket_id": called["id"]})
     expect(page.get_by_role("button", name="Jetzt eintreten")).to_be_hidden()
     expect(page.locator("#call-alert")).to_be_empty()
@@ -243,6 +246,23 @@ def test_a_closed_office_says_when_it_opens(room_env: RoomEnv, citizen, axe_sour
     expect(page.locator("#queue")).to_be_hidden()
     assert axe_violations(page, axe_source) == []
     assert page.evaluate("sessionStorage.getItem('virtual-office.ticket.ruhetag')") is None
+
+
+def test_a_full_waiting_room_says_so(room_env: RoomEnv, citizen) -> None:
+    first = httpx.post(f"{room_env.origin}/api/offices/klein/tickets", json={}, timeout=10)
+    assert first.status_code == 201
+    page = citizen()
+    page.goto(room_env.room("klein"))
+    page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
+    page.get_by_role("button", name="Weiter").click()
+    page.locator("#step-details").get_by_role("button", name="Weiter").click()
+    page.get_by_role("button", name="Ohne Test weiter").click()
+    page.get_by_role("button", name="Jetzt anstellen").click()
+    expect(page.get_by_role("alert")).to_have_text("Der Warteraum ist voll. Bitte versuchen Sie es später noch einmal.")
+    httpx.delete(f"{room_env.origin}/api/tickets/me", headers={"Authorization": "Bearer " + first.json()["token"]}, timeout=10)
+    # room again: the same button now works
+    page.get_by_role("button", name="Jetzt anstellen").click()
+    expect(page.locator("#number")).to_have_text(re.compile(r"^L-\d+$"))
 
 
 def test_a_lost_connection_keeps_the_place(room_env: RoomEnv, citizen) -> None:
