@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from virtual_office.server import api, pages
+from virtual_office.server import api, exchange, pages
 from virtual_office.server.auth import LoginThrottle
 from virtual_office.server.origins import OriginPolicy
 from virtual_office.server.realtime import create_sio, register
@@ -63,7 +63,7 @@ def create_app(
             await services.close()
 
     app = Starlette(
-        routes=[*api.routes, *widget_routes(widget), *pages.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
+        routes=[*api.routes, *exchange.routes, *widget_routes(widget), *pages.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
         middleware=[session_middleware(settings)],
         lifespan=lifespan,
     )

@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 
 from redis.exceptions import RedisError
 
 from virtual_office.queue import QueueError, keys
+from virtual_office.server.exchange import sweep_leftovers
 from virtual_office.server.realtime.broadcaster import Broadcaster
 from virtual_office.server.services import Services
 
 log = logging.getLogger(__name__)
 
 INTERVAL = 1.0
+LEFTOVERS_INTERVAL = 300.0
+"""Seconds between looks for files of visits whose end was missed (and once at start)."""
 
 
 class Sweeper:
@@ -27,6 +31,7 @@ class Sweeper:
         self._broadcaster = broadcaster
         self._me = f"{os.getpid()}-{id(self)}"
         self._was_open: dict[str, bool] = {}
+        self._leftovers_due = 0.0
 
     async def run(self) -> None:
         while True:
@@ -51,6 +56,9 @@ class Sweeper:
     async def sweep(self) -> None:
         s = self._services
         now = s.room.now()
+        if time.monotonic() >= self._leftovers_due:
+            self._leftovers_due = time.monotonic() + LEFTOVERS_INTERVAL
+            await sweep_leftovers(s)
         for office in await s.offices.all():
             for ended in await s.room.sweep(office.id):
                 if ended.reason == "no_show" or ended.ticket.state == "in_visit":

@@ -10,6 +10,7 @@ import socketio
 
 from virtual_office.queue import OfficeStatus, UnknownOffice, office_status
 from virtual_office.server import payloads
+from virtual_office.server.exchange import visit_over
 from virtual_office.server.i18n import LANGUAGES, language
 from virtual_office.server.services import Services
 
@@ -140,6 +141,7 @@ class Broadcaster:
 
     async def ended(self, ticket_id: str, office_id: str, clerk_id: str, reason: str) -> None:
         """Tell the citizen (and the clerk who had them) that a ticket has ended."""
+        await visit_over(self._sio, self._services, ticket_id, reason)
         await self._sio.emit("ended", {"reason": reason}, room=ticket_room(ticket_id), namespace=CITIZEN)
         await self._sio.emit("ended", {"reason": reason}, room=visit_room(ticket_id), namespace=VISIT)
         if clerk_id:

@@ -9,6 +9,7 @@ import socketio
 
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
+from virtual_office.server.exchange import visit_over
 from virtual_office.server.i18n import language
 from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, ticket_room, visit_room
 from virtual_office.server.realtime.handlers import event, field, refuse
@@ -84,6 +85,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
     async def _end_visit(self, visit_id: str, reason: str) -> None:
         """The visit is over but the ticket lives on (sent back, transferred)."""
         await self._services.media.close_session(visit_id)
+        await visit_over(self.server, self._services, visit_id, reason)
         await self.emit("ended", {"reason": reason}, room=visit_room(visit_id), namespace=VISIT)
 
     @event
