@@ -91,6 +91,12 @@ async def visit_page(request: Request) -> Response:
     return HTMLResponse(html, headers=_headers(ancestors))
 
 
+async def check_settings(request: Request) -> Response:
+    """The ICE servers a connection check (and a visit) uses."""
+    servers = request.app.state.services.settings.media.browser_ice_servers()
+    return JSONResponse({"ice_servers": servers}, headers={"Cache-Control": "no-store"})
+
+
 async def connection_check(request: Request) -> Response:
     """Echo the browser's media back through the server for a few seconds."""
     lang = language(request.query_params.get("lang"))
@@ -124,5 +130,6 @@ def _refusal(code: str, lang: str, status: int, headers: dict[str, str] | None =
 
 routes = [
     Route("/visit/{visit_id}", visit_page, methods=["GET"]),
+    Route("/api/connection-check", check_settings, methods=["GET"]),
     Route("/api/connection-check", connection_check, methods=["POST"]),
 ]

@@ -1,0 +1,249 @@
+"""A video visit in Chromium through the real server: citizen (red camera), clerk (blue) in the
+console, a colleague (green); the connection check, screen sharing and hanging up.
+
+Each participant is a Chromium process of its own: the fake camera file is per process.
+Run inside a loopback-only network namespace (see tests/browser/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import harness
+
+OFFICE = "buergerbuero"
+COLLEAGUE_LOGIN, COLLEAGUE_NAME = "jonas", "Jonas Dolmetscher"
+COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30)}
+CLERK_LABEL = "Erika Mustermann (Sachbearbeitung)"
+COLLEAGUE_LABEL = f"{COLLEAGUE_NAME} (hinzugezogen)"
+MEDIA_ARGS = ["--autoplay-policy=no-user-gesture-required"]
+
+
+def write_y4m(path: Path, rgb: tuple[int, int, int], *, width: int = 160, height: int = 120, frames: int = 10) -> None:
+    """A short 4:2:0 clip in one colour with a white bar moving across (every frame differs)."""
+    r, g, b = rgb
+    y = round(16 + (65.738 * r + 129.057 * g + 25.064 * b) / 256)
+    u = round(128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256)
+    v = round(128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256)
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for i in range(frames):
+            x = i * width // frames
+            luma = bytearray([y]) * (width * height)
+            for row in range(height):
+                luma[row * width + x : row * width + x + 8] = bytes([235]) * 8
+            out.write(b"FRAME\n" + bytes(luma) + bytes([u]) * (width * height // 4) + bytes([v]) * (width * height // 4))
+
+
+def colour_name(rgb: list[float]) -> str | None:
+    """The test colour the picture shows, None if it is none of them (black, grey, a test pattern)."""
+    def distance(c: str) -> float:
+        return sum((a - b) ** 2 for a, b in zip(rgb, COLOURS[c], strict=True))
+
+    best = min(COLOURS, key=distance)
+    return best if distance(best) < 3 * 60**2 else None
+
+
+# The median colour of a video element's current picture, via a canvas.
+MEDIAN = """video => {
+  if (!video || video.videoWidth === 0) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = 32; canvas.height = 24;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0, 32, 24);
+  const data = ctx.getImageData(0, 0, 32, 24).data;
+  const channels = [[], [], []];
+  for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) channels[c].push(data[i + c]);
+  return channels.map(values => values.sort((a, b) => a - b)[values.length >> 1]);
+}"""
+
+
+def sees(frame: Any, who: str, colour: str, timeout: float = 30) -> None:
+    """Wait until the camera tile labelled ``who`` shows ``colour``."""
+    video = frame.locator("li.tile[data-source=camera]").filter(has=frame.locator(".label", has_text=re.compile(f"^{re.escape(who)}$"))).locator("video")
+    expect(video).to_have_count(1, timeout=timeout * 1000)
+    last = None
+    for _ in range(int(timeout * 4)):
+        last = video.evaluate(MEDIAN)
+        if last and colour_name(last) == colour:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{who} shows {last}, not {colour}")
+
+
+async def _add_colleague(redis_url: str) -> None:
+    import redis.asyncio
+
+    from virtual_office.queue import ClerkDirectory
+
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        clerks = ClerkDirectory(client)
+        if await clerks.by_login(COLLEAGUE_LOGIN) is None:
+            await clerks.add(COLLEAGUE_LOGIN, COLLEAGUE_NAME, harness.CLERK_PASSWORD, offices=("kfz",))
+    finally:
+        await client.aclose()
+
+
+class Visit:
+    def __init__(self, server: harness.OfficeServer, videos: Path, playwright: Any) -> None:
+        self.server = server
+        self.videos = videos
+        self.playwright = playwright
+        self.browsers: list[Any] = []
+
+    def browser(self, colour: str, *extra: str) -> Any:
+        path = self.videos / f"{colour}.y4m"
+        write_y4m(path, COLOURS[colour])
+        browser = self.playwright.chromium.launch(
+            executable_path=harness.CHROMIUM, headless=True,
+            args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
+        )
+        self.browsers.append(browser)
+        return browser
+
+    def staff_context(self, browser: Any, login: str) -> Any:
+        with httpx.Client(base_url=self.server.origin) as http:
+            response = http.post("/api/login", json={"login": login, "password": harness.CLERK_PASSWORD})
+            assert response.status_code == 200, response.text
+            cookie = http.cookies["vo_session"]
+        context = browser.new_context(permissions=["camera", "microphone"], locale="de-DE", viewport={"width": 1200, "height": 1000})
+        context.add_cookies([{"name": "vo_session", "value": cookie, "url": self.server.origin}])
+        return context
+
+
+@pytest.fixture(scope="module")
+def visit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Visit]:
+    redis = harness.RedisServer()
+    server = None
+    try:
+        harness.seed(redis.url)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _add_colleague(redis.url)).result(60)
+        server = harness.OfficeServer(redis.url, [], extra_env={"VO_STATUS_INTERVAL": "0.05"})
+        with sync_playwright() as playwright:
+            env = Visit(server, tmp_path_factory.mktemp("videos"), playwright)
+            try:
+                yield env
+            finally:
+                for browser in env.browsers:
+                    browser.close()
+    finally:
+        if server is not None:
+            server.close()
+        redis.close()
+
+
+def decoded(page_or_frame: Any) -> int:
+    return page_or_frame.evaluate("""async () => {
+      const pc = window.VirtualOfficeVisit && window.VirtualOfficeVisit.pc();
+      if (!pc) return -1;
+      let frames = 0;
+      (await pc.getStats()).forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0; });
+      return frames;
+    }""")
+
+
+def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(visit_env: Visit) -> None:
+    origin = visit_env.server.origin
+
+    # The clerk (blue) opens the console and goes available.
+    blue = visit_env.browser("blue")
+    clerk_context = visit_env.staff_context(blue, harness.CLERK_LOGIN)
+    console = clerk_context.new_page()
+    console.goto(f"{origin}/console")
+    console.locator(f"input[name=presence-{OFFICE}][value=available]").check()
+    expect(console.locator("#visit-media")).to_contain_text("Hier erscheint das Video")
+
+    # The citizen (red) runs the connection check, then joins the queue.
+    red = visit_env.browser("red", "--use-fake-ui-for-media-stream")
+    citizen_context = red.new_context(permissions=["camera", "microphone"], locale="de-DE", viewport={"width": 1000, "height": 900})
+    citizen = citizen_context.new_page()
+    citizen.errors = []
+    citizen.on("pageerror", lambda exc: citizen.errors.append(exc))
+    citizen.goto(f"{origin}/w/{OFFICE}?lang=de")
+    citizen.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
+    citizen.get_by_role("button", name="Weiter").click()
+    citizen.get_by_label("Ihr Name").fill("Rita Rot")
+    citizen.locator("#step-details").get_by_role("button", name="Weiter").click()
+    citizen.locator("#check-start").click()
+    check = citizen.locator("#connection-check")
+    expect(check).to_have_attribute("data-state", "ok", timeout=30_000)
+    expect(check).to_have_text("Video funktioniert: Bild und Ton kommen beim Amt an und zurück.")
+    citizen.locator("#check-next").click()
+    citizen.get_by_role("button", name="Jetzt anstellen").click()
+    expect(citizen.locator("#number")).not_to_have_text("…", timeout=15_000)
+
+    # The clerk calls; the console frames the visit; the citizen steps in.
+    console.locator(f"section.office[data-office={OFFICE}] .call-next").click()
+    citizen.get_by_role("button", name="Jetzt eintreten").click()
+    citizen.wait_for_url(re.compile(r"/visit/[0-9a-f]{16}$"))
+    visit_id = citizen.url.rsplit("/", 1)[1]
+    panel = console.frame_locator("#visit-media iframe")
+    expect(console.locator("#visit-media iframe")).to_have_attribute("src", re.compile(rf"/visit/{visit_id}\?embed=console"))
+
+    # Each sees the other's colour, relayed by the server.
+    sees(citizen, CLERK_LABEL, "blue")
+    clerk_frame = console.frame(url=re.compile(r"/visit/"))
+    sees(clerk_frame, "Rita Rot", "red")
+    expect(panel.locator("li.tile[data-participant=citizen] .label")).to_have_text("Rita Rot")
+    expect(citizen.locator("#quality")).to_have_text(re.compile(r"^Verbindung: (gut|mittel|schlecht)"), timeout=15_000)
+
+    # The colleague (green) has a console open; the clerk adds them from the visit panel.
+    green = visit_env.browser("green")
+    colleague_context = visit_env.staff_context(green, COLLEAGUE_LOGIN)
+    colleague_console = colleague_context.new_page()
+    colleague_console.goto(f"{origin}/console")
+    expect(colleague_console.locator("#connection")).to_have_attribute("data-state", "connected")
+    panel.get_by_label("Wen hinzuziehen (z. B. Dolmetschen)").select_option(label=COLLEAGUE_NAME)
+    panel.get_by_role("button", name="Hinzuziehen").click()
+    invitation = colleague_console.locator("#invitations .invitation")
+    expect(invitation).to_contain_text("Erika Mustermann zieht Sie zum Gespräch")
+    with colleague_context.expect_page() as opened:
+        invitation.get_by_role("link", name="Gespräch beitreten").click()
+    colleague = opened.value
+    colleague.wait_for_url(re.compile(rf"/visit/{visit_id}$"))
+
+    sees(colleague, "Rita Rot", "red")
+    sees(colleague, CLERK_LABEL, "blue")
+    sees(citizen, COLLEAGUE_LABEL, "green")
+    sees(clerk_frame, COLLEAGUE_LABEL, "green")
+    expect(citizen.locator("#announcer")).to_have_text(f"{COLLEAGUE_LABEL} ist im Gespräch.")
+
+    # The citizen shares the screen: the clerk gets a screen tile with moving pictures.
+    citizen.get_by_role("button", name="Bildschirm teilen").click()
+    expect(citizen.get_by_role("button", name="Bildschirm teilen")).to_have_attribute("aria-pressed", "true")
+    screen = panel.locator("li.tile[data-participant=citizen][data-source=screen]")
+    expect(screen.locator(".label")).to_have_text("Bildschirm von Rita Rot", timeout=30_000)
+    clerk_frame.wait_for_function("() => { const v = document.querySelector(\"li.tile[data-source=screen] video\"); return v && v.videoWidth > 0; }", timeout=30_000)
+    citizen.get_by_role("button", name="Bildschirm teilen").click()
+    expect(screen).to_have_count(0, timeout=30_000)
+
+    # The clerk finishes in the console: both sides stop receiving.
+    for frame in (citizen, clerk_frame, colleague):
+        assert decoded(frame) > 0
+        frame.evaluate("""() => {
+          window.__remote = Array.from(document.querySelectorAll('li.tile:not(.own) video'))
+            .flatMap(v => v.srcObject ? v.srcObject.getTracks() : []);
+        }""")
+    citizen_remote = citizen.evaluate_handle("window.__remote")
+    colleague_remote = colleague.evaluate_handle("window.__remote")
+    console.locator("#finish").click()
+    expect(citizen.get_by_role("heading", name="Das Gespräch ist beendet")).to_be_visible()
+    expect(colleague.locator("#ended")).to_be_visible()
+    expect(console.locator("#visit-media iframe")).to_have_count(0)
+    for handle in (citizen_remote, colleague_remote):
+        assert handle.evaluate("tracks => tracks.length > 0 && tracks.every(t => t.readyState === 'ended')")
+    assert decoded(citizen) == -1 and decoded(colleague) == -1  # no peer connection left
+    assert citizen.evaluate("k => sessionStorage.getItem(k)", f"virtual-office.ticket.{OFFICE}") is None
+    assert citizen.errors == []
