@@ -28,8 +28,8 @@ def clean_document(value: str) -> str:
 
 
 def signature_file_name(lang: str, document: str) -> str:
-    """'Unterschrift – <document>.png', with nothing in it a file system would choke on."""
-    safe = re.sub(r'[\\/<>:"|?*\x00-\x1f]', "_", document).strip(" .") or "-"
+    """'Unterschrift – <document>.png', with no path separator in it."""
+    safe = re.sub(r"[\\/\x00-\x1f]", "_", document).strip(" .") or "-"
     return translate(lang, "exchange.signature.file_name", document=safe)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 SIGNATURES = (
@@ -27,13 +26,14 @@ def sniff(head: bytes) -> str | None:
 
 
 def display_name(name: object, kind: str) -> str:
-    """A file name safe to show and to offer for download: no path, no control
-    characters, and an extension that matches the content (``x.exe`` holding a PNG
-    becomes ``x.exe.png``, so opening it opens an image)."""
+    """A file name safe to offer for download: no path, no control characters, and an
+    extension that matches the content (``x.exe`` holding a PNG becomes ``x.exe.png``, so
+    opening it opens an image). Anything else stays as sent: it is shown as text, and
+    the download header carries it percent-encoded."""
     text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
-    text = re.sub(r'[<>:"|?*]', "_", text).strip(" .")
+    text = text.strip(" .")
     extensions = EXTENSIONS.get(kind, ())
     if extensions and not text.lower().endswith(extensions):
         stem = text[: MAX_NAME - len(extensions[0])] or "datei"

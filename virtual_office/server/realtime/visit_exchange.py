@@ -31,10 +31,12 @@ class VisitExchange:
     def _exchange(self) -> Any:
         return exchange_for(self._services)
 
-    async def _staff(self, session: dict[str, Any]) -> tuple[Any, Any]:
+    async def _staff(self, sid: str, session: dict[str, Any]) -> tuple[Any, Any]:
         ticket, member = await self.member(session)  # type: ignore[attr-defined]
         if member.role == CITIZEN:
             raise NotAuthorized("for the office's staff only")
+        # Staff who act in the visit get the final visit record when it ends.
+        await self.enter_room(sid, staff_room(ticket.id, session.get("lang", "de")))  # type: ignore[attr-defined]
         return ticket, member
 
     @event
@@ -70,7 +72,7 @@ class VisitExchange:
 
     @event
     async def on_signature_request(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        ticket, member = await self._staff(session)
+        ticket, member = await self._staff(sid, session)
         document = clean_document(field(data, "document", max_length=500))
         if not document:
             raise BadRequest("document is empty")
@@ -82,7 +84,7 @@ class VisitExchange:
     @event
     async def on_signed_on_paper(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         """The clerk notes the document was signed on paper (the pad needs a pointer)."""
-        ticket, _ = await self._staff(session)
+        ticket, _ = await self._staff(sid, session)
         request = await self._exchange.state.request(ticket.id, field(data, "request_id", max_length=40))
         if request is None or request["state"] != REQUESTED:
             raise BadRequest("no open signature request with that id")
@@ -94,14 +96,14 @@ class VisitExchange:
     @event
     async def on_id_check_request(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         """Ask the citizen to hold their ID card up to the camera. No image is taken."""
-        ticket, _ = await self._staff(session)
+        ticket, _ = await self._staff(sid, session)
         await self._exchange.state.set_flag(ticket.id, "id_check_requested", True)
         await self.emit("id_check_request", {"at": self._services.room.now_ms()}, room=visit_room(ticket.id))  # type: ignore[attr-defined]
         return {"ok": True}
 
     @event
     async def on_id_checked(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        ticket, _ = await self._staff(session)
+        ticket, _ = await self._staff(sid, session)
         checked = data.get("checked")
         if not isinstance(checked, bool):
             raise BadRequest("checked must be true or false")
@@ -114,7 +116,7 @@ class VisitExchange:
     @event
     async def on_record(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         """The visit record so far, as text to copy into the case system."""
-        ticket, _ = await self._staff(session)
+        ticket, _ = await self._staff(sid, session)
         exchange = self._exchange
         await exchange.state.begin(ticket.id, ticket.office_id, ticket.visit_started)
         record = await exchange.record(ticket.id, session.get("lang", "de"), self._services.room.now_ms())
