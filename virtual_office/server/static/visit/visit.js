@@ -549,6 +549,7 @@
     status("connecting", "connecting");
     socket = window.io("/visit", {
       auth: { visit: config.visit_id, token: token, lang: config.lang },
+      query: { visit: config.visit_id },  // lets a proxy keep a visit on one process (docs/media.md)
       transports: ["websocket", "polling"]
     });
     var everConnected = false;
