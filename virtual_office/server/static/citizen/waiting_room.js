@@ -538,7 +538,7 @@
   $("again").addEventListener("click", function () {
     $("announcement-list").textContent = "";
     $("announcements").hidden = true;
-    showStep("step-join");
+    showStep($("consent").checked ? "step-join" : "step-privacy");  // after a reload: from the start
   });
   $("close-dialog").addEventListener("click", function () { post("close"); });
 
