@@ -427,6 +427,11 @@
     var notice = $("exchange-ended");
     notice.textContent = t("ended");
     notice.hidden = false;
+    // The visit page puts its end notice in place of the visit: the clerk keeps the final
+    // record there, to copy it after the visit, until the page is left.
+    var end = $("ended");
+    var record = $("exchange-record-heading").parentNode;
+    if (staff() && end && !root.contains(end) && $("exchange-record").value) end.appendChild(record);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
