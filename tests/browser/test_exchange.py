@@ -139,6 +139,7 @@ def test_chat_and_files_both_ways_as_text_and_gone_after_finish(visit: VisitPage
     send_file(citizen, MARKUP + ".pdf", PDF, "application/pdf")
     expect(clerk.locator("#exchange-files a", has_text=MARKUP + ".pdf")).to_be_visible()
     send_file(clerk, "bescheid.png", PNG, "image/png")
+    expect(clerk.locator("#exchange-file-status")).to_have_text("Gesendet: bescheid.png")
     link = citizen.locator("#exchange-files a", has_text="bescheid.png")
     expect(link).to_be_visible()
     with citizen.expect_download() as download:
@@ -191,7 +192,16 @@ PIXELS = """async (href) => {
 }"""
 
 
-def test_signature_drawn_on_the_pad_arrives_as_an_image_and_the_id_check(visit: VisitPages) -> None:
+def axe_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
+    """WCAG 2.1 AA problems inside the exchange panel."""
+    page.evaluate("source => { (0, eval)(source); }", axe_source)
+    return page.evaluate("""async (tags) => {
+        const r = await axe.run('#exchange', {runOnly: {type: 'tag', values: tags}});
+        return r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}));
+    }""", ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+
+
+def test_signature_drawn_on_the_pad_arrives_as_an_image_and_the_id_check(visit: VisitPages, axe_source: str) -> None:
     citizen, clerk = visit.citizen, visit.clerk
     clerk.get_by_label("Name des Dokuments").fill("Antrag auf Wohngeld")
     clerk.get_by_role("button", name="Unterschrift anfordern").click()
@@ -199,6 +209,8 @@ def test_signature_drawn_on_the_pad_arrives_as_an_image_and_the_id_check(visit: 
     expect(pad).to_be_visible()
     expect(citizen.locator("#exchange-pad-title")).to_have_text("Bitte unterschreiben Sie: Antrag auf Wohngeld")
     assert pad.evaluate("el => getComputedStyle(el).touchAction") == "none"
+    assert axe_violations(citizen, axe_source) == []
+    assert axe_violations(clerk, axe_source) == []
 
     citizen.get_by_role("button", name="Unterschrift senden").click()
     expect(citizen.locator("#exchange-pad-error")).to_contain_text("zuerst")
