@@ -8,8 +8,6 @@ from virtual_office.media import MediaServer
 
 from .peers import LOOPBACK, Client
 
-pytestmark = pytest.mark.media
-
 
 @pytest.fixture
 async def media():

@@ -88,3 +88,63 @@ def test_receiver_hands_frames_to_a_decoder_queue():
     receive = inspect.getsource(rtcrtpreceiver.RTCRtpReceiver)
     assert "self.__decoder_queue.put((codec, encoded_frame))" in receive
     assert "self.__decoder_queue.put(None)" in receive
+
+
+def renumber(sdp: str, payload_types: dict[int, int], extension_ids: dict[int, int]) -> str:
+    """An SDP with other payload types and extension ids, as another browser would choose."""
+    import re
+
+    def pt(match):
+        return str(payload_types.get(int(match.group(0)), int(match.group(0))))
+
+    lines = []
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            head, _, fmts = line.partition(" UDP/TLS/RTP/SAVPF ")
+            line = head + " UDP/TLS/RTP/SAVPF " + re.sub(r"\d+", pt, fmts)
+        elif line.startswith(("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:")):
+            line = re.sub(r"(?<=:)\d+", pt, line, count=1)
+            line = re.sub(r"(?<=apt=)\d+", pt, line)
+        elif line.startswith("a=extmap:"):
+            line = re.sub(r"(?<=extmap:)\d+", lambda m: str(extension_ids[int(m.group(0))]), line)
+        lines.append(line)
+    return "\r\n".join(lines) + "\r\n"
+
+
+async def test_server_offers_keep_the_numbers_the_browser_chose(visit):
+    """Chromium refuses changed extension ids and switches payload types if offered others."""
+    import re
+
+    citizen = await visit("citizen", "blue", connect=False)
+    first = []
+
+    def first_offer_renumbered(sdp):  # later answers echo the server's numbers anyway
+        first.append(sdp)
+        if len(first) > 1:
+            return sdp
+        return renumber(sdp, {96: 111, 97: 120, 98: 121}, {1: 4, 2: 1, 3: 2})
+
+    citizen.edit_outgoing = first_offer_renumbered
+    offers = []
+    original = citizen.on_signal
+
+    async def record(message):
+        if message["type"] == "offer":
+            offers.append(message["sdp"])
+        await original(message)
+
+    citizen.on_signal = record
+    await citizen.connect()
+    clerk = await visit("clerk", "red")
+    await clerk.wait_for_frames(("citizen", "camera"))
+    await citizen.wait_for_frames(("clerk", "camera"))
+
+    assert offers, "the server offered the clerk's tracks"
+    sections = offers[-1].split("\r\nm=")[1:]
+    assert len(sections) == 4
+    for section in sections:
+        assert "a=rtpmap:96 " not in section and "a=rtpmap:97 " not in section
+        assert re.search(r"a=rtpmap:(111 opus|120 VP8)/", section)
+        assert "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid" in section
+    before = clerk.frames[("citizen", "camera")]
+    await clerk.wait_for_frames(("citizen", "camera"), count=before + 10)

@@ -19,20 +19,21 @@ upgrade that changes them fails loudly:
   source for a keyframe.
 - ``RTCRtpSender._stream_id`` / ``_track_id``: written into ``a=msid``.
 - ``RTCRtpTransceiver._codecs``: the negotiated codecs, first one in use.
-- ``RTCRtpTransceiver._headerExtensions``: ``createOffer`` resets them to
-  aiortc's own extension ids, but a browser that chose other ids in its first
-  offer (Chromium does) refuses any change ("RTP extension ID reassignment not
-  supported"). ``keep_header_extension_ids`` keeps the negotiated ones.
+- ``RTCRtpTransceiver._codecs`` / ``_headerExtensions`` and ``aiortc.sdp``:
+  ``createOffer`` resets every m-line to aiortc's own payload types and
+  extension ids. A browser that chose others in its first offer (Chromium
+  does) then refuses the offer ("RTP extension ID reassignment not
+  supported") or switches payload types, which a started aiortc receiver no
+  longer recognises. ``keep_negotiated_ids`` keeps the negotiated numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fractions
 import threading
 from collections.abc import Callable
-
-import re
 
 import av
 from aiortc import (
@@ -42,6 +43,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
     rtcrtpreceiver,
+    sdp,
 )
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 
@@ -143,18 +145,58 @@ def packet_decoder(mime_type: str) -> Callable[[av.Packet], list]:
     return lambda packet: decoder.decode(JitterFrame(bytes(packet), packet.pts))
 
 
-def keep_header_extension_ids(pc: RTCPeerConnection) -> None:
-    """Make the connection's later offers reuse the RTP header extension ids negotiated so far."""
+def _codec_key(codec) -> tuple:
+    parameters = {k: v for k, v in codec.parameters.items() if k != "apt"}
+    return (codec.mimeType.lower(), codec.clockRate, codec.channels, tuple(sorted(parameters.items())))
+
+
+def _renumber(codecs: list, negotiated: list) -> list:
+    """``codecs`` with the payload types the browser already uses for the same codecs.
+
+    When the browser negotiated codecs of this kind before, codecs it did not
+    take are left out (their numbers could clash within the BUNDLE group).
+    """
+    known = {_codec_key(c): c.payloadType for c in negotiated if not c.mimeType.lower().endswith("/rtx")}
+    if not known:
+        return codecs
+    rtx_of = {c.parameters.get("apt"): c.payloadType for c in negotiated if c.mimeType.lower().endswith("/rtx")}
+    renumbered, base = [], {}
+    for codec in codecs:
+        if codec.mimeType.lower().endswith("/rtx"):
+            apt = base.get(codec.parameters.get("apt"))
+            if apt is not None and apt in rtx_of:
+                renumbered.append(
+                    dataclasses.replace(codec, payloadType=rtx_of[apt], parameters={"apt": apt})
+                )
+        elif _codec_key(codec) in known:
+            base[codec.payloadType] = known[_codec_key(codec)]
+            renumbered.append(dataclasses.replace(codec, payloadType=known[_codec_key(codec)]))
+    return renumbered or codecs
+
+
+def keep_negotiated_ids(pc: RTCPeerConnection) -> None:
+    """Make the connection's later offers keep the payload types and extension ids negotiated so far."""
     create_offer = pc.createOffer
 
     async def create_offer_keeping_ids() -> RTCSessionDescription:
+        negotiated = {
+            t: (list(t._codecs), list(t._headerExtensions))
+            for t in pc.getTransceivers()
+            if t.mid is not None and t._codecs
+        }
         ids: dict[str, int] = {}
-        for transceiver in pc.getTransceivers():
-            for extension in transceiver._headerExtensions:
+        by_kind: dict[str, list] = {"audio": [], "video": []}
+        for transceiver, (codecs, extensions) in negotiated.items():
+            by_kind[transceiver.kind] += codecs
+            for extension in extensions:
                 ids.setdefault(extension.uri, extension.id)
-        offer = await create_offer()
+        offer = await create_offer()  # resets every m-line to aiortc's own numbers
         used = set(ids.values())
         for transceiver in pc.getTransceivers():
+            if transceiver in negotiated:
+                transceiver._codecs = negotiated[transceiver][0]
+            else:
+                transceiver._codecs = _renumber(transceiver._codecs, by_kind[transceiver.kind])
             kept = []
             for extension in transceiver._headerExtensions:
                 if extension.uri not in ids:  # new to this connection: a free id
@@ -162,12 +204,14 @@ def keep_header_extension_ids(pc: RTCPeerConnection) -> None:
                     used.add(ids[extension.uri])
                 kept.append(RTCRtpHeaderExtensionParameters(id=ids[extension.uri], uri=extension.uri))
             transceiver._headerExtensions = kept
-        sdp = re.sub(
-            r"^a=extmap:\d+ (\S+)",
-            lambda m: f"a=extmap:{ids.get(m.group(1), 14)} {m.group(1)}",
-            offer.sdp,
-            flags=re.M,
-        )
-        return RTCSessionDescription(sdp=sdp, type="offer")
+        description = sdp.SessionDescription.parse(offer.sdp)
+        by_line = {t._get_mline_index(): t for t in pc.getTransceivers() if not t.stopped}
+        for index, media in enumerate(description.media):
+            transceiver = by_line.get(index)
+            if transceiver is not None and media.kind == transceiver.kind:
+                media.rtp.codecs = transceiver._codecs
+                media.fmt = [codec.payloadType for codec in transceiver._codecs]
+                media.rtp.headerExtensions = transceiver._headerExtensions
+        return RTCSessionDescription(sdp=str(description), type="offer")
 
     pc.createOffer = create_offer_keeping_ids

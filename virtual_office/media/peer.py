@@ -228,7 +228,7 @@ class Peer:
 
     def _open_pc(self, ufrag: str | None) -> None:
         pc = RTCPeerConnection(self._config.rtc_configuration())
-        forwarding.keep_header_extension_ids(pc)
+        forwarding.keep_negotiated_ids(pc)
         self._pc = pc
         self._ufrag = ufrag
 
