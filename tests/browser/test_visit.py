@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import harness
+from tests.browser.staff_fixtures import axe_violations
 
 OFFICE = "buergerbuero"
 COLLEAGUE_LOGIN, COLLEAGUE_NAME = "jonas", "Jonas Dolmetscher"
@@ -154,7 +155,7 @@ def decoded(page_or_frame: Any) -> int:
     }""")
 
 
-def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(visit_env: Visit) -> None:
+def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(visit_env: Visit, axe_source: str) -> None:
     origin = visit_env.server.origin
 
     # The clerk (blue) opens the console and goes available.
@@ -198,6 +199,26 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     sees(clerk_frame, "Rita Rot", "red")
     expect(panel.locator("li.tile[data-participant=citizen] .label")).to_have_text("Rita Rot")
     expect(citizen.locator("#quality")).to_have_text(re.compile(r"^Verbindung: (gut|mittel|schlecht)"), timeout=15_000)
+    assert axe_violations(citizen, axe_source) == []
+    expect(citizen.get_by_role("button", name="Mikrofon aus")).to_have_attribute("aria-pressed", "false")
+    citizen.get_by_role("button", name="Mikrofon aus").click()
+    expect(citizen.get_by_role("button", name="Mikrofon aus")).to_have_attribute("aria-pressed", "true")
+    expect(citizen.locator("#announcer")).to_have_text("Ihr Mikrofon ist aus.")
+    citizen.get_by_role("button", name="Mikrofon aus").click()
+
+    # A reload in the middle: the citizen's tab offers again and the clerk gets the new tracks.
+    # (the server sends every participant's source on an m-line of its own, never reused)
+    citizen_mid = "() => Object.keys(window.VirtualOfficeVisit.tracks()).find(mid => { const t = window.VirtualOfficeVisit.tracks()[mid]; return t.participant === 'citizen' && t.source === 'camera'; }) || null"
+    before = clerk_frame.evaluate(citizen_mid)
+    citizen.reload()
+    for _ in range(60):
+        if clerk_frame.evaluate(citizen_mid) not in (before, None):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the clerk never got the citizen's tracks again")
+    sees(clerk_frame, "Rita Rot", "red")
+    sees(citizen, CLERK_LABEL, "blue")
 
     # The colleague (green) has a console open; the clerk adds them from the visit panel.
     green = visit_env.browser("green")
@@ -231,7 +252,11 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
 
     # The clerk finishes in the console: both sides stop receiving.
     for frame in (citizen, clerk_frame, colleague):
-        assert decoded(frame) > 0
+        for _ in range(40):
+            if decoded(frame) > 0:
+                break
+            time.sleep(0.5)
+        assert decoded(frame) > 0, frame.evaluate("() => window.VirtualOfficeVisit.restarts()")
         frame.evaluate("""() => {
           window.__remote = Array.from(document.querySelectorAll('li.tile:not(.own) video'))
             .flatMap(v => v.srcObject ? v.srcObject.getTracks() : []);

@@ -44,7 +44,7 @@
   var people = {};  // participant -> {name, role}
   var local = { mic: null, camera: null, screen: null, cameras: [], cameraIndex: 0 };
   var rtc = { pc: null, mic: null, cam: null, screen: null, tracks: {}, inbox: [], handling: false,
-              restartTimer: 0, restartDelay: 1000, iceTimer: 0, stats: null };
+              restartTimer: 0, restartDelay: 1000, restarts: 0, iceTimer: 0, stats: null };
   var tiles = {};  // key (participant + "/" + camera|screen) -> {li, video, stream, ids}
   var over = false;
   var started = false;
@@ -116,6 +116,7 @@
     closePeer();
     var pc = new RTCPeerConnection({ iceServers: config.ice_servers || [] });
     rtc.pc = pc;
+    rtc.serverUfrag = null;
     rtc.tracks = {};
     rtc.inbox = [];
     rtc.mic = pc.addTransceiver(local.mic || "audio", { direction: "sendonly" });
@@ -151,7 +152,7 @@
     pc.setLocalDescription().then(function () { return gathered(pc); }).then(function () {
       if (pc !== rtc.pc || pc.signalingState !== "have-local-offer") return;  // rolled back meanwhile
       send({ type: "offer", sdp: pc.localDescription.sdp, sources: sources(pc) });
-    }).catch(function () { restart(); });
+    }).catch(function () { /* a server offer got in between: negotiationneeded fires again */ });
   }
 
   function send(message) {
@@ -166,7 +167,8 @@
   function refused(answer) {
     var code = answer.error;
     if (code === "replaced") return replaced();
-    if (code === "negotiation_failed" || code === "bad_signal" || code === "offer_first") return restart();
+    if (code === "negotiation_failed" || code === "offer_first") return restart();  // the server let our connection go
+    if (code === "bad_signal") return;  // e.g. an answer to an offer the server has withdrawn: it offers again
     if (["ended", "unknown_ticket", "not_in_visit", "forbidden", "not_admitted"].indexOf(code) >= 0) return ended(code === "forbidden" || code === "not_admitted" ? "refused" : "unknown");
     showError(answer.message || t("failed"));
   }
@@ -174,6 +176,13 @@
   function handle(message) {
     var pc = rtc.pc;
     if (!pc || !message || !message.sdp) return Promise.resolve();
+    // Messages meant for an earlier connection of ours may still arrive: the server's side of
+    // this one is known by the ICE credentials of its first answer.
+    var match = /^a=ice-ufrag:(\S+)/m.exec(message.sdp);
+    var ufrag = match ? match[1] : null;
+    if (message.type === "offer" && (!rtc.serverUfrag || ufrag !== rtc.serverUfrag)) return Promise.resolve();
+    if (message.type === "answer" && pc.signalingState !== "have-local-offer") return Promise.resolve();
+    if (message.type === "answer") rtc.serverUfrag = ufrag;
     if (message.tracks) rtc.tracks = message.tracks;
     var done;
     if (message.type === "offer") {
@@ -207,6 +216,7 @@
     status("reconnecting", "reconnecting");
     var delay = now ? 0 : rtc.restartDelay;
     rtc.restartDelay = Math.min(8000, rtc.restartDelay * 2);
+    rtc.restarts += 1;
     rtc.restartTimer = window.setTimeout(function () { if (!over) openPeer(); }, delay);
   }
 
@@ -595,8 +605,9 @@
 
   window.addEventListener("pagehide", function () { if (rtc.pc) rtc.pc.close(); });
 
-  // For tests and diagnostics: the peer connection and the latest track map (no media, no names).
-  window.VirtualOfficeVisit = { pc: function () { return rtc.pc; }, tracks: function () { return rtc.tracks; } };
+  // For tests and diagnostics: the peer connection, the latest track map, how often it started over.
+  window.VirtualOfficeVisit = { pc: function () { return rtc.pc; }, tracks: function () { return rtc.tracks; },
+                                restarts: function () { return rtc.restarts; } };
 
   connect();
 })();
