@@ -84,6 +84,7 @@ def test_bad_settings_are_refused(kwargs):
         MediaConfig(**kwargs)
 
 
-def test_ice_server_urls_must_be_stun_or_turn():
+@pytest.mark.parametrize("url", ["http://example.org", "turn:", "stun:host:port", "turn:host?transport=sctp"])
+def test_ice_server_urls_must_be_stun_or_turn(url):
     with pytest.raises(ValueError):
-        IceServer(("http://example.org",))
+        IceServer((url,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
+from aiortc.rtcicetransport import parse_stun_turn_uri
 
 _ICE_SCHEMES = ("stun:", "turn:", "turns:")
 
@@ -26,8 +27,14 @@ class IceServer:
         if not self.urls:
             raise ValueError("an ICE server needs at least one URL")
         for url in self.urls:
-            if not url.startswith(_ICE_SCHEMES):
+            if not isinstance(url, str) or not url.startswith(_ICE_SCHEMES):
                 raise ValueError(f"ICE server URL must start with stun:, turn: or turns: ({url!r})")
+            try:  # the parser aiortc itself uses: fail at start, not at the first visit
+                parsed = parse_stun_turn_uri(url)
+            except ValueError as exc:
+                raise ValueError(f"malformed ICE server URL {url!r}: {exc}") from exc
+            if parsed["scheme"] != "stun" and parsed["transport"] not in ("udp", "tcp"):
+                raise ValueError(f"TURN transport must be udp or tcp ({url!r})")
 
     def as_dict(self) -> dict:
         """The ``RTCIceServer`` dictionary a browser takes."""
