@@ -11,6 +11,7 @@ pass the Origin check, so a clerk's cookie cannot be used to post into a visit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import unquote
@@ -20,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from virtual_office.queue import QueueError
+from virtual_office.server import payloads
 from virtual_office.server.exchange.exchange import exchange_for
 from virtual_office.server.exchange.files import EmptyFile, FileRefused, NoSuchFile, TooLarge, WrongType
 from virtual_office.server.exchange.signature import SIGNED, public, signature_file_name
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 VISIT = "/visit"
 TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+MAX_FILES = 100
+"""Files per visit: with the size limit, what one visit can put on the disk at most."""
 
 
 def _lang(request: Request) -> str:
@@ -73,6 +77,9 @@ async def upload(request: Request) -> Response:
     if length.isdigit() and int(length) > limit:
         return _refuse(request, 413, "too_large", mb=megabytes)
 
+    if len(await asyncio.to_thread(exchange.files.list, visit_id)) >= MAX_FILES:
+        return _refuse(request, 409, "too_many", count=MAX_FILES)
+
     name: object = unquote(request.headers.get("x-file-name", ""))
     types, document, sign_request = tuple(settings.upload_types), "", None
     request_id = request.headers.get("x-signature-request")
@@ -106,12 +113,18 @@ async def upload(request: Request) -> Response:
         return _refuse(request, 400, "empty")
     except FileRefused:
         return _refuse(request, 400, "header")
+    except OSError:
+        # The visit ended (and its folder went) while the file arrived, or the disk failed.
+        log.warning("storing a visit's file failed")
+        stored = None
 
     try:
         await _member(request, visit_id)  # the visit may have ended while the file arrived
     except QueueError:
         await exchange.clear(visit_id)
         return _refuse(request, 404, "not_found")
+    if stored is None:
+        return JSONResponse(payloads.error("internal", _lang(request)), status_code=500)
     await _emit(request, "file", stored.to_json(), visit_id)
     if sign_request is not None:
         sign_request = {**sign_request, "state": SIGNED, "file_id": stored.id}
