@@ -183,3 +183,37 @@ async def test_disconnected_participant_stays_admitted_and_may_come_back(visit):
     back = visit.clients["citizen"] = Client(visit.session, "citizen", "blue")
     await back.connect()
     await back.wait_for_frames(("clerk", "camera"))
+
+
+async def test_a_browser_that_never_answers_is_dropped_and_the_others_go_on():
+    from virtual_office.media import MediaConfig, MediaServer
+
+    from .peers import Client
+
+    media = MediaServer(MediaConfig(host_addresses=("127.0.0.1",), answer_seconds=1.0))
+    clients = {}
+
+    async def on_signal(participant_id, message):
+        if participant_id == "mute" and message["type"] == "offer":
+            return  # this browser fails to apply the server's offer and says nothing
+        await clients[participant_id].on_signal(message)
+
+    session = media.open_session("visit-1", on_signal)
+    try:
+        for pid, colour in (("clerk", "red"), ("citizen", "blue"), ("mute", "green")):
+            session.admit(pid)
+            clients[pid] = Client(session, pid, colour)
+            await clients[pid].connect()
+        await clients["clerk"].wait_for_frames(("citizen", "camera"))
+        for _ in range(100):
+            if session.connected == ("clerk", "citizen"):
+                break
+            await asyncio.sleep(0.05)
+        assert session.connected == ("clerk", "citizen")
+        assert session.participants == ("clerk", "citizen", "mute")  # may start over
+        before = clients["clerk"].frames[("citizen", "camera")]
+        await clients["clerk"].wait_for_frames(("citizen", "camera"), count=before + 10)
+    finally:
+        for client in clients.values():
+            await client.close()
+        await media.close()

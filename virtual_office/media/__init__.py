@@ -37,7 +37,9 @@ Server -> browser messages (``on_signal``):
   sends changes (someone joins, leaves, starts or stops a screen). The browser
   answers with ``setRemoteDescription`` + ``setLocalDescription()`` and sends
   the answer. If it has an offer of its own outstanding it rolls it back first
-  (the server never gives way) and offers again afterwards.
+  (the server never gives way) and offers again afterwards. Without an answer
+  within ``MediaConfig.answer_seconds`` the server closes the connection; a
+  browser that cannot apply an offer starts over with a new one.
 
 ``tracks`` maps each mid the server sends on to
 ``{"participant": participant_id, "source": "microphone"|"camera"|"screen"}``;

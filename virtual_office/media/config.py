@@ -74,6 +74,9 @@ class MediaConfig:
     Re-encoding costs about ten times the CPU; it stays as a fallback and is
     used anyway for a subscriber whose negotiated codec differs from the
     source's."""
+    answer_seconds: float = 20.0
+    """How long the server waits for the answer to its own offer before it closes
+    the connection (a browser that could not apply the offer starts over)."""
     check_seconds: float = 60.0
     "How long a connection check (camera/microphone echo) may run."
     max_checks: int = 20

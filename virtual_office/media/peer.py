@@ -62,6 +62,7 @@ class Peer:
         self._wanted: list[Source] = []
         self._names: dict[str, str] = {}
         self._renegotiation: asyncio.Task | None = None
+        self._answer_watch: asyncio.Task | None = None
         self._closed = False
 
     @property
@@ -174,10 +175,20 @@ class Peer:
                 self._on_change()
                 return
             offer = {"type": "offer", "sdp": pc.localDescription.sdp, "tracks": self._tracks()}
+            self._answer_watch = asyncio.ensure_future(self._expect_answer(pc, offer["sdp"]))
         try:
             await self._send(offer)
-        except Exception:  # the caller's transport; the next answer or offer recovers
+        except Exception:  # the caller's transport; the answer watch gives up if need be
             logger.exception("cannot deliver an offer")
+
+    async def _expect_answer(self, pc: RTCPeerConnection, sdp: str) -> None:
+        # aiortc cannot roll an offer back: without an answer the connection
+        # could never change again, so it is closed and the browser starts over.
+        await asyncio.sleep(self._config.answer_seconds)
+        description = pc.localDescription
+        if self._pc is pc and pc.signalingState == "have-local-offer" and description.sdp == sdp:
+            logger.warning("no answer to an offer within %s s: closing the connection", self._config.answer_seconds)
+            await self._drop(pc)
 
     def _apply_wanted(self, pc: RTCPeerConnection) -> bool:
         """Add, resume and pause m-lines to match the wanted sources; True if any changed."""
@@ -295,7 +306,8 @@ class Peer:
     async def close(self) -> None:
         """Close the connection for good."""
         self._closed = True
-        if self._renegotiation and not self._renegotiation.done():
-            self._renegotiation.cancel()
+        for task in (self._renegotiation, self._answer_watch):
+            if task is not None and not task.done():
+                task.cancel()
         async with self._lock:
             await self._close_pc()
