@@ -132,7 +132,10 @@ def test_chat_and_files_both_ways_as_text_and_gone_after_finish(visit: VisitPage
     citizen, clerk = visit.citizen, visit.clerk
     chat(citizen, MARKUP + " https://example.org")
     expect(clerk.locator("#exchange-chat-log")).to_contain_text(MARKUP + " https://example.org")
-    chat(clerk, "Guten Tag, wie kann ich helfen?")
+    # Keyboard alone: Enter sends (Shift+Enter would start a new line).
+    clerk.get_by_label("Nachricht", exact=True).focus()
+    clerk.keyboard.type("Guten Tag, wie kann ich helfen?")
+    clerk.keyboard.press("Enter")
     expect(citizen.locator("#exchange-chat-log")).to_contain_text("Guten Tag, wie kann ich helfen?")
     expect(citizen.locator("#exchange-chat-log")).to_contain_text("Erika Mustermann (Sachbearbeitung)")
 
