@@ -249,6 +249,14 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     clerk_frame.wait_for_function("() => { const v = document.querySelector(\"li.tile[data-source=screen] video\"); return v && v.videoWidth > 0; }", timeout=30_000)
     citizen.get_by_role("button", name="Bildschirm teilen").click()
     expect(screen).to_have_count(0, timeout=30_000)
+    # a second time: a new m-line (the server never reuses one), still no refused offer
+    citizen.get_by_role("button", name="Bildschirm teilen").click()
+    expect(screen.locator(".label")).to_have_text("Bildschirm von Rita Rot", timeout=30_000)
+    citizen.get_by_role("button", name="Bildschirm teilen").click()
+    expect(screen).to_have_count(0, timeout=30_000)
+    for frame in (citizen, clerk_frame, colleague):
+        # every offer of the server was applied: none had to be answered by starting over
+        assert [r for r in frame.evaluate("() => window.VirtualOfficeVisit.restarts()") if r.startswith("apply")] == []
 
     # The clerk finishes in the console: both sides stop receiving.
     for frame in (citizen, clerk_frame, colleague):

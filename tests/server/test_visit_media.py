@@ -49,6 +49,7 @@ class Member:
         self.frames: dict[tuple[str, str], int] = {}
         self.colours: dict[tuple[str, str], str] = {}
         self.refusals: list[dict[str, Any]] = []
+        self.offers: list[str] = []
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks = [asyncio.ensure_future(self._process())]
         self.pc.on("track", self._on_track)
@@ -81,6 +82,7 @@ class Member:
             self.tracks = message.get("tracks", self.tracks)
             await self.pc.setRemoteDescription(RTCSessionDescription(message["sdp"], message["type"]))
             if message["type"] == "offer":
+                self.offers.append(message["sdp"])
                 with ice.using(LOOPBACK):
                     await self.pc.setLocalDescription(await self.pc.createAnswer())
                 await self.signal({"type": "answer", "sdp": self.pc.localDescription.sdp})
@@ -245,6 +247,10 @@ async def test_a_reload_offers_again_and_the_media_comes_back(
             break
         await asyncio.sleep(0.05)
     assert red.colours.get(("citizen", "camera")) == "green"
+    # The citizen's old m-lines stay (paused) next to the new ones; Chromium refuses an offer
+    # in which two m-lines carry the same a=msid.
+    msids = [line for line in red.offers[-1].splitlines() if line.startswith("a=msid:")]
+    assert len(msids) == len(set(msids)) and len(msids) >= 4
     await again.sees(f"clerk:{ids['anna']}")
 
     # A second tab of the same participant takes the media over; the first is told.

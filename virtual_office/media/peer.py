@@ -205,8 +205,10 @@ class Peer:
                 transceiver.setCodecPreferences(
                     signaling.codec_preferences(source.kind, codecs, first=source.codec)
                 )
+                # A track id of its own per m-line: an m-line is never reused, and Chromium refuses
+                # an offer in which a paused m-line and a new one (a reload, a second screen) share one.
                 forwarding.set_msid(
-                    transceiver.sender, source.participant_id, f"{source.participant_id}:{source.name}"
+                    transceiver.sender, source.participant_id, f"{source.participant_id}:{source.name}:{len(self._outlets)}"
                 )
                 forwarding.on_keyframe_request(transceiver.sender, outlet.keyframe_requested)
                 outlet.attach()

@@ -44,7 +44,7 @@
   var people = {};  // participant -> {name, role}
   var local = { mic: null, camera: null, screen: null, cameras: [], cameraIndex: 0 };
   var rtc = { pc: null, mic: null, cam: null, screen: null, tracks: {}, inbox: [], handling: false,
-              restartTimer: 0, restartDelay: 1000, restarts: 0, iceTimer: 0, stats: null };
+              restartTimer: 0, restartDelay: 1000, restarts: [], iceTimer: 0, stats: null };
   var tiles = {};  // key (participant + "/" + camera|screen) -> {li, video, stream, ids}
   var over = false;
   var started = false;
@@ -167,7 +167,7 @@
   function refused(answer) {
     var code = answer.error;
     if (code === "replaced") return replaced();
-    if (code === "negotiation_failed" || code === "offer_first") return restart();  // the server let our connection go
+    if (code === "negotiation_failed" || code === "offer_first") return restart(false, code);  // the server let our connection go
     if (code === "bad_signal") return;  // e.g. an answer to an offer the server has withdrawn: it offers again
     if (["ended", "unknown_ticket", "not_in_visit", "forbidden", "not_admitted"].indexOf(code) >= 0) return ended(code === "forbidden" || code === "not_admitted" ? "refused" : "unknown");
     showError(answer.message || t("failed"));
@@ -196,7 +196,7 @@
     } else {
       done = Promise.resolve();
     }
-    return done.then(renderTiles, function () { if (pc === rtc.pc) restart(); });
+    return done.then(renderTiles, function (err) { if (pc === rtc.pc) restart(false, "apply " + message.type + ": " + (err && err.name) + " " + (err && err.message)); });
   }
 
   function onSignal(message) {
@@ -210,24 +210,24 @@
   }
 
   /* A new peer connection and a new offer: the server notices and starts over for us. */
-  function restart(now) {
+  function restart(now, why) {
     if (over || !socket || !socket.connected) return;
     window.clearTimeout(rtc.restartTimer);
     status("reconnecting", "reconnecting");
     var delay = now ? 0 : rtc.restartDelay;
     rtc.restartDelay = Math.min(8000, rtc.restartDelay * 2);
-    rtc.restarts += 1;
+    rtc.restarts.push(why || "");
     rtc.restartTimer = window.setTimeout(function () { if (!over) openPeer(); }, delay);
   }
 
   function watchIce(pc) {
     if (pc !== rtc.pc) return;
     window.clearTimeout(rtc.iceTimer);
-    if (pc.iceConnectionState === "failed") restart(true);
+    if (pc.iceConnectionState === "failed") restart(true, "ice failed");
     else if (pc.iceConnectionState === "disconnected") {
       status("reconnecting", "reconnecting");
       rtc.iceTimer = window.setTimeout(function () {
-        if (pc === rtc.pc && pc.iceConnectionState !== "connected" && pc.iceConnectionState !== "completed") restart(true);
+        if (pc === rtc.pc && pc.iceConnectionState !== "connected" && pc.iceConnectionState !== "completed") restart(true, "ice disconnected");
       }, 4000);
     }
   }
@@ -574,7 +574,7 @@
         $("leave").textContent = me.role === "citizen" ? t("leave.citizen") : t("leave.staff");
         loadColleagues();
         if (!everConnected) { everConnected = true; start(); }
-        else if (started) restart(true);  // the server let our media go with the old socket
+        else if (started) restart(true, "socket reconnected");  // the server let our media go with the old socket
       });
     });
     socket.on("disconnect", function (reason) {
