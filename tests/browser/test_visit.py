@@ -220,6 +220,22 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     sees(clerk_frame, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
 
+    # A blip: the server restarts (media sessions are in its memory); both pages reconnect,
+    # offer again, and the visit goes on.
+    visit_env.server.stop()
+    expect(citizen.locator("#connection")).to_have_attribute("data-state", "reconnecting", timeout=15_000)
+    visit_env.server.start()
+    before = clerk_frame.evaluate(citizen_mid)
+    for _ in range(80):
+        if clerk_frame.evaluate(citizen_mid) not in (before, None):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the clerk never got the citizen's tracks after the restart")
+    sees(clerk_frame, "Rita Rot", "red")
+    sees(citizen, CLERK_LABEL, "blue")
+    expect(citizen.locator("#visit")).to_be_visible()
+
     # The colleague (green) has a console open; the clerk adds them from the visit panel.
     green = visit_env.browser("green")
     colleague_context = visit_env.staff_context(green, COLLEAGUE_LOGIN)

@@ -160,15 +160,17 @@
     socket.timeout(15000).emit("signal", message, function (err, answer) {
       if (err || !answer) return;  // lost on the way: the socket's reconnect starts over
       if (answer.ok) return;
-      refused(answer);
+      refused(answer, message.type);
     });
   }
 
-  function refused(answer) {
+  function refused(answer, sent) {
     var code = answer.error;
     if (code === "replaced") return replaced();
     if (code === "negotiation_failed" || code === "offer_first") return restart(false, code);  // the server let our connection go
-    if (code === "bad_signal") return;  // e.g. an answer to an offer the server has withdrawn: it offers again
+    // An answer to an offer the server has withdrawn is refused: the server offers again. A refused
+    // offer (e.g. too many m-lines after many screen shares) needs a fresh connection.
+    if (code === "bad_signal") return sent === "offer" ? restart(false, "offer refused") : undefined;
     if (["ended", "unknown_ticket", "not_in_visit", "forbidden", "not_admitted"].indexOf(code) >= 0) return ended(code === "forbidden" || code === "not_admitted" ? "refused" : "unknown");
     showError(answer.message || t("failed"));
   }
