@@ -101,16 +101,19 @@ class Visit:
         self.server = server
         self.videos = videos
         self.playwright = playwright
-        self.browsers: list[Any] = []
+        self.browsers: dict[str, Any] = {}
 
     def browser(self, colour: str, *extra: str) -> Any:
+        """One Chromium per camera colour, kept for the module's tests."""
+        if colour in self.browsers:
+            return self.browsers[colour]
         path = self.videos / f"{colour}.y4m"
         write_y4m(path, COLOURS[colour])
         browser = self.playwright.chromium.launch(
             executable_path=harness.CHROMIUM, headless=True,
             args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
         )
-        self.browsers.append(browser)
+        self.browsers[colour] = browser
         return browser
 
     def staff_context(self, browser: Any, login: str) -> Any:
@@ -137,7 +140,7 @@ def visit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Visit]:
             try:
                 yield env
             finally:
-                for browser in env.browsers:
+                for browser in env.browsers.values():
                     browser.close()
     finally:
         if server is not None:
@@ -296,3 +299,54 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     assert decoded(citizen) == -1 and decoded(colleague) == -1  # no peer connection left
     assert citizen.evaluate("k => sessionStorage.getItem(k)", f"virtual-office.ticket.{OFFICE}") is None
     assert citizen.errors == []
+
+
+def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Visit, axe_source: str) -> None:
+    from tests.browser.clerk import ClerkClient
+
+    origin = visit_env.server.origin
+    desk = ClerkClient(origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
+    try:
+        desk.presence("kfz", "available")
+        context = visit_env.browser("red", "--use-fake-ui-for-media-stream").new_context(permissions=["camera", "microphone"], locale="de-DE")
+        citizen = context.new_page()
+        citizen.goto(f"{origin}/w/kfz?lang=de")
+        citizen.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
+        citizen.get_by_role("button", name="Weiter").click()
+        citizen.locator("#step-details").get_by_role("button", name="Weiter").click()
+        citizen.get_by_role("button", name="Ohne Test weiter").click()
+        citizen.get_by_role("button", name="Jetzt anstellen").click()
+        expect(citizen.locator("#number")).not_to_have_text("…", timeout=15_000)
+        token = citizen.evaluate("() => sessionStorage.getItem('virtual-office.ticket.kfz')")
+        visit_id = desk.emit("call_next", {"office_id": "kfz"})["ticket"]["id"]
+        citizen.get_by_role("button", name="Jetzt eintreten").click()
+        citizen.wait_for_url(re.compile(rf"/visit/{visit_id}$"))
+        expect(citizen.locator("#alone")).to_be_visible()  # the clerk has not opened the visit
+        expect(citizen.locator("#own-video")).to_have_js_property("readyState", 4, timeout=15_000)
+
+        # Someone with the address but neither token nor login gets nothing.
+        stranger = visit_env.browser("red").new_context().new_page()
+        stranger.goto(f"{origin}/visit/{visit_id}")
+        expect(stranger.get_by_role("heading", name="Kein Zutritt zu diesem Gespräch")).to_be_visible()
+        stranger.context.close()
+
+        # Leaving asks first; Escape keeps the visit; then the keyboard alone leaves it.
+        citizen.locator("#leave").focus()
+        citizen.keyboard.press("Enter")
+        expect(citizen.locator("#leave-no")).to_be_focused()
+        citizen.keyboard.press("Escape")
+        expect(citizen.locator("#leave-confirm")).to_be_hidden()
+        expect(citizen.locator("#leave")).to_be_focused()
+        citizen.keyboard.press("Enter")
+        citizen.keyboard.press("Tab")
+        expect(citizen.locator("#leave-yes")).to_be_focused()
+        citizen.keyboard.press("Enter")
+        expect(citizen.get_by_role("heading", name="Sie haben das Gespräch verlassen")).to_be_focused()
+        assert citizen.evaluate("() => sessionStorage.getItem('virtual-office.ticket.kfz')") is None
+        assert citizen.evaluate("() => window.VirtualOfficeVisit.pc()") is None
+        assert axe_violations(citizen, axe_source) == []
+        gone = httpx.get(f"{origin}/api/tickets/me", headers={"Authorization": f"Bearer {token}"})
+        assert gone.status_code == 404
+        context.close()
+    finally:
+        desk.close()
