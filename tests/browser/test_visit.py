@@ -27,7 +27,7 @@ COLLEAGUE_LOGIN, COLLEAGUE_NAME = "jonas", "Jonas Dolmetscher"
 COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30)}
 CLERK_LABEL = "Erika Mustermann (Sachbearbeitung)"
 COLLEAGUE_LABEL = f"{COLLEAGUE_NAME} (hinzugezogen)"
-MEDIA_ARGS = ["--autoplay-policy=no-user-gesture-required"]
+MEDIA_ARGS: list[str] = []  # no autoplay flag: a page that captures the camera may play sound
 
 
 def write_y4m(path: Path, rgb: tuple[int, int, int], *, width: int = 160, height: int = 120, frames: int = 10) -> None:

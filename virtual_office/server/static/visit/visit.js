@@ -564,6 +564,7 @@
       query: { visit: config.visit_id },  // lets a proxy keep a visit on one process (docs/media.md)
       transports: ["websocket", "polling"]
     });
+    window.VirtualOfficeVisit.socket = socket;
     var everConnected = false;
     socket.on("connect", function () {
       call("whoami").then(function (answer) {
@@ -607,9 +608,10 @@
 
   window.addEventListener("pagehide", function () { if (rtc.pc) rtc.pc.close(); });
 
-  // For tests and diagnostics: the peer connection, the latest track map, how often it started over.
-  window.VirtualOfficeVisit = { pc: function () { return rtc.pc; }, tracks: function () { return rtc.tracks; },
-                                restarts: function () { return rtc.restarts; } };
+  // For the exchange panels (the same socket and credentials), tests and diagnostics: the peer
+  // connection, the latest track map, and why it started over.
+  window.VirtualOfficeVisit = { socket: null, token: token, pc: function () { return rtc.pc; },
+                                tracks: function () { return rtc.tracks; }, restarts: function () { return rtc.restarts; } };
 
   connect();
 })();
