@@ -67,8 +67,8 @@ def _aside(fn: Any, *args: Any) -> None:
         raise failure[0]
 
 
-@pytest.fixture(scope="module")
-def staff_env() -> Iterator[StaffEnv]:
+@pytest.fixture(scope="module", name="staff_env")
+def staff_env_fixture() -> Iterator[StaffEnv]:
     redis = harness.RedisServer()
     port = harness.free_port()
     site = StaticSite(f"http://127.0.0.1:{port}")

@@ -6,8 +6,13 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.staff_fixtures import (  # noqa: F401 - fixtures
-    ADMIN_LOGIN, ADMIN_PASSWORD, StaffEnv, axe_violations, log_in, staff_env,
+from tests.browser.staff_fixtures import (  # noqa: F401 - staff_env_fixture is a fixture
+    ADMIN_LOGIN,
+    ADMIN_PASSWORD,
+    StaffEnv,
+    axe_violations,
+    log_in,
+    staff_env_fixture,
 )
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.staff_fixtures import (  # noqa: F401 - fixtures
-    ADMIN_LOGIN, ADMIN_PASSWORD, Citizen, StaffEnv, axe_violations, log_in, staff_env,
+from tests.browser.staff_fixtures import (  # noqa: F401 - staff_env_fixture is a fixture
+    ADMIN_LOGIN,
+    ADMIN_PASSWORD,
+    Citizen,
+    StaffEnv,
+    axe_violations,
+    log_in,
+    staff_env_fixture,
 )
 
 CLERK = ("lena", "Lena Lindner", "lena sicheres passwort")

@@ -81,6 +81,6 @@ def start(redis_server: RedisServer, tmp_path: Path, **settings: Any) -> Iterato
         yield Staff(client, app, redis_server.url, accounts)
 
 
-@pytest.fixture
-def staff(redis_server: RedisServer, tmp_path: Path) -> Iterator[Staff]:
+@pytest.fixture(name="staff")
+def staff_fixture(redis_server: RedisServer, tmp_path: Path) -> Iterator[Staff]:
     yield from start(redis_server, tmp_path, login_attempts=3)

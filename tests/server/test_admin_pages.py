@@ -9,7 +9,7 @@ import re
 import redis
 from markupsafe import escape
 
-from tests.server.staff_pages import PASSWORD, Staff, staff  # noqa: F401 - fixture
+from tests.server.staff_pages import PASSWORD, Staff, staff_fixture  # noqa: F401 - the staff fixture
 from virtual_office.queue import keys
 
 OFFICE = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RedisServer
-from tests.server.staff_pages import PASSWORD, Staff, start, staff  # noqa: F401 - fixture
+from tests.server.staff_pages import PASSWORD, Staff, staff_fixture, start  # noqa: F401 - the staff fixture
 
 ADMIN_PAGES = ["/admin", "/admin/offices/new", "/admin/offices/buergerbuero", "/admin/clerks/new", "/admin/origins",
                "/admin/embed", "/admin/stats"]

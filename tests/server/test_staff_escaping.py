@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.server.staff_pages import Staff, staff  # noqa: F401 - fixture
+from tests.server.staff_pages import Staff, staff_fixture  # noqa: F401 - the staff fixture
 
 EVIL_OFFICE = '<img src=x onerror="alert(1)">Amt</script><script>alert(2)</script>'
 EVIL_NAME = "<script>alert('clerk')</script><b>Anna</b>"

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from virtual_office.queue import Clerk, NotAuthorized, QueueError
 from virtual_office.server.auth import Throttled, current_clerk, log_in, log_out
 from virtual_office.server.pages.access import read_form
-from virtual_office.server.pages.templating import page_language, render, text
+from virtual_office.server.pages.templating import render, text
 
 
 def home_of(clerk: Clerk) -> str:
@@ -45,7 +45,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def login_submit(request: Request) -> Response:
-    lang = page_language(request)
+    chosen = request.session.get("lang")  # an explicit language choice outlives the login
     try:
         form = await read_form(request)
     except HTTPException as exc:
@@ -63,18 +63,20 @@ async def login_submit(request: Request) -> Response:
         return _form(request, login=shown, error=text(request, "error.login_failed"), status=401, next_=next_)
     except QueueError:
         return _form(request, login=shown, error=text(request, "error.unavailable"), status=503, next_=next_)
-    request.session["lang"] = lang  # log_in starts a fresh session; the language choice stays
+    if chosen:
+        request.session["lang"] = chosen  # log_in starts a fresh session
     return RedirectResponse(next_ or home_of(clerk), status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    lang = page_language(request)
+    chosen = request.session.get("lang")
     try:
         await read_form(request)
     except HTTPException:
         return render(request, "staff/error.html", {"status": 403, "message": text(request, "staff.error.csrf")}, status_code=403)
     log_out(request)
-    request.session["lang"] = lang
+    if chosen:
+        request.session["lang"] = chosen
     return RedirectResponse("/login?logged_out=1", status_code=303)
 
 

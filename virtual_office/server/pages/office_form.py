@@ -102,7 +102,7 @@ class OfficeForm:
         for day in WEEKDAYS:
             starts, ends = form.getlist(f"hours-{day}-start"), form.getlist(f"hours-{day}-end")
             rows = []
-            for start, end in zip(starts, ends):
+            for start, end in zip(starts, ends, strict=False):  # a row with one field missing counts as empty
                 start, end = str(start).strip(), str(end).strip()
                 if start or end:
                     rows.append((start, end))
@@ -118,7 +118,7 @@ class OfficeForm:
                     err(f"hours-{day}", "range")
                 parsed.append((a, b))
             parsed.sort()
-            if any(earlier[1] > later[0] for earlier, later in zip(parsed, parsed[1:])):
+            if any(earlier[1] > later[0] for earlier, later in zip(parsed, parsed[1:], strict=False)):
                 err(f"hours-{day}", "overlap")
 
     def _parse_closed_days(self, form: FormData, err) -> None:  # type: ignore[no-untyped-def]
