@@ -34,9 +34,6 @@ class StaffEnv:
     def origin(self) -> str:
         return self.server.origin
 
-    def widget_served(self) -> bool:
-        return httpx.get(self.origin + "/widget.js", timeout=10).status_code == 200
-
 
 async def _add_admin(redis_url: str) -> None:
     import redis.asyncio

@@ -101,10 +101,9 @@ def test_embed_code_with_live_preview_and_copy_button(staff_env: StaffEnv, brows
         page.get_by_role("button", name="Code kopieren").click()
         expect(page.locator("#copy-status")).to_have_text("Code in die Zwischenablage kopiert.")
         assert page.evaluate("navigator.clipboard.readText()") == snippet.input_value()
-        if staff_env.widget_served():
-            frame = page.frame_locator("#embed-preview")
-            expect(frame.locator("li.office[data-office='kfz']")).to_have_count(1, timeout=10_000)
-            expect(frame.locator("li.office[data-office='buergerbuero']")).to_have_count(0)
+        frame = page.frame_locator("#embed-preview")
+        expect(frame.locator("li.office[data-office='kfz']")).to_have_count(1, timeout=10_000)
+        expect(frame.locator("li.office[data-office='buergerbuero']")).to_have_count(0)
         assert axe_violations(page, axe_source) == []
     finally:
         context.close()
