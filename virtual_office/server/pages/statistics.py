@@ -16,6 +16,8 @@ PERIODS = (7, 14, 30)
 CHART_HEIGHT = 160
 BAR_WIDTH = 18
 BAR_GAP = 8
+LEFT = 36
+"""Room left of the first bar for its slanted day label."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ def bars(rows: list[DayStats], lang: str) -> tuple[list[Bar], int]:
     for i, row in enumerate(rows):
         height = round(row.visits / top * (CHART_HEIGHT - 20))
         label = row.day.strftime("%d.%m." if lang == "de" else "%m/%d")
-        out.append(Bar(x=i * (BAR_WIDTH + BAR_GAP) + BAR_GAP, y=CHART_HEIGHT - height, height=height, value=row.visits, label=label))
-    return out, len(rows) * (BAR_WIDTH + BAR_GAP) + BAR_GAP
+        out.append(Bar(x=LEFT + i * (BAR_WIDTH + BAR_GAP), y=CHART_HEIGHT - height, height=height, value=row.visits, label=label))
+    return out, LEFT + len(rows) * (BAR_WIDTH + BAR_GAP)
 
 
 @staff_page(admin=True)
