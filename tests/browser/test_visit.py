@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.browser import harness
 from tests.browser.staff_fixtures import axe_violations
@@ -97,10 +97,10 @@ async def _add_colleague(redis_url: str) -> None:
 
 
 class Visit:
-    def __init__(self, server: harness.OfficeServer, videos: Path, playwright: Any) -> None:
+    def __init__(self, server: harness.OfficeServer, videos: Path, chromium: Any) -> None:
         self.server = server
         self.videos = videos
-        self.playwright = playwright
+        self.chromium = chromium
         self.browsers: dict[str, Any] = {}
 
     def browser(self, colour: str, *extra: str) -> Any:
@@ -109,7 +109,7 @@ class Visit:
             return self.browsers[colour]
         path = self.videos / f"{colour}.y4m"
         write_y4m(path, COLOURS[colour])
-        browser = self.playwright.chromium.launch(
+        browser = self.chromium.launch(
             executable_path=harness.CHROMIUM, headless=True,
             args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
         )
@@ -127,7 +127,8 @@ class Visit:
 
 
 @pytest.fixture(scope="module")
-def visit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Visit]:
+def visit_env(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Visit]:
+    """A server of its own; Chromiums launched through the suite's Playwright (one per process)."""
     redis = harness.RedisServer()
     server = None
     try:
@@ -135,13 +136,12 @@ def visit_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Visit]:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _add_colleague(redis.url)).result(60)
         server = harness.OfficeServer(redis.url, [], extra_env={"VO_STATUS_INTERVAL": "0.05"})
-        with sync_playwright() as playwright:
-            env = Visit(server, tmp_path_factory.mktemp("videos"), playwright)
-            try:
-                yield env
-            finally:
-                for browser in env.browsers.values():
-                    browser.close()
+        env = Visit(server, tmp_path_factory.mktemp("videos"), browser.browser_type)
+        try:
+            yield env
+        finally:
+            for launched in env.browsers.values():
+                launched.close()
     finally:
         if server is not None:
             server.close()

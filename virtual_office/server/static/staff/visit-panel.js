@@ -21,6 +21,7 @@
     if (id === current) return;
     current = id;
     box.textContent = "";  // removing the frame hangs up
+    box.classList.toggle("media-placeholder", !id);
     if (!id) {
       var none = document.createElement("p");
       none.className = "muted";
