@@ -7,8 +7,9 @@ import logging
 import time
 
 import socketio
+from redis.exceptions import RedisError
 
-from virtual_office.queue import OfficeStatus, UnknownOffice, office_status
+from virtual_office.queue import OfficeStatus, StoreUnavailable, UnknownOffice, office_status
 from virtual_office.server import payloads
 from virtual_office.server.exchange import visit_over
 from virtual_office.server.i18n import LANGUAGES, language
@@ -76,10 +77,14 @@ class Broadcaster:
                     await self.push(office_id)
                 except UnknownOffice:
                     continue
+                except (RedisError, StoreUnavailable, OSError) as exc:
+                    # Redis is restarting or unreachable: push once it is back.
+                    log.warning("office status not pushed (%s); retrying", type(exc).__name__)
+                    self.mark(office_id)
+                    await asyncio.sleep(1)
                 except Exception:  # noqa: BLE001 - one office's failure must not stop the others
                     log.exception("pushing the state of office %s failed", office_id)
-                    self._dirty.add(office_id)
-                    self._wake.set()
+                    self.mark(office_id)
 
     async def status(self, office_id: str, *, fresh: bool = False) -> OfficeStatus:
         """The office's status, computed at most once per interval unless it changed."""
