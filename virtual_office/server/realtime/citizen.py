@@ -11,9 +11,8 @@ import socketio
 
 from virtual_office.queue import QueueError, UnknownTicket
 from virtual_office.server import payloads
-from virtual_office.server.i18n import language
 from virtual_office.server.realtime.broadcaster import CITIZEN, Broadcaster, clerk_room, ticket_room
-from virtual_office.server.realtime.handlers import event, refuse
+from virtual_office.server.realtime.handlers import event, from_own_page, refuse
 from virtual_office.server.services import Services
 
 log = logging.getLogger(__name__)
@@ -34,11 +33,7 @@ class CitizenNamespace(socketio.AsyncNamespace):
         """ticket id -> token, for the connected tickets' heartbeats."""
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        auth = auth if isinstance(auth, dict) else {}
-        lang = language(auth.get("lang"))
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and origin.rstrip("/") != self._own_origin:
-            raise refuse("origin_not_allowed", lang)
+        auth, lang = from_own_page(environ, auth, self._own_origin)
         token = auth.get("token")
         try:
             ticket = await self._services.room.ticket(token)

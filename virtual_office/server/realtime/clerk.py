@@ -12,7 +12,7 @@ from virtual_office.server import payloads
 from virtual_office.server.exchange import visit_over
 from virtual_office.server.i18n import language
 from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, ticket_room, visit_room
-from virtual_office.server.realtime.handlers import event, field, refuse
+from virtual_office.server.realtime.handlers import event, field, from_own_page, refuse
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import read_session
 
@@ -29,12 +29,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         """sid -> clerk id, for presence heartbeats."""
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        auth = auth if isinstance(auth, dict) else {}
-        lang = language(auth.get("lang"))
-        # Cookies ride along with any page's request: only our own pages may use them.
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and origin.rstrip("/") != self._own_origin:
-            raise refuse("origin_not_allowed", lang)
+        auth, lang = from_own_page(environ, auth, self._own_origin)
         session = read_session(self._services.settings, environ.get("HTTP_COOKIE"))
         clerk = await self._services.clerks.get(session.get("clerk_id"))  # type: ignore[arg-type]
         if clerk is None:

@@ -11,7 +11,7 @@ from socketio.exceptions import ConnectionRefusedError
 
 from virtual_office.queue import QueueError
 from virtual_office.server import payloads
-from virtual_office.server.i18n import translate
+from virtual_office.server.i18n import language, translate
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,20 @@ class BadRequest(QueueError):
 def refuse(code: str, lang: str) -> ConnectionRefusedError:
     """A refused connection the client sees as ``err.message == code`` with ``err.data``."""
     return ConnectionRefusedError(code, {"error": code, "message": translate(lang, f"error.{code}")})
+
+
+def from_own_page(environ: dict[str, Any], auth: object, own_origin: str) -> tuple[dict[str, Any], str]:
+    """The auth payload and language of a connection, refused unless from our own pages.
+
+    Cookies and tokens ride along with any page's request, so only our own origin may use
+    the citizen, clerk and visit namespaces. No Origin header means no web page at all.
+    """
+    payload = auth if isinstance(auth, dict) else {}
+    lang = language(payload.get("lang"))
+    origin = environ.get("HTTP_ORIGIN")
+    if origin is not None and origin.rstrip("/") != own_origin:
+        raise refuse("origin_not_allowed", lang)
+    return payload, lang
 
 
 def field(data: dict[str, Any], name: str, *, required: bool = True, max_length: int = 200) -> str:

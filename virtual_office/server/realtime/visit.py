@@ -18,9 +18,8 @@ from typing import Any
 import socketio
 
 from virtual_office.queue import CALLED, IN_VISIT, NotAuthorized, NotInVisit, QueueError, Ticket, UnknownTicket
-from virtual_office.server.i18n import language
 from virtual_office.server.realtime.broadcaster import VISIT, visit_room
-from virtual_office.server.realtime.handlers import refuse
+from virtual_office.server.realtime.handlers import from_own_page, refuse
 from virtual_office.server.realtime.visit_exchange import VisitExchange
 from virtual_office.server.realtime.visit_media import VisitMedia
 from virtual_office.server.services import Services
@@ -82,11 +81,7 @@ class VisitNamespace(VisitMedia, VisitExchange, socketio.AsyncNamespace):
         return await self.authorize(session.get("visit"), session.get("token"), session.get("clerk_id"))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        auth = auth if isinstance(auth, dict) else {}
-        lang = language(auth.get("lang"))
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and origin.rstrip("/") != self._own_origin:
-            raise refuse("origin_not_allowed", lang)
+        auth, lang = from_own_page(environ, auth, self._own_origin)
         token = auth.get("token") or None
         clerk_id = None if token else read_session(self._services.settings, environ.get("HTTP_COOKIE")).get("clerk_id")
         try:
