@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 import redis.asyncio
+import redis.exceptions
 
 from virtual_office.media import MediaServer
 from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
@@ -42,8 +43,9 @@ class Services:
             decode_responses=True,
             health_check_interval=10,
             socket_connect_timeout=5,
-            # A Redis restart drops every connection; redis-py reconnects on the next command.
-            retry_on_error=[ConnectionError, TimeoutError],
+            # A Redis restart drops every connection: a command that meets a dropped one
+            # is tried once more on a fresh connection.
+            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
         )
         client = redis.asyncio.Redis.from_pool(pool)
         offices = OfficeDirectory(client)
