@@ -44,7 +44,8 @@
   var people = {};  // participant -> {name, role}
   var local = { mic: null, camera: null, screen: null, cameras: [], cameraIndex: 0 };
   var rtc = { pc: null, mic: null, cam: null, screen: null, tracks: {}, inbox: [], handling: false,
-              restartTimer: 0, restartDelay: 1000, restarts: [], iceTimer: 0, stats: null };
+              restartTimer: 0, restartDelay: 1000, restarts: [], iceTimer: 0, stats: null,
+              connectedBefore: false, statusTimer: 0 };
   var tiles = {};  // key (participant + "/" + camera|screen) -> {li, video, stream, ids}
   var over = false;
   var started = false;
@@ -128,7 +129,12 @@
       if (pc !== rtc.pc) return;
       if (pc.connectionState === "connected") {
         rtc.restartDelay = 1000;
-        status("live", started ? "connected" : null);
+        status("live", rtc.connectedBefore ? "connected" : null);  // "restored" only after a loss
+        rtc.connectedBefore = true;
+        window.clearTimeout(rtc.statusTimer);
+        rtc.statusTimer = window.setTimeout(function () {
+          if ($("connection").getAttribute("data-state") === "live") status("live", null);
+        }, 4000);
       }
     };
     pc.ontrack = function () { renderTiles(); };
