@@ -22,7 +22,7 @@ from virtual_office.media import BadSignal, Busy, MediaError
 from virtual_office.queue import QueueError, UnknownOffice
 from virtual_office.server.i18n import LANGUAGES, catalog, language, preferred, translate
 from virtual_office.server.pages.templating import templates
-from virtual_office.server.pages.waiting_room import CITIZEN_POLICY, PERMISSIONS, STORAGE_PREFIX, frame_ancestors
+from virtual_office.server.pages.waiting_room import STORAGE_PREFIX, citizen_headers, frame_ancestors
 from virtual_office.server.sessions import read_session
 
 log = logging.getLogger(__name__)
@@ -35,16 +35,6 @@ def visit_strings(lang: str) -> dict[str, str]:
     """The strings the visit page's script shows."""
     texts, fallback = catalog(lang), catalog("de")
     return {k.removeprefix("visit.js."): texts.get(k) or fallback[k] for k in fallback if k.startswith("visit.js.")}
-
-
-def _headers(ancestors: list[str]) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": CITIZEN_POLICY.format(ancestors=" ".join(ancestors)),
-        "Permissions-Policy": PERMISSIONS,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cache-Control": "no-store",
-    }
 
 
 async def visit_page(request: Request) -> Response:
@@ -88,7 +78,7 @@ async def visit_page(request: Request) -> Response:
         lang=lang, t=t, other_languages=[c for c in LANGUAGES if c != lang], switch_url=switch_url,
         office_name=office.localized_name(lang) if office else "", embed=embed, config=config,
     )
-    return HTMLResponse(html, headers=_headers(ancestors))
+    return HTMLResponse(html, headers=citizen_headers(ancestors))
 
 
 async def check_settings(request: Request) -> Response:

@@ -66,7 +66,8 @@ async def frame_ancestors(request: Request, office: Office | None) -> list[str]:
     return ["'self'", *sorted(o for o in allowed if o)]
 
 
-def _headers(ancestors: list[str]) -> dict[str, str]:
+def citizen_headers(ancestors: list[str]) -> dict[str, str]:
+    """Security headers of the pages citizens use, framable only by ``ancestors``."""
     return {
         "Content-Security-Policy": CITIZEN_POLICY.format(ancestors=" ".join(ancestors)),
         "Permissions-Policy": PERMISSIONS,
@@ -87,7 +88,7 @@ def _page(request: Request, name: str, lang: str, context: dict[str, Any], ances
     html = templates.get_template(name).render(
         lang=lang, t=t, other_languages=[c for c in LANGUAGES if c != lang], switch_url=switch_url, **context
     )
-    return HTMLResponse(html, status_code=status_code, headers=_headers(ancestors))
+    return HTMLResponse(html, status_code=status_code, headers=citizen_headers(ancestors))
 
 
 async def waiting_room(request: Request) -> Response:
