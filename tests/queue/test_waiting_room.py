@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis.asyncio
 
@@ -23,11 +25,12 @@ from virtual_office.queue import (
     QueueEmpty,
     QueueFull,
     TooEarly,
+    TooManyGuests,
     UnknownOffice,
     UnknownTicket,
     WaitingRoom,
+    keys,
 )
-from virtual_office.queue import keys
 
 
 async def test_join_gives_token_number_and_position(room: WaitingRoom) -> None:
@@ -292,14 +295,18 @@ async def test_change_listeners_hear_each_transition(room: WaitingRoom) -> None:
 async def test_guests_last_as_long_as_the_visit(room: WaitingRoom) -> None:
     a = await room.join("buergerbuero")
     with pytest.raises(NotInVisit):
-        await room.set_guests("buergerbuero", a.ticket.id, ("colleague",))
+        await room.add_guest("buergerbuero", a.ticket.id, "colleague", limit=2)
     await room.call_next("buergerbuero", "clerk-1")
     await room.accept(a.token)
-    visit = await room.set_guests("buergerbuero", a.ticket.id, ("colleague", "interpreter"))
-    assert visit.guests == ("colleague", "interpreter")
-    assert (await room.locate(a.ticket.id)).guests == visit.guests
+    await asyncio.gather(*(room.add_guest("buergerbuero", a.ticket.id, g, limit=2) for g in ("colleague", "interpreter")))
+    visit = await room.add_guest("buergerbuero", a.ticket.id, "colleague", limit=2)  # twice is harmless
+    assert sorted(visit.guests) == ["colleague", "interpreter"]
+    with pytest.raises(TooManyGuests):
+        await room.add_guest("buergerbuero", a.ticket.id, "third", limit=2)
+    assert (await room.remove_guest("buergerbuero", a.ticket.id, "colleague")).guests == ("interpreter",)
+    assert (await room.locate(a.ticket.id)).guests == ("interpreter",)
     await room.finish("buergerbuero", a.ticket.id)
     with pytest.raises(UnknownTicket):
         await room.locate(a.ticket.id)
     with pytest.raises(UnknownTicket):
-        await room.set_guests("buergerbuero", a.ticket.id, ())
+        await room.remove_guest("buergerbuero", a.ticket.id, "interpreter")

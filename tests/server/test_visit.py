@@ -49,7 +49,7 @@ async def test_only_the_visits_members_get_in(server: ServerProcess, clients: An
     # A guest the serving clerk added may join.
     room = WaitingRoom(redis_client, OfficeDirectory(redis_client), Presence(redis_client))
     anna_id = next(c["id"] for c in await _clerks(redis_client) if c["login"] == "anna")
-    await room.set_guests("buergerbuero", visit, (anna_id,))
+    await room.add_guest("buergerbuero", visit, anna_id, limit=3)
     guest = await visit_client(clients, server, visit, clerk_name="anna")
     await guest.wait_for("participants", lambda d: any(p["role"] == "guest" for p in d["participants"]))
 

@@ -79,7 +79,7 @@ class ConnectionCheck:
         """Wait until the check times out or the connection ends, then close it."""
         try:
             await asyncio.wait_for(self.done.wait(), self._config.check_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             await self.close()

@@ -13,12 +13,11 @@ import asyncio
 import collections
 import logging
 import time
-
-import av
 from dataclasses import dataclass
 
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+import av
 from aiortc import RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import forwarding
 
@@ -82,10 +81,10 @@ class Source:
         """Whether the track still delivers (False once the connection closed)."""
         return not self._task.done()
 
-    def attach(self, outlet: "Outlet") -> None:
+    def attach(self, outlet: Outlet) -> None:
         self._outlets.add(outlet)
 
-    def detach(self, outlet: "Outlet") -> None:
+    def detach(self, outlet: Outlet) -> None:
         self._outlets.discard(outlet)
 
     def request_keyframe(self) -> None:

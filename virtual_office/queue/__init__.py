@@ -18,6 +18,7 @@ from virtual_office.queue.errors import (
     QueueFull,
     StoreUnavailable,
     TooEarly,
+    TooManyGuests,
     UnknownOffice,
     UnknownTicket,
 )
@@ -36,6 +37,6 @@ __all__ = [
     "Estimate", "InvalidInput", "Joined", "NotAuthorized", "NotCalled", "NotInVisit",
     "NotWaiting", "Office", "OfficeClosed", "OfficeDirectory", "OfficeStatus",
     "OpeningHours", "Presence", "QueueEmpty", "QueueError", "QueueFull",
-    "StoreUnavailable", "Ticket", "TooEarly", "UnknownOffice", "UnknownTicket",
+    "StoreUnavailable", "Ticket", "TooEarly", "TooManyGuests", "UnknownOffice", "UnknownTicket",
     "WaitingRoom", "day_stats", "estimate_wait", "office_status", "recent_stats",
 ]

@@ -71,6 +71,10 @@ class AlreadyServing(QueueError):
     code = "already_serving"
 
 
+class TooManyGuests(QueueError):
+    code = "too_many_guests"
+
+
 class InvalidInput(QueueError):
     code = "bad_request"
 

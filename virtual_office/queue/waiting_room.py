@@ -38,6 +38,7 @@ _ERRORS: dict[str, type[QueueError]] = {
         errors.TooEarly,
         errors.NotInVisit,
         errors.UnknownTicket,
+        errors.TooManyGuests,
     )
 }
 _COUNTER_TTL = 3 * 86400
@@ -397,9 +398,14 @@ class WaitingRoom:
         await self._changed(office_id, target.id)
         return await self.get(target.id, ticket_id)
 
-    async def set_guests(self, office_id: str, ticket_id: str, guests: tuple[str, ...]) -> Ticket:
-        """Who besides the serving clerk may join this visit; ends with the visit."""
-        await self._run(self._scripts.guests, [keys.ticket(office_id, ticket_id)], [",".join(guests)])
+    async def add_guest(self, office_id: str, ticket_id: str, clerk_id: str, *, limit: int) -> Ticket:
+        """Let a colleague join the visit (at most ``limit`` guests); lasts as long as the visit."""
+        await self._run(self._scripts.guests, [keys.ticket(office_id, ticket_id)], ["add", clerk_id, limit])
+        return await self.get(office_id, ticket_id)
+
+    async def remove_guest(self, office_id: str, ticket_id: str, clerk_id: str) -> Ticket:
+        """Let a colleague go."""
+        await self._run(self._scripts.guests, [keys.ticket(office_id, ticket_id)], ["remove", clerk_id, 0])
         return await self.get(office_id, ticket_id)
 
     async def locate(self, ticket_id: str) -> Ticket:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from virtual_office.queue import CALLED, Office, OfficeStatus, QueueError, Ticket
 from virtual_office.server.i18n import translate
@@ -11,7 +11,7 @@ from virtual_office.server.i18n import translate
 def iso(ms: int | None, office: Office) -> str | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).astimezone(office.hours.zone).isoformat()
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(office.hours.zone).isoformat()
 
 
 def visit_url(ticket: Ticket) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from virtual_office.media import BadSignal, MediaError, NegotiationFailed, NotAdmitted, Session, SessionClosed
 from virtual_office.queue import CLERK as CLERK_ROLE
-from virtual_office.queue import NotAuthorized
+from virtual_office.queue import NotAuthorized, TooManyGuests
 from virtual_office.server import payloads
 from virtual_office.server.i18n import translate
 from virtual_office.server.realtime.broadcaster import CLERK as CLERK_NAMESPACE
@@ -149,10 +149,10 @@ class VisitMedia:
         colleague = await self._services.clerks.get(clerk_id)  # type: ignore[attr-defined]
         if colleague is None or colleague.role != CLERK_ROLE or colleague.id == member.clerk_id:
             raise BadRequest("not a colleague who can be added")
-        if colleague.id not in ticket.guests:
-            if len(ticket.guests) >= MAX_GUESTS:
-                return media_error("too_many_guests", session.get("lang", "de"))
-            ticket = await self._services.room.set_guests(ticket.office_id, ticket.id, (*ticket.guests, colleague.id))  # type: ignore[attr-defined]
+        try:
+            ticket = await self._services.room.add_guest(ticket.office_id, ticket.id, colleague.id, limit=MAX_GUESTS)  # type: ignore[attr-defined]
+        except TooManyGuests:
+            return media_error("too_many_guests", session.get("lang", "de"))
         invitation = {"visit_id": ticket.id, "visit_url": payloads.visit_url(ticket), "by": member.name,
                       "number": ticket.number, "office_id": ticket.office_id}
         await self.emit("invited", invitation, room=clerk_room(colleague.id), namespace=CLERK_NAMESPACE)  # type: ignore[attr-defined]
@@ -166,7 +166,7 @@ class VisitMedia:
         clerk_id = field(data, "clerk_id", max_length=40)
         if clerk_id not in ticket.guests:
             raise BadRequest("not a colleague in this visit")
-        ticket = await self._services.room.set_guests(ticket.office_id, ticket.id, tuple(g for g in ticket.guests if g != clerk_id))  # type: ignore[attr-defined]
+        ticket = await self._services.room.remove_guest(ticket.office_id, ticket.id, clerk_id)  # type: ignore[attr-defined]
         participant = f"clerk:{clerk_id}"
         media_session = self._services.media.get(ticket.id)  # type: ignore[attr-defined]
         if media_session is not None:
