@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,9 +29,9 @@ def test_ranges_and_next_opening() -> None:
 
 def test_time_zone_is_the_offices() -> None:
     hours = OpeningHours.from_config("Europe/Berlin", HOURS, [])
-    utc_morning = datetime(2026, 11, 30, 7, 30, tzinfo=timezone.utc)  # 08:30 in Berlin
+    utc_morning = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)  # 08:30 in Berlin
     assert hours.is_open(utc_morning)
-    summer = datetime(2026, 7, 6, 6, 30, tzinfo=timezone.utc)  # 08:30 CEST
+    summer = datetime(2026, 7, 6, 6, 30, tzinfo=UTC)  # 08:30 CEST
     assert hours.is_open(summer)
 
 
