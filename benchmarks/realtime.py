@@ -60,6 +60,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NODE_DIR = HERE / "realtime"
 RESULTS = HERE / "results" / "realtime.json"
+LOGS = HERE / "results" / "realtime-logs.tmp"
+"""The servers' logs of the last run (not committed)."""
 OFFICES = 50
 RATE = 20
 PER_GENERATOR = 8000
@@ -253,7 +255,7 @@ class Server:
 
 def start_ours(setup: Setup) -> Server:
     port = free_port()
-    log = setup.tmp / f"ours-{port}.log"
+    log = LOGS / f"ours-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "virtual_office", "serve"], env=our_env(setup, port), cwd=ROOT,
         stdout=log.open("wb"), stderr=subprocess.STDOUT, preexec_fn=pinned(setup.server_cpu),
@@ -279,7 +281,7 @@ def start_ours(setup: Setup) -> Server:
 
 def start_reference(setup: Setup) -> Server:
     port = free_port()
-    log = setup.tmp / f"reference-{port}.log"
+    log = LOGS / f"reference-{port}.log"
     process = subprocess.Popen(
         ["node", str(NODE_DIR / "reference-server.js"), str(port), str(setup.payloads), str(RATE)],
         cwd=NODE_DIR, stdout=subprocess.PIPE, stderr=log.open("wb"), preexec_fn=pinned(setup.server_cpu),
@@ -328,7 +330,7 @@ class Driver:
                 task.add_done_callback(pending.discard)
             await asyncio.gather(*pending, return_exceptions=True)
             # Leave no one waiting: the next run starts from empty waiting rooms.
-            for office, token in list(self.tokens.items()):
+            for token in list(self.tokens.values()):
                 with contextlib.suppress(httpx.HTTPError):
                     await http.delete("/api/tickets/me", headers={"Authorization": f"Bearer {token}"})
             self.tokens.clear()
@@ -357,6 +359,35 @@ class Driver:
             self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
         finally:
             self.busy.discard(office)
+
+
+class RedisProbe:
+    """How long a Redis round trip takes from the load core meanwhile (PING every 100 ms)."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio
+
+        self.client = redis.asyncio.Redis.from_url(url)
+        self.rtts: list[float] = []
+
+    async def run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await self.client.ping()
+            self.rtts.append(time.perf_counter() - start)
+            await asyncio.sleep(0.1)
+
+    async def commands(self) -> int:
+        return int((await self.client.info("stats"))["total_commands_processed"])
+
+    def summary(self) -> dict[str, float | None]:
+        rtts = sorted(self.rtts)
+        if not rtts:
+            return {"ping_p50_ms": None, "ping_p99_ms": None}
+        return {"ping_p50_ms": 1000 * rtts[len(rtts) // 2], "ping_p99_ms": 1000 * rtts[int(len(rtts) * 0.99)]}
+
+    async def close(self) -> None:
+        await self.client.aclose()
 
 
 class Generator:
@@ -397,7 +428,7 @@ class Generator:
                 self.process.terminate()
             try:
                 await asyncio.wait_for(self.process.wait(), 10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     self.process.kill()
                 await self.process.wait()
@@ -436,6 +467,7 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
         "disconnects": sum(r["disconnects"] for r in results),
         "payload_bytes": results[0]["payload_bytes"],
         "generator_rss_mb": [round(r["memory_mb"]) for r in results],
+        "generator_loop_lag_ms": [r["loop_lag_ms"] for r in results],
     }
 
 
@@ -448,7 +480,7 @@ async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, war
     generators: list[Generator] = []
     driver: Driver | None = None
     driver_task: asyncio.Task[None] | None = None
-    report: dict[str, Any] = {"server": kind, "subscribers": subscribers}
+    report: dict[str, Any] = {"server": kind, "subscribers": subscribers, "load_average_before": os.getloadavg()[0]}
     try:
         rss_idle = proc.memory_info().rss
         parts = -(-subscribers // PER_GENERATOR)
@@ -473,9 +505,15 @@ async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, war
             await g.send(f"go {seconds}")
         rss_max = 0
         collect = asyncio.gather(*(g.message("result") for g in generators))
+        probe = RedisProbe(setup.redis.url)
+        probe_task = asyncio.create_task(probe.run())
+        commands0 = await probe.commands()
         while not collect.done():
             rss_max = max(rss_max, proc.memory_info().rss)
             await asyncio.wait([collect], timeout=1)
+        probe_task.cancel()
+        report["redis"] = {"commands_per_s": (await probe.commands() - commands0) / (time.monotonic() - t0), **probe.summary()}
+        await probe.close()
         results = [r["result"] for r in collect.result()]
         wall = time.monotonic() - t0
         cpu, rcpu = sum(proc.cpu_times()[:2]) - cpu0, sum(redis_proc.cpu_times()[:2]) - rcpu0
@@ -507,9 +545,13 @@ async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, war
         for g in generators:
             await g.stop()
         stop_process(server.process)
+        with contextlib.suppress(OSError):
+            lines = server.log.read_text(errors="replace").splitlines()
+            report["server_log"] = {"file": str(server.log.relative_to(ROOT)),
+                                    "errors": sum(1 for line in lines if "ERROR" in line or "Traceback" in line)}
         if kind == "reference" and server.process.stdout:
             with contextlib.suppress(Exception):
-                report["reference_emits"] = json.loads(server.process.stdout.read().decode().strip().splitlines()[-1])["emits"]
+                report["reference"] = json.loads(server.process.stdout.read().decode().strip().splitlines()[-1])
 
 
 def summary(r: dict[str, Any]) -> str:
@@ -534,6 +576,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 async def main_async(args: argparse.Namespace, setup: Setup) -> list[dict[str, Any]]:
+    if not setup.payloads.exists():
+        # The reference sends our own office payloads: take them from our server once.
+        stop_process(start_ours(setup).process)
     runs = []
     for subscribers in args.subscribers:
         for kind in args.servers:
@@ -569,6 +614,8 @@ def main() -> None:
     if load_cpu is not None:
         os.sched_setaffinity(0, {load_cpu})
 
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="vo-bench-realtime-") as tmp:
         redis_server = RedisServer(Path(tmp), load_cpu)
         redis_server.start()

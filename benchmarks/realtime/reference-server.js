@@ -7,7 +7,8 @@
 // PAYLOAD_JSON_FILE holds {"offices": [payload, ...]}: the office payloads of
 // the server under test, so both servers send the same bytes (only "waiting"
 // and "at" change). Prints "listening" once ready and, on SIGTERM, the number
-// of status emits.
+// of status emits, how long they took and this process's timer lag (the last
+// 20,000 samples of each, ms).
 "use strict";
 
 const http = require("http");
@@ -41,10 +42,23 @@ pub.on("connection", (socket) => {
 
 let emits = 0;
 let next = 0;
+// How long an emit takes to hand its frames to the sockets, and how late this
+// process's timers fire: what the server itself adds to the delivery latency.
+const emitMs = [];
+const lagMs = [];
+let expected = Date.now() + 10;
+setInterval(() => {
+  const t = Date.now();
+  lagMs.push(Math.max(0, t - expected));
+  expected = t + 10;
+}, 10);
+
 function tick(start) {
   const office = offices[next++ % offices.length];
   office.waiting = (office.waiting + 1) % 2;
-  pub.to(`office:${office.id}:de`).emit("office_status", { ...office, at: Date.now() });
+  const at = Date.now();
+  pub.to(`office:${office.id}:de`).emit("office_status", { ...office, at });
+  emitMs.push(Date.now() - at);
   emits++;
   // Against the start time, so a late timer does not lower the rate.
   setTimeout(tick, Math.max(0, start + (emits * 1000) / rate - Date.now()), start);
@@ -55,7 +69,13 @@ httpServer.listen(port, "127.0.0.1", () => {
   console.log("listening");
 });
 
+function percentiles(values) {
+  const sorted = values.slice(-20000).sort((a, b) => a - b);
+  const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : null);
+  return { p50: at(0.5), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1] : null };
+}
+
 process.on("SIGTERM", () => {
-  console.log(JSON.stringify({ emits }));
+  console.log(JSON.stringify({ emits, emit_ms: percentiles(emitMs), loop_lag_ms: percentiles(lagMs) }));
   process.exit(0);
 });

@@ -55,6 +55,20 @@ function onStatus(payload) {
   if (received === 1) bytes = JSON.stringify(payload).length;
 }
 
+// This process's own delay: how late a 10 ms timer fires while recording. A
+// latency no larger than this says more about the load generator than the server.
+const LAG_TICK_MS = 10;
+const lags = [];
+let lagTimer = null;
+function watchLag() {
+  let expected = now() + LAG_TICK_MS;
+  lagTimer = setInterval(() => {
+    const t = now();
+    lags.push(Math.max(0, t - expected));
+    expected = t + LAG_TICK_MS;
+  }, LAG_TICK_MS);
+}
+
 const sockets = [];
 let connected = 0;
 let failed = 0;
@@ -118,8 +132,11 @@ function result(seconds) {
   });
   const expected = [...seen.entries()].reduce((sum, [id, emits]) => sum + emits.size * (members.get(id) || 0), 0);
   const emits = [...seen.values()].reduce((sum, s) => sum + s.size, 0);
+  lags.sort((a, b) => a - b);
+  const lagAt = (p) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))] : null);
   return {
     seconds,
+    loop_lag_ms: { p50: lagAt(50), p99: lagAt(99), max: lags.length ? lags[lags.length - 1] : null },
     received,
     expected,
     emits_seen: emits,
@@ -140,8 +157,10 @@ input.on("line", (line) => {
   if (command === "go") {
     const seconds = Number(arg);
     recording = true;
+    watchLag();
     setTimeout(() => {
       recording = false;
+      clearInterval(lagTimer);
       console.log(JSON.stringify({ result: result(seconds) }));
       for (const s of sockets) s.close();
       setTimeout(() => process.exit(0), 200);
