@@ -46,9 +46,13 @@ class Presence:
                 pipe.zadd(keys.presence_seen(office_id), {clerk_id: now}, xx=True)
             await pipe.execute()
 
+    def cutoff_ms(self) -> int:
+        """Heartbeats older than this no longer count."""
+        return int(self._clock() * 1000) - self._timeout_ms
+
     async def on_duty(self, office_id: str) -> dict[str, str]:
         """Clerk id -> available | paused, for clerks whose heartbeat is fresh."""
-        cutoff = int(self._clock() * 1000) - self._timeout_ms
+        cutoff = self.cutoff_ms()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(keys.presence(office_id))
             pipe.zrangebyscore(keys.presence_seen(office_id), cutoff, "+inf")
@@ -58,7 +62,7 @@ class Presence:
 
     async def expire(self, office_id: str) -> list[str]:
         """Drop clerks whose heartbeat stopped; returns who was dropped."""
-        cutoff = int(self._clock() * 1000) - self._timeout_ms
+        cutoff = self.cutoff_ms()
         stale = await self._redis.zrangebyscore(keys.presence_seen(office_id), "-inf", f"({cutoff}")
         if stale:
             async with self._redis.pipeline(transaction=True) as pipe:

@@ -19,6 +19,7 @@ from virtual_office.queue.scripts import Scripts
 from virtual_office.queue.tickets import (
     CALLED,
     IN_VISIT,
+    WAITING,
     Ticket,
     hash_secret,
     make_token,
@@ -200,10 +201,11 @@ class WaitingRoom:
         now = self.now()
         if not office.can_join_at(now):
             raise errors.OfficeClosed(office.hours.next_opening(now))
-        if office.hours.is_open(now) and not await self._read(self.presence.on_duty(office_id)):
-            # Within opening hours but nobody on duty: the office shows as closed.
-            raise errors.OfficeClosed(None)
-        ticket_id, secret = new_ticket_id(), new_secret()
+        # Within opening hours someone must be on duty, or the office shows as closed;
+        # before opening (the early queue) nobody need be.
+        clerk_cutoff = self.presence.cutoff_ms() if office.hours.is_open(now) else ""
+        ticket_id, secret, now_ms = new_ticket_id(), new_secret(), self.now_ms()
+        secret_hash = hash_secret(secret)
         where = keys.where(ticket_id)
         # The token-to-office index lives outside the office's hash slot, so it is
         # written before the script; a refused join removes it again.
@@ -216,11 +218,12 @@ class WaitingRoom:
                     keys.seen(office_id),
                     keys.counter(office_id, self._day(office)),
                     keys.ticket(office_id, ticket_id),
+                    keys.presence_seen(office_id),
                 ],
                 [
                     ticket_id,
-                    hash_secret(secret),
-                    self.now_ms(),
+                    secret_hash,
+                    now_ms,
                     office.max_queue,
                     office.number_prefix,
                     fields["name"],
@@ -228,13 +231,26 @@ class WaitingRoom:
                     fields["language"],
                     _COUNTER_TTL,
                     office_id,
+                    clerk_cutoff,
                 ],
             )
+            if result[0] == "no_clerk":
+                raise errors.OfficeClosed(None)
         except QueueError:
             await self.redis.delete(where)
             raise
         await self._changed(office_id)
-        ticket = await self.get(office_id, ticket_id)
+        ticket = Ticket(
+            id=ticket_id,
+            office_id=office_id,
+            number=result[1],
+            state=WAITING,
+            joined_at=int(result[3]),
+            queued_at=now_ms,
+            offline_since=now_ms,
+            secret_hash=secret_hash,
+            **fields,
+        )
         return Joined(ticket=ticket, token=make_token(ticket_id, secret), position=int(result[2]))
 
     async def leave(self, token: object) -> Ticket:
@@ -317,7 +333,10 @@ class WaitingRoom:
         )
         if result[0] == "ok":
             await self._changed(office_id)
-        return await self.get(office_id, result[1])
+        fields = result[2]
+        if not fields:
+            raise UnknownTicket("the ticket ended a moment ago")
+        return Ticket.from_redis(dict(zip(fields[::2], fields[1::2], strict=True)))
 
     async def no_show(self, office_id: str, ticket_id: str) -> Ticket:
         """End a call the citizen did not accept in time."""

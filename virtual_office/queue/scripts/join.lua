@@ -1,7 +1,11 @@
 -- Join the waiting room: a new ticket at the back of the queue.
--- KEYS: queue, seen, counter, ticket
+-- KEYS: queue, seen, counter, ticket, clerk presence heartbeats
 -- ARGV: ticket id, secret hash, now ms, max queue, number prefix, name, concern,
---       language, counter ttl s, office id
+--       language, counter ttl s, office id,
+--       heartbeat cutoff ms ('' when no clerk need be on duty, e.g. before opening)
+if ARGV[11] ~= '' and redis.call('ZCOUNT', KEYS[5], ARGV[11], '+inf') == 0 then
+  return {'no_clerk'}
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return {'full'} end
 if redis.call('EXISTS', KEYS[4]) == 1 then return {'exists'} end
 local n = redis.call('INCR', KEYS[3])
@@ -16,4 +20,4 @@ redis.call('HSET', KEYS[4], 'id', ARGV[1], 'office', ARGV[10], 'number', number,
   'name', ARGV[6], 'concern', ARGV[7], 'language', ARGV[8], 'offline_since', ARGV[3])
 redis.call('ZADD', KEYS[1], at, ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return {'ok', number, redis.call('ZRANK', KEYS[1], ARGV[1]) + 1}
+return {'ok', number, redis.call('ZRANK', KEYS[1], ARGV[1]) + 1, at}
