@@ -310,3 +310,11 @@ async def test_guests_last_as_long_as_the_visit(room: WaitingRoom) -> None:
         await room.locate(a.ticket.id)
     with pytest.raises(UnknownTicket):
         await room.remove_guest("buergerbuero", a.ticket.id, "interpreter")
+
+
+async def test_scripts_come_back_after_redis_forgot_them(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
+    await room.join("buergerbuero")
+    await redis_client.script_flush()  # as after a restart without persistence of scripts
+    assert (await room.join("buergerbuero")).position == 2
+    await redis_client.script_flush()
+    assert (await room.call_next("buergerbuero", "clerk-1")).number == "B-001"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from virtual_office.queue import errors, keys
 from virtual_office.queue.errors import QueueError, UnknownTicket
@@ -62,6 +62,13 @@ class Ended:
 
     ticket: Ticket
     reason: str
+
+
+def _checked(result: list[Any]) -> list[Any]:
+    """A script's reply, or the refusal it names raised as its QueueError."""
+    if result and result[0] != "ok" and result[0] in _ERRORS:
+        raise _ERRORS[result[0]](result[0], value=result[1] if len(result) > 1 else None)
+    return list(result)
 
 
 def _clean(field: str, value: object) -> str:
@@ -126,9 +133,25 @@ class WaitingRoom:
             result = await script(keys=keys_, args=args)
         except RedisError as exc:
             raise errors.StoreUnavailable("the waiting room store is unavailable") from exc
-        if result and result[0] != "ok" and result[0] in _ERRORS:
-            raise _ERRORS[result[0]](result[0], value=result[1] if len(result) > 1 else None)
-        return list(result)
+        return _checked(result)
+
+    async def _run_with(self, before: Callable[[Any], object], script: Any, keys_: list[str], args: list[object]) -> list[Any]:
+        """Like _run, with other commands (``before(pipeline)``) sent in the same round trip."""
+        for attempt in (1, 2):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    before(pipe)
+                    pipe.evalsha(script.sha, len(keys_), *keys_, *args)
+                    result = (await pipe.execute())[-1]
+                break
+            except NoScriptError:
+                # Redis restarted without our scripts (or was flushed): load and retry.
+                if attempt == 2:
+                    raise
+                await self._read(self.redis.script_load(script.script))
+            except RedisError as exc:
+                raise errors.StoreUnavailable("the waiting room store is unavailable") from exc
+        return _checked(result)
 
     async def _read(self, coro: Awaitable[Any]) -> Any:
         try:
@@ -208,10 +231,10 @@ class WaitingRoom:
         secret_hash = hash_secret(secret)
         where = keys.where(ticket_id)
         # The token-to-office index lives outside the office's hash slot, so it is
-        # written before the script; a refused join removes it again.
-        await self._read(self.redis.set(where, office_id, ex=_WHERE_TTL))
+        # written beside the script, in the same round trip; a refused join removes it.
         try:
-            result = await self._run(
+            result = await self._run_with(
+                lambda pipe: pipe.set(where, office_id, ex=_WHERE_TTL),
                 self._scripts.join,
                 [
                     keys.queue(office_id),
