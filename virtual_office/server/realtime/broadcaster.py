@@ -9,13 +9,16 @@ import time
 import socketio
 from redis.exceptions import RedisError
 
-from virtual_office.queue import OfficeStatus, StoreUnavailable, UnknownOffice, office_status
+from virtual_office.queue import OfficeStatus, StoreUnavailable, Ticket, UnknownOffice, office_status
 from virtual_office.server import payloads
 from virtual_office.server.exchange import visit_over
 from virtual_office.server.i18n import LANGUAGES, language
 from virtual_office.server.services import Services
 
 log = logging.getLogger(__name__)
+
+PARALLEL_PUSHES = 16
+"""Offices pushed at once; well below the Redis connection pool's size."""
 
 PUBLIC = "/public"
 CITIZEN = "/citizen"
@@ -57,6 +60,7 @@ class Broadcaster:
         self._interval = services.settings.status_interval
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
+        self._pushing = asyncio.Semaphore(PARALLEL_PUSHES)
         self._recent: dict[str, tuple[float, OfficeStatus]] = {}
         """office id -> (when, status): a burst of widgets connecting shares one computation."""
 
@@ -72,19 +76,24 @@ class Broadcaster:
             await asyncio.sleep(self._interval)
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
-            for office_id in dirty:
-                try:
-                    await self.push(office_id)
-                except UnknownOffice:
-                    continue
-                except (RedisError, StoreUnavailable, OSError) as exc:
-                    # Redis is restarting or unreachable: push once it is back.
-                    log.warning("office status not pushed (%s); retrying", type(exc).__name__)
-                    self.mark(office_id)
-                    await asyncio.sleep(1)
-                except Exception:  # noqa: BLE001 - one office's failure must not stop the others
-                    log.exception("pushing the state of office %s failed", office_id)
-                    self.mark(office_id)
+            # Offices are pushed side by side: each push waits on Redis most of the time,
+            # and one after another they fall behind a busy deployment's changes.
+            await asyncio.gather(*(self._push_safely(office_id) for office_id in dirty))
+
+    async def _push_safely(self, office_id: str) -> None:
+        async with self._pushing:
+            try:
+                await self.push(office_id)
+            except UnknownOffice:
+                pass
+            except (RedisError, StoreUnavailable, OSError) as exc:
+                # Redis is restarting or unreachable: push once it is back.
+                log.warning("office status not pushed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(1)
+                self.mark(office_id)
+            except Exception:  # noqa: BLE001 - one office's failure must not stop the others
+                log.exception("pushing the state of office %s failed", office_id)
+                self.mark(office_id)
 
     async def status(self, office_id: str, *, fresh: bool = False) -> OfficeStatus:
         """The office's status, computed at most once per interval unless it changed."""
@@ -98,19 +107,23 @@ class Broadcaster:
         return status
 
     async def push(self, office_id: str) -> None:
+        s = self._services
         status = await self.status(office_id, fresh=True)
         for lang in LANGUAGES:
             await self._sio.emit("office_status", status.to_json(lang), room=office_room(office_id, lang), namespace=PUBLIC)
-        await self._sio.emit("queue", await self.queue(status), room=staff_room(office_id), namespace=CLERK)
-        await self.push_tickets(status)
+        waiting, with_clerks = await s.room.waiting(office_id), await s.room.with_clerks(office_id)
+        await self._sio.emit("queue", await self.queue(status, waiting, with_clerks), room=staff_room(office_id), namespace=CLERK)
+        await self.push_tickets(status, waiting, with_clerks)
 
-    async def queue(self, status: OfficeStatus) -> dict[str, object]:
-        """The clerks' view of one office."""
+    async def queue(
+        self, status: OfficeStatus, waiting: list[Ticket] | None = None, with_clerks: list[Ticket] | None = None
+    ) -> dict[str, object]:
+        """The clerks' view of one office (its tickets read unless given)."""
         s = self._services
         office = status.office
         now = s.room.now_ms()
-        waiting = await s.room.waiting(office.id)
-        with_clerks = await s.room.with_clerks(office.id)
+        if waiting is None or with_clerks is None:
+            waiting, with_clerks = await s.room.waiting(office.id), await s.room.with_clerks(office.id)
         on_duty = await s.presence.on_duty(office.id)
         serving = {t.clerk_id for t in with_clerks}
         clerks = []
@@ -126,16 +139,14 @@ class Broadcaster:
             "clerks": clerks,
         }
 
-    async def push_tickets(self, status: OfficeStatus) -> None:
+    async def push_tickets(self, status: OfficeStatus, waiting: list[Ticket], with_clerks: list[Ticket]) -> None:
         """Each waiting or called citizen learns their place and estimate."""
-        s = self._services
         office = status.office
-        now = s.room.now_ms()
-        waiting = await s.room.waiting(office.id)
+        now = self._services.room.now_ms()
         for position, ticket in enumerate(waiting, start=1):
             payload = payloads.ticket_for_citizen(ticket, office, status, position, language(ticket.language), now)
             await self._sio.emit("ticket", payload, room=ticket_room(ticket.id), namespace=CITIZEN)
-        for ticket in await s.room.with_clerks(office.id):
+        for ticket in with_clerks:
             payload = payloads.ticket_for_citizen(ticket, office, status, None, language(ticket.language), now)
             await self._sio.emit("ticket", payload, room=ticket_room(ticket.id), namespace=CITIZEN)
 
