@@ -10,6 +10,7 @@ import gc
 import getpass
 import logging
 import os
+import signal
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -165,8 +166,16 @@ def _serve(settings: Settings, *, demo: bool) -> None:
         # Thousands of long-lived connection objects make the default thresholds run
         # full collections of over a second; collect far less often.
         gc.set_threshold(50_000, 20, 100)
+        # uvicorn re-raises the signal that stopped it once it has shut down; Python's
+        # default for SIGTERM would then end the process before the embedded Redis is
+        # stopped below. Exiting through an exception runs the clean-up.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         log.info("virtual-office %s at %s", __version__, settings.base_url)
         server.run()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

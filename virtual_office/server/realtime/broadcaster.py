@@ -17,9 +17,6 @@ from virtual_office.server.services import Services
 
 log = logging.getLogger(__name__)
 
-PARALLEL_PUSHES = 16
-"""Offices pushed at once; well below the Redis connection pool's size."""
-
 PUBLIC = "/public"
 CITIZEN = "/citizen"
 CLERK = "/clerk"
@@ -60,7 +57,6 @@ class Broadcaster:
         self._interval = services.settings.status_interval
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
-        self._pushing = asyncio.Semaphore(PARALLEL_PUSHES)
         self._recent: dict[str, tuple[float, OfficeStatus]] = {}
         """office id -> (when, status): a burst of widgets connecting shares one computation."""
 
@@ -76,24 +72,24 @@ class Broadcaster:
             await asyncio.sleep(self._interval)
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
-            # Offices are pushed side by side: each push waits on Redis most of the time,
-            # and one after another they fall behind a busy deployment's changes.
-            await asyncio.gather(*(self._push_safely(office_id) for office_id in dirty))
+            # One office after another: pushed side by side, their fan-outs would
+            # interleave and every office's update would arrive as late as the last one's.
+            for office_id in dirty:
+                await self._push_safely(office_id)
 
     async def _push_safely(self, office_id: str) -> None:
-        async with self._pushing:
-            try:
-                await self.push(office_id)
-            except UnknownOffice:
-                pass
-            except (RedisError, StoreUnavailable, OSError) as exc:
-                # Redis is restarting or unreachable: push once it is back.
-                log.warning("office status not pushed (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(1)
-                self.mark(office_id)
-            except Exception:  # noqa: BLE001 - one office's failure must not stop the others
-                log.exception("pushing the state of office %s failed", office_id)
-                self.mark(office_id)
+        try:
+            await self.push(office_id)
+        except UnknownOffice:
+            pass
+        except (RedisError, StoreUnavailable, OSError) as exc:
+            # Redis is restarting or unreachable: push once it is back.
+            log.warning("office status not pushed (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(1)
+            self.mark(office_id)
+        except Exception:  # noqa: BLE001 - one office's failure must not stop the others
+            log.exception("pushing the state of office %s failed", office_id)
+            self.mark(office_id)
 
     async def status(self, office_id: str, *, fresh: bool = False) -> OfficeStatus:
         """The office's status, computed at most once per interval unless it changed."""

@@ -1,0 +1,79 @@
+"""The `virtual-office` command: administration without a browser, and a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "virtual_office", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})},
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_import_offices_and_add_accounts(tmp_path: Path) -> None:
+    imported = run("import-offices", str(EXAMPLES / "offices.toml"), data_dir=tmp_path)
+    assert imported.returncode == 0 and "2 office(s) imported" in imported.stdout
+    added = run("add-clerk", "m.mueller", "--name", "Maria Müller", "--offices", "buergerbuero,kfz",
+                "--password-env", "PW", data_dir=tmp_path, env={"PW": "long enough password"})
+    assert added.returncode == 0, added.stderr
+    unknown = run("add-clerk", "x.y", "--name", "X", "--offices", "nope", "--password-env", "PW",
+                  data_dir=tmp_path, env={"PW": "long enough password"})
+    assert unknown.returncode != 0 and "unknown offices: nope" in unknown.stderr
+    short = run("add-admin", "root", "--name", "Root", "--password-env", "PW", data_dir=tmp_path, env={"PW": "short"})
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    # The administration commands stop the embedded Redis they started.
+    pid = int((tmp_path / "redis" / "redis.pid").read_text()) if (tmp_path / "redis" / "redis.pid").exists() else None
+    assert pid is None or not alive(pid)
+
+
+def test_sigterm_stops_the_server_and_its_embedded_redis(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "virtual_office", "demo", "--port", str(port), "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        offices = httpx.get(f"http://127.0.0.1:{port}/api/offices").json()["offices"]
+        assert [o["id"] for o in offices] == ["buergerbuero", "kfz", "standesamt"]
+        assert httpx.get(f"http://127.0.0.1:{port}/example/").status_code == 200
+        redis_pid = int((tmp_path / "redis" / "redis.pid").read_text())
+        assert alive(redis_pid)
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+        assert "sachbearbeitung" in output  # the demo printed its accounts
+        for _ in range(100):
+            if not alive(redis_pid):
+                break
+            time.sleep(0.05)
+        assert not alive(redis_pid), "the embedded Redis outlived the server"
+    finally:
+        if server.poll() is None:
+            server.kill()
