@@ -44,7 +44,9 @@ def test_example_page_shows_live_status(env, page):
     expect(buergerbuero.locator(".estimate")).to_be_hidden()  # no estimate for a closed office
     join = buergerbuero.get_by_role("button", name=re.compile("Warteraum betreten"))
     expect(join).to_have_attribute("aria-disabled", "true")
-    expect(join).to_have_accessible_description(re.compile("öffnet mit dem Amt"))
+    expect(join).to_have_accessible_description(re.compile("sobald jemand im Dienst ist"))
+    # within opening hours "closed" means nobody is on duty, and the widget says so
+    expect(buergerbuero.locator(".status-detail")).to_have_text(re.compile("gerade ist niemand im Dienst"))
     # one global, no socket.io `io` leaking into the page, nothing thrown
     assert page.evaluate("typeof window.VirtualOffice === 'object' && typeof window.io === 'undefined'")
     assert page.errors == []

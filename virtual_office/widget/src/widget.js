@@ -68,6 +68,8 @@
       join: "Warteraum betreten",
       new_tab: "(öffnet in neuem Tab)",
       reason_closed: "Der Warteraum öffnet mit dem Amt.",
+      unstaffed: "gerade ist niemand im Dienst",
+      reason_unstaffed: "Der Warteraum öffnet, sobald jemand im Dienst ist.",
       reason_full: "Der Warteraum ist gerade voll. Bitte versuchen Sie es später.",
       dialog_title: "Warteraum: {office}",
       frame_title: "Virtueller Warteraum: {office}",
@@ -108,6 +110,8 @@
       join: "Enter waiting room",
       new_tab: "(opens in a new tab)",
       reason_closed: "The waiting room opens when the office opens.",
+      unstaffed: "nobody is on duty right now",
+      reason_unstaffed: "The waiting room opens as soon as someone is on duty.",
       reason_full: "The waiting room is full right now. Please try again later.",
       dialog_title: "Waiting room: {office}",
       frame_title: "Virtual waiting room: {office}",
@@ -245,9 +249,14 @@
     return s === "open" || s === "busy" || s === "paused" ? s : "closed";
   }
 
+  // Closed within opening hours (the server sends when they end) means nobody is on duty.
+  function unstaffed(office) {
+    return statusKey(office) === "closed" && !office.opens_at && !!office.closes_at;
+  }
+
   function statusDetail(office, t, lang) {
     var s = statusKey(office);
-    if (s === "closed") return opensText(office, t, lang);
+    if (s === "closed") return unstaffed(office) ? t("unstaffed") : opensText(office, t, lang);
     if (s === "busy") return t("hint_busy");
     return "";
   }
@@ -577,7 +586,8 @@
       // aria-disabled keeps the button focusable so the reason can be read
       p.join.setAttribute("aria-disabled", "true");
       p.join.setAttribute("aria-describedby", p.ids.reason);
-      setText(p.reason, key === "closed" ? t("reason_closed") : t("reason_full"));
+      var reason = unstaffed(office) ? "reason_unstaffed" : key === "closed" ? "reason_closed" : "reason_full";
+      setText(p.reason, t(reason));
       p.reason.hidden = false;
     }
   };
