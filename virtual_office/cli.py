@@ -161,6 +161,9 @@ def _serve(settings: Settings, *, demo: bool) -> None:
             ws_per_message_deflate=False,
             lifespan="on",
             proxy_headers=True,
+            # An access log would record every citizen's address: personal data we do
+            # not keep. Operators who need one have their reverse proxy's.
+            access_log=False,
         )
         server = uvicorn.Server(config)
         # Thousands of long-lived connection objects make the default thresholds run
