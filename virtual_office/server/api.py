@@ -9,7 +9,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from virtual_office.queue import NotAuthorized, OfficeClosed, QueueError, QueueFull, StoreUnavailable, UnknownOffice, UnknownTicket
+from virtual_office.queue import (
+    InvalidInput,
+    NotAuthorized,
+    OfficeClosed,
+    QueueError,
+    QueueFull,
+    StoreUnavailable,
+    UnknownOffice,
+    UnknownTicket,
+)
 from virtual_office.server import payloads
 from virtual_office.server.auth import Throttled, current_clerk, log_in, log_out
 from virtual_office.server.i18n import language, preferred
@@ -38,29 +47,25 @@ def refuse(request: Request, exc: QueueError) -> JSONResponse:
     return JSONResponse(body, status_code=_STATUS.get(type(exc), 400))
 
 
-class BadRequest(QueueError):
-    code = "bad_request"
-
-
 async def json_body(request: Request) -> dict[str, Any]:
-    """A small JSON object; anything else is a BadRequest.
+    """A small JSON object; anything else is InvalidInput.
 
     Requiring application/json also keeps other websites' plain form posts out: a
     browser sends JSON across origins only after a CORS preflight we never grant.
     """
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise BadRequest("send application/json")
+        raise InvalidInput("send application/json")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise BadRequest("the request is too large")
+            raise InvalidInput("the request is too large")
     try:
         data = json.loads(body or b"{}")
     except ValueError as exc:
-        raise BadRequest("malformed JSON") from exc
+        raise InvalidInput("malformed JSON") from exc
     if not isinstance(data, dict):
-        raise BadRequest("expected a JSON object")
+        raise InvalidInput("expected a JSON object")
     return data
 
 
@@ -96,9 +101,7 @@ async def join(request: Request) -> JSONResponse:
     joined = await services.room.join(
         request.path_params["office_id"], name=data.get("name"), concern=data.get("concern"), language=data.get("language")
     )
-    office = await services.offices.get(joined.ticket.office_id)
-    status = await request.app.state.broadcaster.status(office.id)
-    ticket = payloads.ticket_for_citizen(joined.ticket, office, status, joined.position, _lang(request), services.room.now_ms())
+    ticket = await request.app.state.broadcaster.citizen_view(joined.ticket, _lang(request))
     return JSONResponse({"token": joined.token, "ticket": ticket}, status_code=201)
 
 
@@ -106,10 +109,7 @@ async def join(request: Request) -> JSONResponse:
 async def my_ticket(request: Request) -> JSONResponse:
     services = request.app.state.services
     ticket = await services.room.ticket(_bearer(request))
-    office = await services.offices.get(ticket.office_id)
-    status = await request.app.state.broadcaster.status(office.id)
-    position = await services.room.position(ticket)
-    return JSONResponse(payloads.ticket_for_citizen(ticket, office, status, position, _lang(request), services.room.now_ms()))
+    return JSONResponse(await request.app.state.broadcaster.citizen_view(ticket, _lang(request)))
 
 
 @_handles_errors

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from virtual_office.server.realtime.handlers import BadRequest
+from virtual_office.queue import InvalidInput
 
 MAX_LENGTH = 2000
 
 
 def chat_text(value: object) -> str:
-    """A message as sent (line breaks kept, outer blanks trimmed); BadRequest if empty or too long.
+    """A message as sent (line breaks kept, outer blanks trimmed); InvalidInput if empty or too long.
 
     It stays text: clients render it as text, links are not made clickable.
     """
     if not isinstance(value, str):
-        raise BadRequest("text must be a string")
+        raise InvalidInput("text must be a string")
     text = value.replace("\r\n", "\n").strip()
     if not text or len(text) > MAX_LENGTH:
-        raise BadRequest(f"text must be 1 to {MAX_LENGTH} characters")
+        raise InvalidInput(f"text must be 1 to {MAX_LENGTH} characters")
     return text
 
 

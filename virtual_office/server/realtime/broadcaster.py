@@ -146,6 +146,19 @@ class Broadcaster:
             payload = payloads.ticket_for_citizen(ticket, office, status, None, language(ticket.language), now)
             await self._sio.emit("ticket", payload, room=ticket_room(ticket.id), namespace=CITIZEN)
 
+    async def citizen_view(self, ticket: Ticket, lang: str) -> dict[str, object]:
+        """What the citizen sees of their ticket right now."""
+        s = self._services
+        office = await s.offices.get(ticket.office_id)
+        status = await self.status(office.id)
+        position = await s.room.position(ticket)
+        return payloads.ticket_for_citizen(ticket, office, status, position, lang, s.room.now_ms())
+
+    async def push_ticket(self, ticket: Ticket) -> None:
+        """Push one citizen's ticket straight away: being called must not wait for a batch."""
+        view = await self.citizen_view(ticket, language(ticket.language))
+        await self._sio.emit("ticket", view, room=ticket_room(ticket.id), namespace=CITIZEN)
+
     async def announce(self, office_id: str, text: str, at: int) -> None:
         """A message from the office to everyone waiting there."""
         for ticket in await self._services.room.waiting(office_id):

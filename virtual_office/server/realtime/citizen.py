@@ -44,18 +44,10 @@ class CitizenNamespace(socketio.AsyncNamespace):
         self._connections[ticket.id] += 1
         self._tokens[ticket.id] = str(token)
         await self._services.room.heartbeat(ticket, online=True)
-        await self.emit("ticket", await self.payload(ticket.id, str(token), lang), to=sid)
+        await self.emit("ticket", await self._broadcaster.citizen_view(ticket, lang), to=sid)
         text = await self._services.room.announcement(ticket.office_id)
         if text:
             await self.emit("announcement", {"text": text, "at": None}, to=sid)
-
-    async def payload(self, ticket_id: str, token: str, lang: str) -> dict[str, object]:
-        s = self._services
-        ticket = await s.room.ticket(token)
-        office = await s.offices.get(ticket.office_id)
-        status = await self._broadcaster.status(office.id)
-        position = await s.room.position(ticket)
-        return payloads.ticket_for_citizen(ticket, office, status, position, lang, s.room.now_ms())
 
     async def on_disconnect(self, sid: str, *args: object) -> None:
         session = await self.get_session(sid)

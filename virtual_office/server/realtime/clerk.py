@@ -10,8 +10,7 @@ import socketio
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
 from virtual_office.server.exchange import visit_over
-from virtual_office.server.i18n import language
-from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, ticket_room, visit_room
+from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, visit_room
 from virtual_office.server.realtime.handlers import event, field, from_own_page, refuse
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import read_session
@@ -69,14 +68,6 @@ class ClerkNamespace(socketio.AsyncNamespace):
         await self.emit("visit", message, room=clerk_room(clerk_id))
         return body
 
-    async def _tell_citizen(self, ticket: Ticket) -> None:
-        """Push the citizen's ticket straight away: being called must not wait for a batch."""
-        office = await self._services.offices.get(ticket.office_id)
-        status = await self._broadcaster.status(office.id)
-        position = await self._services.room.position(ticket)
-        payload = payloads.ticket_for_citizen(ticket, office, status, position, language(ticket.language), self._services.room.now_ms())
-        await self.emit("ticket", payload, room=ticket_room(ticket.id), namespace="/citizen")
-
     async def _end_visit(self, visit_id: str, reason: str) -> None:
         """The visit is over but the ticket lives on (sent back, transferred)."""
         await self._services.media.close_session(visit_id)
@@ -94,14 +85,14 @@ class ClerkNamespace(socketio.AsyncNamespace):
     async def on_call_next(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         ticket = await self._services.room.call_next(office_id, clerk.id)
-        await self._tell_citizen(ticket)
+        await self._broadcaster.push_ticket(ticket)
         return {"ok": True, "ticket": await self._visit(clerk.id, ticket)}
 
     @event
     async def on_call(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         ticket = await self._services.room.call(office_id, clerk.id, field(data, "ticket_id", max_length=40))
-        await self._tell_citizen(ticket)
+        await self._broadcaster.push_ticket(ticket)
         return {"ok": True, "ticket": await self._visit(clerk.id, ticket)}
 
     @event
@@ -125,7 +116,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
         ticket = await self._services.room.send_back(office_id, before.id)
         await self._end_visit(ticket.id, "sent_back")
-        await self._tell_citizen(ticket)
+        await self._broadcaster.push_ticket(ticket)
         if before.clerk_id:
             await self._visit(before.clerk_id, before, state="ended", reason="sent_back")
         return {"ok": True}
@@ -137,7 +128,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
         ticket = await self._services.room.transfer(office_id, before.id, target)
         await self._end_visit(ticket.id, "transferred")
-        await self._tell_citizen(ticket)
+        await self._broadcaster.push_ticket(ticket)
         if before.clerk_id:
             await self._visit(before.clerk_id, before, state="ended", reason="transferred")
         return {"ok": True, "ticket": payloads.ticket_for_clerk(ticket, await self._services.offices.get(target), None, self._services.room.now_ms())}

@@ -9,17 +9,13 @@ from typing import Any
 
 from socketio.exceptions import ConnectionRefusedError
 
-from virtual_office.queue import QueueError
+from virtual_office.queue import InvalidInput, QueueError
 from virtual_office.server import payloads
 from virtual_office.server.i18n import language, translate
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
-
-
-class BadRequest(QueueError):
-    code = "bad_request"
 
 
 def refuse(code: str, lang: str) -> ConnectionRefusedError:
@@ -42,12 +38,12 @@ def from_own_page(environ: dict[str, Any], auth: object, own_origin: str) -> tup
 
 
 def field(data: dict[str, Any], name: str, *, required: bool = True, max_length: int = 200) -> str:
-    """A string field of an event payload; BadRequest when missing or malformed."""
+    """A string field of an event payload; InvalidInput when missing or malformed."""
     value = data.get(name)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value or len(value) > max_length:
-        raise BadRequest(f"{name} must be a non-empty string")
+        raise InvalidInput(f"{name} must be a non-empty string")
     return value
 
 

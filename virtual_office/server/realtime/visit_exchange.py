@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from virtual_office.queue import NotAuthorized
+from virtual_office.queue import InvalidInput, NotAuthorized
 from virtual_office.server.exchange import exchange_for, script_strings, staff_room
 from virtual_office.server.exchange.chat import chat_text, message
 from virtual_office.server.exchange.signature import PAPER, REQUESTED, clean_document, new_request, public
 from virtual_office.server.realtime.broadcaster import visit_room
-from virtual_office.server.realtime.handlers import BadRequest, event, field
+from virtual_office.server.realtime.handlers import event, field
 
 CITIZEN = "citizen"
 
@@ -75,7 +75,7 @@ class VisitExchange:
         ticket, member = await self._staff(sid, session)
         document = clean_document(field(data, "document", max_length=500))
         if not document:
-            raise BadRequest("document is empty")
+            raise InvalidInput("document is empty")
         request = new_request(document, member.participant, session.get("lang", "de"), self._services.room.now_ms())
         await self._exchange.state.save_request(ticket.id, request)
         await self.emit("signature_request", public(request), room=visit_room(ticket.id))  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ class VisitExchange:
         ticket, _ = await self._staff(sid, session)
         request = await self._exchange.state.request(ticket.id, field(data, "request_id", max_length=40))
         if request is None or request["state"] != REQUESTED:
-            raise BadRequest("no open signature request with that id")
+            raise InvalidInput("no open signature request with that id")
         request = {**request, "state": PAPER}
         await self._exchange.state.save_request(ticket.id, request)
         await self.emit("signature", public(request), room=visit_room(ticket.id))  # type: ignore[attr-defined]
@@ -106,7 +106,7 @@ class VisitExchange:
         ticket, _ = await self._staff(sid, session)
         checked = data.get("checked")
         if not isinstance(checked, bool):
-            raise BadRequest("checked must be true or false")
+            raise InvalidInput("checked must be true or false")
         await self._exchange.state.set_flag(ticket.id, "id_checked", checked)
         if checked:
             await self._exchange.state.set_flag(ticket.id, "id_check_requested", False)

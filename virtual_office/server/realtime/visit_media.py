@@ -19,12 +19,12 @@ from typing import Any
 
 from virtual_office.media import BadSignal, MediaError, NegotiationFailed, NotAdmitted, Session, SessionClosed
 from virtual_office.queue import CLERK as CLERK_ROLE
-from virtual_office.queue import NotAuthorized, TooManyGuests
+from virtual_office.queue import InvalidInput, NotAuthorized, TooManyGuests
 from virtual_office.server import payloads
 from virtual_office.server.i18n import translate
 from virtual_office.server.realtime.broadcaster import CLERK as CLERK_NAMESPACE
 from virtual_office.server.realtime.broadcaster import clerk_room
-from virtual_office.server.realtime.handlers import BadRequest, event, field
+from virtual_office.server.realtime.handlers import event, field
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class VisitMedia:
         clerk_id = field(data, "clerk_id", max_length=40)
         colleague = await self._services.clerks.get(clerk_id)  # type: ignore[attr-defined]
         if colleague is None or colleague.role != CLERK_ROLE or colleague.id == member.clerk_id:
-            raise BadRequest("not a colleague who can be added")
+            raise InvalidInput("not a colleague who can be added")
         try:
             ticket = await self._services.room.add_guest(ticket.office_id, ticket.id, colleague.id, limit=MAX_GUESTS)  # type: ignore[attr-defined]
         except TooManyGuests:
@@ -165,7 +165,7 @@ class VisitMedia:
         ticket, member = await self._serving_clerk(session)
         clerk_id = field(data, "clerk_id", max_length=40)
         if clerk_id not in ticket.guests:
-            raise BadRequest("not a colleague in this visit")
+            raise InvalidInput("not a colleague in this visit")
         ticket = await self._services.room.remove_guest(ticket.office_id, ticket.id, clerk_id)  # type: ignore[attr-defined]
         participant = f"clerk:{clerk_id}"
         media_session = self._services.media.get(ticket.id)  # type: ignore[attr-defined]
