@@ -18,6 +18,7 @@ from virtual_office.server.origins import OriginPolicy
 from virtual_office.server.realtime import create_sio, register
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import session_middleware
+from virtual_office.server.shutdown import stop_socketio, stop_tasks
 from virtual_office.server.sweeper import Sweeper
 from virtual_office.server.widget_routes import widget_routes
 from virtual_office.settings import Settings
@@ -57,9 +58,8 @@ def create_app(
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_tasks(tasks)
+            await stop_socketio(sio)
             await services.close()
 
     app = Starlette(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 
 REDIS_CONNECTIONS = 100
 """Connections to Redis a process opens at most; more concurrent commands wait their turn."""
+
+CLOSE_SECONDS = 10.0
+"""How long closing the media connections may take when the process stops."""
 
 
 @dataclass
@@ -68,5 +72,10 @@ class Services:
         )
 
     async def close(self) -> None:
-        await self.media.close()
+        """Close every media connection, then Redis; on the way out a hang is logged, not waited for."""
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.media.close()
+        except TimeoutError:
+            log.error("media connections did not close within %s s", CLOSE_SECONDS)
         await self.redis.aclose()
