@@ -4,7 +4,7 @@
 # (WebRTC and Chromium included) can send a packet anywhere else.
 # Extra arguments go to pytest (e.g. tests/queue -x).
 . "$(dirname "$0")/env.sh"
-apt_install redis-server chromium fonts-liberation iproute2 util-linux coturn
+apt_install redis-server chromium fonts-liberation iproute2 util-linux coturn nftables
 # Node.js runs axe-core's installer; any Node will do, Debian's only if there is none.
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 "$PYTHON" -m pip install -q -e '.[test]'

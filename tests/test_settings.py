@@ -24,14 +24,15 @@ def test_variables_are_typed() -> None:
             "VO_STATUS_INTERVAL": "0.5",
             "VO_PUBLIC_URL": "https://buergerbuero.musterstadt.de",
             "VO_MEDIA_ICE_SERVERS": '[{"urls": "turn:turn.musterstadt.de:3478", "username": "u", "credential": "p"}]',
-            "VO_MEDIA_HOST_ADDRESSES": "203.0.113.7",
+            "VO_MEDIA_HOST_ADDRESSES": "10.0.0.7",
+            "VO_MEDIA_ANNOUNCED_ADDRESS": "203.0.113.7",
         }
     )
     assert settings.port == 9000 and settings.status_interval == 0.5
     assert settings.allowed_origins == ("https://www.musterstadt.de", "https://intranet.musterstadt.de")
     assert settings.cookies_secure
     assert settings.media.ice_servers[0].urls == ("turn:turn.musterstadt.de:3478",)
-    assert settings.media.host_addresses == ("203.0.113.7",)
+    assert settings.media.host_addresses == ("10.0.0.7",) and settings.media.announced_address == "203.0.113.7"
 
 
 def test_toml_file_and_variables_win(tmp_path: Path) -> None:
@@ -42,7 +43,15 @@ def test_toml_file_and_variables_win(tmp_path: Path) -> None:
     assert (settings.media.port_min, settings.media.port_max) == (40000, 40100)
 
 
-@pytest.mark.parametrize("env", [{"VO_PORT": "eighty"}, {"VO_MEDIA_ICE_SERVERS": "not json"}, {"VO_CONFIG": "/nonexistent.toml"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"VO_PORT": "eighty"},
+        {"VO_MEDIA_ICE_SERVERS": "not json"},
+        {"VO_CONFIG": "/nonexistent.toml"},
+        {"VO_MEDIA_ANNOUNCED_ADDRESS": "203.0.113.7"},  # without the one address it stands for
+    ],
+)
 def test_malformed_settings_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="VO_"):
         Settings.from_env(env)

@@ -131,7 +131,7 @@ def _coerce(name: str, value: object) -> object:
 def _media_from(env: Mapping[str, str], table: object) -> MediaConfig:
     """Media settings from VO_MEDIA_* variables or a [media] TOML table."""
     values: dict[str, object] = dict(table) if isinstance(table, Mapping) else {}
-    for key in ("host_addresses", "port_min", "port_max", "ice_servers", "forward"):
+    for key in ("host_addresses", "announced_address", "port_min", "port_max", "ice_servers", "forward"):
         name = f"VO_MEDIA_{key.upper()}"
         if name in env:
             values[key] = env[name]
@@ -148,6 +148,7 @@ def _media_from(env: Mapping[str, str], table: object) -> MediaConfig:
         return MediaConfig(
             ice_servers=tuple(_ice_server(s) for s in ice),  # type: ignore[union-attr]
             host_addresses=tuple(hosts),  # type: ignore[arg-type]
+            announced_address=str(values.get("announced_address") or "").strip() or None,
             port_min=int(values["port_min"]) if values.get("port_min") else None,  # type: ignore[arg-type]
             port_max=int(values["port_max"]) if values.get("port_max") else None,  # type: ignore[arg-type]
             forward=bool(forward),

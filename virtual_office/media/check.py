@@ -73,7 +73,7 @@ class ConnectionCheck:
             raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
         for transceiver, outlet in self._outlets:
             outlet.send_codec = forwarding.sending_codec(transceiver)
-        return {"type": "answer", "sdp": pc.localDescription.sdp}
+        return {"type": "answer", "sdp": ice.announce(pc.localDescription.sdp, self._config)}
 
     async def run(self) -> None:
         """Wait until the check times out or the connection ends, then close it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
@@ -64,6 +65,11 @@ class MediaConfig:
     Empty means aioice's discovery (every interface address except loopback).
     Tests use ``("127.0.0.1",)``; an operator puts the server's public address
     here (it must be an address of one of the host's interfaces)."""
+    announced_address: str | None = None
+    """The address browsers are told to send media to when it is on none of the host's
+    interfaces (1:1 NAT, e.g. a cloud VM's public address). The server binds its one
+    ``host_addresses`` entry and offers this address, with the same ports, in its place;
+    the NAT must forward those UDP ports unchanged."""
     port_min: int | None = None
     "Lowest UDP port for host candidates (with ``port_max``); None = any port."
     port_max: int | None = None
@@ -91,6 +97,10 @@ class MediaConfig:
             raise ValueError("set both port_min and port_max, or neither")
         if self.port_min is not None and not 1024 <= self.port_min <= self.port_max <= 65535:
             raise ValueError("UDP port range must satisfy 1024 <= port_min <= port_max <= 65535")
+        if self.announced_address is not None:
+            announced = ipaddress.ip_address(self.announced_address)
+            if len(self.host_addresses) != 1 or ipaddress.ip_address(self.host_addresses[0]).version != announced.version:
+                raise ValueError("announced_address stands for one bound address: set exactly one host address of the same IP family")
         if not self.video_codecs or not self.audio_codecs:
             raise ValueError("at least one audio and one video codec are needed")
 

@@ -51,6 +51,28 @@ def using(config: MediaConfig) -> Iterator[None]:
         _active.reset(token)
 
 
+def announce(sdp: str, config: MediaConfig) -> str:
+    """``sdp`` as browsers must see it: the bound address replaced by the announced one.
+
+    Only host candidates and connection lines change; ports stay, since a 1:1 NAT
+    forwards each public port to the same private one.
+    """
+    if config.announced_address is None:
+        return sdp
+    bound, public = config.host_addresses[0], config.announced_address
+    lines = sdp.split("\r\n")
+    for i, line in enumerate(lines):
+        if line.startswith("a=candidate:"):
+            # foundation component transport priority address port "typ" type ...
+            fields = line.split(" ")
+            if len(fields) > 7 and fields[4] == bound and fields[7] == "host":
+                fields[4] = public
+                lines[i] = " ".join(fields)
+        elif line.startswith("c=IN IP") and line.endswith(" " + bound):
+            lines[i] = line[: -len(bound)] + public
+    return "\r\n".join(lines)
+
+
 def _get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     config = _active.get()
     if config is None or not config.host_addresses:

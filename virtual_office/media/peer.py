@@ -105,7 +105,7 @@ class Peer:
                 raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
             self._refresh_sources(pc)
             self._update_send_codecs()
-            answer = {"type": "answer", "sdp": pc.localDescription.sdp, "tracks": self._tracks()}
+            answer = {"type": "answer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()}
         await self._send(answer)
         self._on_change()
         self._schedule()
@@ -174,8 +174,8 @@ class Peer:
                 await self._close_pc()
                 self._on_change()
                 return
-            offer = {"type": "offer", "sdp": pc.localDescription.sdp, "tracks": self._tracks()}
-            self._answer_watch = asyncio.ensure_future(self._expect_answer(pc, offer["sdp"]))
+            offer = {"type": "offer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()}
+            self._answer_watch = asyncio.ensure_future(self._expect_answer(pc, pc.localDescription.sdp))
         try:
             await self._send(offer)
         except Exception:  # the caller's transport; the answer watch gives up if need be
