@@ -164,3 +164,31 @@ def test_staff_pages_carry_protective_headers(staff: Staff) -> None:
         assert "script-src 'self'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
         assert headers["cache-control"] == "no-store"
+
+
+def test_a_new_password_ends_the_accounts_other_sessions(staff: Staff) -> None:
+    anna = staff.accounts["anna"]
+    staff.login("anna")
+    annas_browser = dict(staff.client.cookies)
+    assert staff.client.get("/console").status_code == 200
+
+    staff.client.cookies.clear()
+    staff.login("root")
+    changed = staff.post(f"/admin/clerks/{anna.id}", {"name": "Anna Amt", "role": "clerk", "offices": ["buergerbuero"],
+                                                      "password": "ein ganz neues passwort"})
+    assert changed.status_code == 303
+    roots_browser = dict(staff.client.cookies)
+
+    staff.client.cookies.clear()
+    staff.client.cookies.update(annas_browser)
+    assert staff.client.get("/console", follow_redirects=False).status_code == 303  # back to the login
+    assert staff.client.get("/api/me").status_code == 401
+    assert staff.login("anna", "ein ganz neues passwort").status_code == 303
+
+    # An administrator who changes their own password stays logged in in this browser.
+    staff.client.cookies.clear()
+    staff.client.cookies.update(roots_browser)
+    root = staff.accounts["root"]
+    own = staff.post(f"/admin/clerks/{root.id}", {"name": "Ada Admin", "role": "admin", "password": "mein neues passwort"})
+    assert own.status_code == 303
+    assert staff.client.get("/admin").status_code == 200

@@ -10,6 +10,7 @@ import pytest
 import socketio
 
 from tests.server.conftest import Client, ServerProcess, join, login
+from virtual_office.queue import ClerkDirectory
 
 PUBLIC, CITIZEN, CLERK = "/public", "/citizen", "/clerk"
 
@@ -254,3 +255,21 @@ async def test_a_reconnecting_citizen_keeps_the_place(server: ServerProcess, cli
     again = await citizen(clients, server, b["token"])
     assert (await again.wait_for("ticket"))["position"] == 2
     await desk.wait_for("queue", lambda d: len(d["tickets"]) == 2 and d["tickets"][1]["online"] is True and d is desk.of("queue")[-1])
+
+
+async def test_a_new_password_ends_an_open_console(server: ServerProcess, clients: Any, redis_client: Any) -> None:
+    cookie = await login(server, "anna")
+    desk = clients()
+    await desk.connect(server, CLERK, headers={"Cookie": cookie})
+    assert await desk.call(CLERK, "presence", {"office_id": "buergerbuero", "presence": "available"}) == {"ok": True}
+
+    # What the administration's form does when it sets a new password.
+    directory = ClerkDirectory(redis_client)
+    anna = await directory.by_login("anna")
+    await directory.update(anna, password="ein ganz neues passwort")
+
+    refused = await desk.call(CLERK, "presence", {"office_id": "buergerbuero", "presence": "paused"})
+    assert refused["ok"] is False and refused["error"] == "forbidden"
+    again = clients()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect(server, CLERK, headers={"Cookie": cookie})

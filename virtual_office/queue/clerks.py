@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -42,6 +43,11 @@ class Clerk:
 
     def staffs(self, office_id: str) -> bool:
         return office_id in self.offices
+
+    @property
+    def session_stamp(self) -> str:
+        """Changes with the password: sessions carry it, so a new password ends the old ones."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:
         return json.dumps(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+from collections.abc import Mapping
 
 from redis.asyncio import Redis
 from starlette.requests import Request
@@ -62,8 +64,13 @@ async def log_in(request: Request, clerks: ClerkDirectory, throttle: LoginThrott
         raise
     await throttle.succeeded(login)
     request.session.clear()
-    request.session["clerk_id"] = clerk.id
+    request.session.update(session_of(clerk))
     return clerk
+
+
+def session_of(clerk: Clerk) -> dict[str, str]:
+    """What a login session holds: who, and the password's stamp at login."""
+    return {"clerk_id": clerk.id, "stamp": clerk.session_stamp}
 
 
 def log_out(request: Request) -> None:
@@ -71,5 +78,13 @@ def log_out(request: Request) -> None:
 
 
 async def current_clerk(request: Request, clerks: ClerkDirectory) -> Clerk | None:
-    clerk_id = request.session.get("clerk_id")
-    return await clerks.get(clerk_id) if isinstance(clerk_id, str) else None
+    return await session_clerk(clerks, request.session)
+
+
+async def session_clerk(clerks: ClerkDirectory, session: Mapping[str, object]) -> Clerk | None:
+    """The account a session (cookie or socket) acts for; None once it was deleted or its password changed."""
+    clerk_id, stamp = session.get("clerk_id"), session.get("stamp")
+    clerk = await clerks.get(clerk_id) if isinstance(clerk_id, str) else None
+    if clerk is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, clerk.session_stamp):
+        return None
+    return clerk

@@ -49,9 +49,8 @@ async def _member(request: Request, visit_id: str) -> tuple[Any, Any]:
     """(ticket, member) for this request's credentials; a QueueError for anyone else."""
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
-    clerk_id = None if token else request.session.get("clerk_id")
     namespace = request.app.state.sio.namespace_handlers[VISIT]
-    return await namespace.authorize(visit_id, token, clerk_id)
+    return await namespace.authorize(visit_id, token, {} if token else request.session)
 
 
 async def _emit(request: Request, event: str, data: dict[str, object], visit_id: str) -> None:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from virtual_office.queue import ADMIN, CLERK, Clerk
 from virtual_office.queue.clerks import LOGIN, MIN_PASSWORD
+from virtual_office.server.auth import session_of
 from virtual_office.server.i18n import translate
 from virtual_office.server.pages.access import error_page, staff_page
 from virtual_office.server.pages.templating import page_language, render
@@ -101,8 +102,10 @@ async def edit_clerk(request: Request) -> Response:
     if form.errors:
         return _form_page(request, form, offices, editing=clerk, status=400)
     # Staffing of offices that no longer exist is dropped; the rest is what the form says.
-    await services.clerks.update(clerk, name=form.values["name"], role=form.values["role"], offices=tuple(form.offices),
-                                 password=form.values["password"] or None)
+    updated = await services.clerks.update(clerk, name=form.values["name"], role=form.values["role"], offices=tuple(form.offices),
+                                           password=form.values["password"] or None)
+    if updated.id == request.state.clerk.id:
+        request.session.update(session_of(updated))  # a new own password ends the other sessions, not this one
     return _done(request, "admin.flash.clerk_saved")
 
 

@@ -9,6 +9,7 @@ import socketio
 
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
+from virtual_office.server.auth import session_clerk, session_of
 from virtual_office.server.exchange import visit_over
 from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, visit_room
 from virtual_office.server.realtime.handlers import event, field, from_own_page, refuse
@@ -30,10 +31,10 @@ class ClerkNamespace(socketio.AsyncNamespace):
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         auth, lang = from_own_page(environ, auth, self._own_origin)
         session = read_session(self._services.settings, environ.get("HTTP_COOKIE"))
-        clerk = await self._services.clerks.get(session.get("clerk_id"))  # type: ignore[arg-type]
+        clerk = await session_clerk(self._services.clerks, session)
         if clerk is None:
             raise refuse("not_authenticated", lang)
-        await self.save_session(sid, {"clerk_id": clerk.id, "lang": lang})
+        await self.save_session(sid, {**session_of(clerk), "lang": lang})
         await self.enter_room(sid, clerk_room(clerk.id))
         self._online[sid] = clerk.id
         for office_id in clerk.offices:
@@ -50,9 +51,9 @@ class ClerkNamespace(socketio.AsyncNamespace):
 
     async def _clerk(self, session: dict[str, Any], data: dict[str, Any]) -> tuple[Clerk, str]:
         """The acting clerk (re-read: staffing may have changed) and the office they act on."""
-        clerk = await self._services.clerks.get(session["clerk_id"])
+        clerk = await session_clerk(self._services.clerks, session)
         if clerk is None:
-            raise NotAuthorized("the account no longer exists")
+            raise NotAuthorized("logged out: the account was deleted or its password changed")
         office_id = field(data, "office_id", max_length=40)
         await self._services.offices.get(office_id)
         if not clerk.staffs(office_id):

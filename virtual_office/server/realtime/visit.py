@@ -12,12 +12,14 @@ chat, files, signatures and the ID check in ``visit_exchange``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import socketio
 
 from virtual_office.queue import CALLED, IN_VISIT, NotAuthorized, NotInVisit, QueueError, Ticket, UnknownTicket
+from virtual_office.server.auth import session_clerk
 from virtual_office.server.realtime.broadcaster import VISIT, visit_room
 from virtual_office.server.realtime.handlers import from_own_page, refuse
 from virtual_office.server.realtime.visit_exchange import VisitExchange
@@ -52,8 +54,8 @@ class VisitNamespace(VisitMedia, VisitExchange, socketio.AsyncNamespace):
         VisitMedia.__init__(self)
         VisitExchange.__init__(self)
 
-    async def authorize(self, visit_id: object, token: object, clerk_id: object) -> tuple[Ticket, Member]:
-        """The ticket and the member these credentials make; raises a QueueError otherwise."""
+    async def authorize(self, visit_id: object, token: object, staff: Mapping[str, object]) -> tuple[Ticket, Member]:
+        """The ticket and the member a citizen's token or a clerk's login session make; raises a QueueError otherwise."""
         room = self._services.room
         if not isinstance(visit_id, str):
             raise UnknownTicket("no such visit")
@@ -64,12 +66,10 @@ class VisitNamespace(VisitMedia, VisitExchange, socketio.AsyncNamespace):
             if ticket.state != IN_VISIT:
                 raise NotInVisit("the visit has not started")
             return ticket, Member(visit_id, CITIZEN, CITIZEN, ticket.name or ticket.number)
-        if not isinstance(clerk_id, str):
-            raise NotAuthorized("not a member of this visit")
-        clerk = await self._services.clerks.get(clerk_id)
-        ticket = await room.locate(visit_id)
+        clerk = await session_clerk(self._services.clerks, staff)
         if clerk is None:
             raise NotAuthorized("not a member of this visit")
+        ticket = await room.locate(visit_id)
         if clerk.id == ticket.clerk_id and ticket.state in (CALLED, IN_VISIT):
             return ticket, Member(visit_id, f"clerk:{clerk.id}", CLERK, clerk.name, clerk.id)
         if clerk.id in ticket.guests and ticket.state == IN_VISIT:
@@ -78,18 +78,23 @@ class VisitNamespace(VisitMedia, VisitExchange, socketio.AsyncNamespace):
 
     async def member(self, session: dict[str, Any]) -> tuple[Ticket, Member]:
         """Re-check a connection's membership before it acts: visits end, guests are let go."""
-        return await self.authorize(session.get("visit"), session.get("token"), session.get("clerk_id"))
+        return await self.authorize(session.get("visit"), session.get("token"), session.get("staff") or {})
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         auth, lang = from_own_page(environ, auth, self._own_origin)
         token = auth.get("token") or None
-        clerk_id = None if token else read_session(self._services.settings, environ.get("HTTP_COOKIE")).get("clerk_id")
+        staff = {} if token else read_session(self._services.settings, environ.get("HTTP_COOKIE"))
         try:
-            ticket, member = await self.authorize(auth.get("visit"), token, clerk_id)
+            ticket, member = await self.authorize(auth.get("visit"), token, staff)
         except QueueError as exc:
             raise refuse(exc.code, lang) from None
         await self.save_session(
-            sid, {"visit": member.visit_id, "token": token, "clerk_id": member.clerk_id, "participant": member.participant, "lang": lang}
+            sid,
+            {
+                "visit": member.visit_id, "token": token, "clerk_id": member.clerk_id, "participant": member.participant, "lang": lang,
+                # kept to re-check on every event: a changed password ends the clerk's part too
+                "staff": {k: staff[k] for k in ("clerk_id", "stamp") if k in staff},
+            },
         )
         await self.enter_room(sid, visit_room(member.visit_id))
         self._sids[member.visit_id].add(sid)
