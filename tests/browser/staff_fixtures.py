@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -62,6 +62,22 @@ def _aside(fn: Any, *args: Any) -> None:
     thread.join()
     if failure:
         raise failure[0]
+
+
+def on_accounts(env: StaffEnv, change: Callable[[Any], Awaitable[Any]]) -> None:
+    """Run ``change(ClerkDirectory)`` on the server's Redis, as the administration would."""
+    import redis.asyncio
+
+    from virtual_office.queue import ClerkDirectory
+
+    async def run() -> None:
+        client = redis.asyncio.Redis.from_url(env.redis.url, decode_responses=True)
+        try:
+            await change(ClerkDirectory(client))
+        finally:
+            await client.aclose()
+
+    _aside(lambda: asyncio.run(run()))
 
 
 @pytest.fixture(scope="module", name="staff_env")

@@ -14,6 +14,7 @@ from tests.browser.staff_fixtures import (  # noqa: F401 - staff_env_fixture is 
     StaffEnv,
     axe_violations,
     log_in,
+    on_accounts,
     staff_env_fixture,
 )
 
@@ -212,3 +213,18 @@ def test_console_without_login_goes_to_the_login(staff_env: StaffEnv, page) -> N
     page.goto(staff_env.origin + "/console")
     expect(page).to_have_url(re.compile(r"/login\?next=/console$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmeldung für Mitarbeitende")
+
+
+
+def test_an_open_console_goes_to_the_login_once_the_password_changed(staff_env: StaffEnv, page) -> None:
+    first, second = "jonas erstes passwort", "jonas zweites passwort"
+    on_accounts(staff_env, lambda clerks: clerks.add("jonas", "Jonas Jung", first, offices=("buergerbuero",)))
+    log_in(page, staff_env.origin, "jonas", first)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+
+    async def new_password(clerks) -> None:  # what the administration's form does
+        await clerks.update(await clerks.by_login("jonas"), password=second)
+
+    on_accounts(staff_env, new_password)
+    office(page, "buergerbuero").get_by_label("Verfügbar").click()  # not check(): the page is gone before it could be
+    expect(page).to_have_url(re.compile(r"/login\?next=/console$"))

@@ -7,7 +7,6 @@ import av
 from aiortc import RTCRtpSender
 
 
-
 async def test_packet_mode_track_yields_encoded_frames_with_timing(visit):
     clerk = await visit("clerk", "red")
     citizen = await visit("citizen", "blue")

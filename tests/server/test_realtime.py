@@ -269,7 +269,7 @@ async def test_a_new_password_ends_an_open_console(server: ServerProcess, client
     await directory.update(anna, password="ein ganz neues passwort")
 
     refused = await desk.call(CLERK, "presence", {"office_id": "buergerbuero", "presence": "paused"})
-    assert refused["ok"] is False and refused["error"] == "forbidden"
+    assert refused["ok"] is False and refused["error"] == "not_authenticated"
     again = clients()
     with pytest.raises(socketio.exceptions.ConnectionError):
         await again.connect(server, CLERK, headers={"Cookie": cookie})

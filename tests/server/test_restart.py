@@ -12,7 +12,7 @@ import redis.asyncio
 
 from tests.conftest import RedisServer
 from tests.server.conftest import ServerProcess, join, login, seed
-from tests.server.test_realtime import CITIZEN, citizen, clerk
+from tests.server.test_realtime import citizen, clerk
 
 
 async def positions(server: ServerProcess, tokens: list[str]) -> list[tuple[str, int]]:

@@ -14,6 +14,12 @@ from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueErro
 THROTTLE_SECONDS = 15 * 60
 
 
+class LoggedOut(NotAuthorized):
+    """The session's account was deleted or has a new password since the login."""
+
+    code = "not_authenticated"
+
+
 class Throttled(QueueError):
     code = "throttled"
 

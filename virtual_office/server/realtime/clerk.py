@@ -9,7 +9,7 @@ import socketio
 
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
-from virtual_office.server.auth import session_clerk, session_of
+from virtual_office.server.auth import LoggedOut, session_clerk, session_of
 from virtual_office.server.exchange import visit_over
 from virtual_office.server.realtime.broadcaster import CLERK, VISIT, Broadcaster, clerk_room, staff_room, visit_room
 from virtual_office.server.realtime.handlers import event, field, from_own_page, refuse
@@ -53,7 +53,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         """The acting clerk (re-read: staffing may have changed) and the office they act on."""
         clerk = await session_clerk(self._services.clerks, session)
         if clerk is None:
-            raise NotAuthorized("logged out: the account was deleted or its password changed")
+            raise LoggedOut("the account was deleted or its password changed")
         office_id = field(data, "office_id", max_length=40)
         await self._services.offices.get(office_id)
         if not clerk.staffs(office_id):

@@ -44,6 +44,7 @@
     clearAlert();
     socket.timeout(10000).emit(event, data, function (err, answer) {
       if (err) { alertError({ error: "unavailable" }); return; }
+      if (answer && answer.error === "not_authenticated") { loggedOut(); return; }
       if (!answer || !answer.ok) { alertError(answer); return; }
       if (done) done(answer);
     });
@@ -58,10 +59,13 @@
   }
   socket.on("connect", function () { connection("connected", "connected"); });
   socket.on("disconnect", function () { connection("disconnected", "disconnected"); });
+  function loggedOut() {  // the account was deleted, has a new password, or the session expired
+    connection("refused", "logged_out");
+    window.location.assign("/login?next=/console");
+  }
   socket.on("connect_error", function (err) {
     if (err && err.data && err.data.error === "not_authenticated") {
-      connection("refused", "logged_out");
-      window.location.assign("/login?next=/console");
+      loggedOut();
     } else {
       connection("disconnected", "disconnected");
     }
