@@ -15,6 +15,7 @@ from tests.conftest import RedisServer
 from tests.server.conftest import ServerProcess, join, login, seed
 from tests.server.test_realtime import CITIZEN, CLERK, citizen, clerk
 from tests.server.test_visit import VISIT, visit_client
+from virtual_office.server.exchange.chat import BURST, WINDOW_SECONDS, ChatPace, TooFast
 from virtual_office.server.exchange.state import VisitState
 
 LIMIT = 40_000
@@ -102,6 +103,17 @@ async def test_chat_both_ways_as_text(server: ServerProcess, clients: Any) -> No
     assert snapshot["me"]["role"] == "citizen" and snapshot["limits"]["max_bytes"] == LIMIT
     for bad in ({"text": "   "}, {"text": "x" * 2001}, {"text": 5}, {}):
         assert (await v.person.call(VISIT, "chat", bad))["error"] == "bad_request"
+
+
+async def test_a_chat_flood_is_refused_with_a_message_and_reaches_nobody(server: ServerProcess, clients: Any) -> None:
+    v = await start_visit(server, clients)
+    answers = [await v.person.call(VISIT, "chat", {"text": f"Nachricht {n}"}) for n in range(BURST + 1)]
+    assert [a["ok"] for a in answers] == [True] * BURST + [False]
+    assert answers[-1]["error"] == "too_fast" and "10 Nachrichten" in answers[-1]["message"]
+    await v.desk.wait_for("chat", lambda d: d["text"] == f"Nachricht {BURST - 1}")
+    assert f"Nachricht {BURST}" not in [m["text"] for m in v.desk.of("chat")]
+    # The pace is per member: the clerk can still answer.
+    assert (await v.desk.call(VISIT, "chat", {"text": "Einen Moment bitte."}))["ok"]
 
 
 async def test_files_both_ways_only_for_members_and_gone_after_finish(server: ServerProcess, clients: Any, redis_client: Any) -> None:
@@ -253,3 +265,14 @@ async def test_the_sweep_removes_what_a_missed_end_left(server: ServerProcess, c
     assert not folder.exists()
     assert await redis_client.keys(f"vo:exchange:{{{leftover}}}:*") == []
     assert len(stored(server, v.id)) == 2  # the visit still going on keeps its file
+
+
+def test_the_chat_pace_lets_a_member_go_on_once_the_window_has_passed(clock: Any) -> None:
+    pace = ChatPace(clock)
+    for _ in range(BURST):
+        pace.take("citizen")
+    with pytest.raises(TooFast):
+        pace.take("citizen")
+    pace.take("clerk")  # everyone has their own
+    clock.advance(WINDOW_SECONDS)
+    pace.take("citizen")

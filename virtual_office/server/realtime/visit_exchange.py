@@ -11,7 +11,7 @@ from typing import Any
 
 from virtual_office.queue import InvalidInput, NotAuthorized
 from virtual_office.server.exchange import exchange_for, script_strings, staff_room
-from virtual_office.server.exchange.chat import chat_text, message
+from virtual_office.server.exchange.chat import ChatPace, chat_text, message
 from virtual_office.server.exchange.signature import PAPER, REQUESTED, clean_document, new_request, public
 from virtual_office.server.realtime.broadcaster import visit_room
 from virtual_office.server.realtime.handlers import event, field
@@ -25,7 +25,7 @@ class VisitExchange:
     _services: Any
 
     def __init__(self) -> None:
-        pass
+        self._chat_pace = ChatPace()
 
     @property
     def _exchange(self) -> Any:
@@ -65,6 +65,7 @@ class VisitExchange:
     async def on_chat(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         ticket, member = await self.member(session)  # type: ignore[attr-defined]
         text = chat_text(data.get("text"))
+        self._chat_pace.take((ticket.id, member.participant))
         body = message(member.participant, member.name, member.role, text, self._services.room.now_ms())
         await self._exchange.state.add_chat(ticket.id, body)
         await self.emit("chat", body, room=visit_room(ticket.id))  # type: ignore[attr-defined]
