@@ -116,6 +116,28 @@ async def test_a_chat_flood_is_refused_with_a_message_and_reaches_nobody(server:
     assert (await v.desk.call(VISIT, "chat", {"text": "Einen Moment bitte."}))["ok"]
 
 
+async def test_two_uploads_of_one_signature_at_once_keep_one(server: ServerProcess, clients: Any) -> None:
+    v = await start_visit(server, clients)
+    request = (await v.desk.call(VISIT, "signature_request", {"document": "Antrag"}))["request"]
+    headers = {"X-Signature-Request": request["id"]}
+    halfway, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_png() -> Any:  # the first upload stops halfway until the second has been answered
+        yield PNG[: len(PNG) // 2]
+        halfway.set()
+        await go_on.wait()
+        yield PNG[len(PNG) // 2 :]
+
+    first = asyncio.create_task(upload(server, v.id, slow_png(), "s.png", token=v.token, extra=headers))
+    await asyncio.wait_for(halfway.wait(), 10)
+    second = await upload(server, v.id, PNG, "s.png", token=v.token, extra=headers)
+    go_on.set()
+    assert second.status_code == 409 and second.json()["error"] == "already_signed"
+    assert (await first).status_code == 201
+    snapshot = await v.person.call(VISIT, "exchange")
+    assert len(snapshot["files"]) == 1 and snapshot["signatures"][0]["state"] == "signed"
+
+
 async def test_files_both_ways_only_for_members_and_gone_after_finish(server: ServerProcess, clients: Any, redis_client: Any) -> None:
     v = await start_visit(server, clients)
     sent = await upload(server, v.id, PDF, HTML_NAME, token=v.token)

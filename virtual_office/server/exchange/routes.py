@@ -91,6 +91,27 @@ async def upload(request: Request) -> Response:
         types, document = ("image/png",), str(sign_request["document"])
         name = signature_file_name(str(sign_request.get("lang", "de")), document)
 
+    if sign_request is None:
+        return await _store(request, exchange, visit_id, member, name, types, document, None)
+    # One upload per request at a time: two at the same instant would both be kept.
+    if not await exchange.state.claim_signature(visit_id, sign_request["id"]):
+        return _refuse(request, 409, "already_signed")
+    response: Response | None = None
+    try:
+        response = await _store(request, exchange, visit_id, member, name, types, document, sign_request)
+        return response
+    finally:
+        if response is None or response.status_code != 201:
+            await exchange.state.release_signature(visit_id, sign_request["id"])  # the citizen may try again
+
+
+async def _store(
+    request: Request, exchange: Any, visit_id: str, member: Any, name: object, types: tuple[str, ...], document: str,
+    sign_request: dict[str, Any] | None,
+) -> Response:
+    """Receive the body as a file of the visit (and as the signature of ``sign_request``)."""
+    limit = request.app.state.settings.max_upload_bytes
+    megabytes = f"{limit / 1_000_000:.3g}"
     body = request.stream()
     now = request.app.state.services.room.now_ms()
     try:

@@ -68,6 +68,13 @@ class VisitState:
             self._touch(pipe, visit_id)
             await pipe.execute()
 
+    async def claim_signature(self, visit_id: str, request_id: str) -> bool:
+        """Reserve a signature request for one upload; False while or after another has it."""
+        return bool(await self._redis.hsetnx(_state_key(visit_id), f"claim:{request_id}", "1"))
+
+    async def release_signature(self, visit_id: str, request_id: str) -> None:
+        await self._redis.hdel(_state_key(visit_id), f"claim:{request_id}")
+
     async def request(self, visit_id: str, request_id: str) -> dict[str, Any] | None:
         raw = await self._redis.hget(_state_key(visit_id), f"sig:{request_id}")
         return json.loads(raw) if raw else None
