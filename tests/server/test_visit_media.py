@@ -201,6 +201,7 @@ async def test_a_visit_with_a_colleague_through_the_server(
     # ... and lets her go: her page is told, her media stops for the others, she cannot signal again.
     assert (await red.client.call(VISIT, "dismiss", {"clerk_id": ids["anna"]}))["ok"]
     assert (await green.client.wait_for("ended"))["reason"] == "dismissed"
+    await anna_console.wait_for("invitation_over", lambda d: d["visit_id"] == visit)  # her console takes the notice down
     for watcher in (red, blue):
         for _ in range(200):
             if not any(info["participant"] == anna for info in watcher.tracks.values()):
@@ -210,8 +211,12 @@ async def test_a_visit_with_a_colleague_through_the_server(
             raise AssertionError("the colleague's tracks are still offered")
     assert (await green.signal({"type": "offer", "sdp": green.pc.localDescription.sdp}))["error"] == "forbidden"
 
-    # Finishing the visit stops every packet.
+    # Finishing the visit stops every packet, and voids the invitation of a colleague who never came.
+    karl_console = await clerk(clients, server, "karl")
+    assert (await red.client.call(VISIT, "invite", {"clerk_id": ids["karl"]}))["ok"]
+    await karl_console.wait_for("invited")
     assert (await desk.call(CLERK, "finish", {"office_id": OFFICE, "ticket_id": visit}))["ok"]
+    await karl_console.wait_for("invitation_over", lambda d: d["visit_id"] == visit)
     for member in (red, blue):
         assert (await member.client.wait_for("ended"))["reason"] == "finished"
     await asyncio.sleep(1.0)  # packets already on their way

@@ -63,7 +63,7 @@ class Sweeper:
             for ended in await s.room.sweep(office.id):
                 if ended.reason == "no_show" or ended.ticket.state == "in_visit":
                     await s.media.close_session(ended.ticket.id)
-                await self._broadcaster.ended(ended.ticket.id, office.id, ended.ticket.clerk_id, ended.reason)
+                await self._broadcaster.ended(ended.ticket.id, office.id, ended.ticket.clerk_id, ended.reason, ended.ticket.guests)
             if await s.presence.expire(office.id):
                 self._broadcaster.mark(office.id)
             is_open = office.hours.is_open(now)

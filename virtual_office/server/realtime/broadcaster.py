@@ -164,9 +164,10 @@ class Broadcaster:
         for ticket in await self._services.room.waiting(office_id):
             await self._sio.emit("announcement", {"text": text, "at": at}, room=ticket_room(ticket.id), namespace=CITIZEN)
 
-    async def ended(self, ticket_id: str, office_id: str, clerk_id: str, reason: str) -> None:
-        """Tell the citizen (and the clerk who had them) that a ticket has ended."""
+    async def ended(self, ticket_id: str, office_id: str, clerk_id: str, reason: str, guests: tuple[str, ...] = ()) -> None:
+        """Tell the citizen, the clerk who had them and colleagues added to the visit that a ticket has ended."""
         await visit_over(self._sio, self._services, ticket_id, reason)
+        await self.invitations_over(ticket_id, guests)
         await self._sio.emit("ended", {"reason": reason}, room=ticket_room(ticket_id), namespace=CITIZEN)
         await self._sio.emit("ended", {"reason": reason}, room=visit_room(ticket_id), namespace=VISIT)
         if clerk_id:
@@ -176,6 +177,11 @@ class Broadcaster:
                 room=clerk_room(clerk_id),
                 namespace=CLERK,
             )
+
+    async def invitations_over(self, visit_id: str, guests: tuple[str, ...]) -> None:
+        """The consoles of colleagues added to a visit take down the invitation."""
+        for clerk_id in guests:
+            await self._sio.emit("invitation_over", {"visit_id": visit_id}, room=clerk_room(clerk_id), namespace=CLERK)
 
 
 __all__ = ["Broadcaster"]

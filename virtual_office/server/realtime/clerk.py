@@ -69,11 +69,12 @@ class ClerkNamespace(socketio.AsyncNamespace):
         await self.emit("visit", message, room=clerk_room(clerk_id))
         return body
 
-    async def _end_visit(self, visit_id: str, reason: str) -> None:
+    async def _end_visit(self, ticket: Ticket, reason: str) -> None:
         """The visit is over but the ticket lives on (sent back, transferred)."""
-        await self._services.media.close_session(visit_id)
-        await visit_over(self.server, self._services, visit_id, reason)
-        await self.emit("ended", {"reason": reason}, room=visit_room(visit_id), namespace=VISIT)
+        await self._services.media.close_session(ticket.id)
+        await visit_over(self.server, self._services, ticket.id, reason)
+        await self.emit("ended", {"reason": reason}, room=visit_room(ticket.id), namespace=VISIT)
+        await self._broadcaster.invitations_over(ticket.id, ticket.guests)
 
     @event
     async def on_presence(self, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +109,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         clerk, office_id = await self._clerk(session, data)
         ticket = await self._services.room.finish(office_id, field(data, "ticket_id", max_length=40))
         await self._services.media.close_session(ticket.id)
-        await self._broadcaster.ended(ticket.id, office_id, ticket.clerk_id, "finished")
+        await self._broadcaster.ended(ticket.id, office_id, ticket.clerk_id, "finished", ticket.guests)
         return {"ok": True}
 
     @event
@@ -116,7 +117,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         clerk, office_id = await self._clerk(session, data)
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
         ticket = await self._services.room.send_back(office_id, before.id)
-        await self._end_visit(ticket.id, "sent_back")
+        await self._end_visit(before, "sent_back")
         await self._broadcaster.push_ticket(ticket)
         if before.clerk_id:
             await self._visit(before.clerk_id, before, state="ended", reason="sent_back")
@@ -128,7 +129,7 @@ class ClerkNamespace(socketio.AsyncNamespace):
         target = (await self._services.offices.get(field(data, "target_office_id", max_length=40))).id
         before = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
         ticket = await self._services.room.transfer(office_id, before.id, target)
-        await self._end_visit(ticket.id, "transferred")
+        await self._end_visit(before, "transferred")
         await self._broadcaster.push_ticket(ticket)
         if before.clerk_id:
             await self._visit(before.clerk_id, before, state="ended", reason="transferred")

@@ -172,5 +172,6 @@ class VisitMedia:
         if media_session is not None:
             await media_session.remove(participant)
         await self.emit("ended", {"reason": "dismissed"}, room=participant_room(ticket.id, participant))  # type: ignore[attr-defined]
+        await self.emit("invitation_over", {"visit_id": ticket.id}, room=clerk_room(clerk_id), namespace=CLERK_NAMESPACE)  # type: ignore[attr-defined]
         await self.emit_participants(ticket)  # type: ignore[attr-defined]
         return {"ok": True}

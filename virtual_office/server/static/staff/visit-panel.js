@@ -49,6 +49,7 @@
     if (!data || !data.visit_url) return;
     var note = document.createElement("p");
     note.className = "notice invitation";
+    note.dataset.visit = data.visit_id;
     note.textContent = fmt("media.invited", { by: data.by, number: data.number }) + " ";
     var link = document.createElement("a");
     link.href = data.visit_url;
@@ -58,6 +59,13 @@
     note.appendChild(link);
     invitations.insertBefore(note, invitations.firstChild);
     while (invitations.children.length > 3) invitations.removeChild(invitations.lastChild);
+  });
+  // Let go, or the visit ended: the invitation is void.
+  api.socket.on("invitation_over", function (data) {
+    var notes = invitations.querySelectorAll(".invitation");
+    for (var i = 0; i < notes.length; i++) {
+      if (data && notes[i].dataset.visit === data.visit_id) invitations.removeChild(notes[i]);
+    }
   });
 
   api.socket.on("visit", function () { window.setTimeout(sync, 0); });
