@@ -164,6 +164,9 @@ def _serve(settings: Settings, *, demo: bool) -> None:
             # An access log would record every citizen's address: personal data we do
             # not keep. Operators who need one have their reverse proxy's.
             access_log=False,
+            # A long-polling socket.io request may wait a minute for news; a stopping
+            # server does not wait for it (browsers reconnect to the next one).
+            timeout_graceful_shutdown=10,
         )
         server = uvicorn.Server(config)
         # Thousands of long-lived connection objects make the default thresholds run
