@@ -187,7 +187,9 @@ class Peer:
         await asyncio.sleep(self._config.answer_seconds)
         description = pc.localDescription
         if self._pc is pc and pc.signalingState == "have-local-offer" and description.sdp == sdp:
-            logger.warning("no answer to an offer within %s s: closing the connection", self._config.answer_seconds)
+            logger.warning(
+                "no answer from %s to an offer within %s s: closing the connection", self.participant_id, self._config.answer_seconds
+            )
             await self._drop(pc)
 
     def _apply_wanted(self, pc: RTCPeerConnection) -> bool:
