@@ -139,6 +139,32 @@ async def test_call_next_is_fifo_and_a_double_click_calls_nobody_new(room: Waiti
         await room.call_next("buergerbuero", "clerk-3")
 
 
+async def test_appointments_come_before_walk_ins_each_in_order_of_joining(room: WaitingRoom, clock: Clock) -> None:
+    walk_1 = await room.join("buergerbuero")
+    walk_2 = await room.join("buergerbuero")
+    booked_1 = await room.join("buergerbuero", appointment=True)
+    assert booked_1.position == 1 and booked_1.ticket.priority == 1
+    booked_2 = await room.join("buergerbuero", appointment=True)  # the same millisecond: still after booked_1
+    assert booked_2.position == 2 and booked_2.ticket.joined_at > booked_1.ticket.joined_at
+    walk_3 = await room.join("buergerbuero")
+    assert walk_3.position == 5 and walk_3.ticket.priority == 0
+    assert (await room.ticket(booked_2.token)).priority == 1
+    order = [booked_1, booked_2, walk_1, walk_2, walk_3]
+    assert [t.id for t in await room.waiting("buergerbuero")] == [j.ticket.id for j in order]
+
+    # A transfer keeps the priority too: ahead of the walk-ins already waiting there.
+    clock.advance(10)
+    kfz_walk = await room.join("kfz")
+    await room.call_next("buergerbuero", "clerk-1")
+    await room.accept(booked_1.token)
+    moved = await room.transfer("buergerbuero", booked_1.ticket.id, "kfz")
+    assert moved.priority == 1
+    assert [t.id for t in await room.waiting("kfz")] == [booked_1.ticket.id, kfz_walk.ticket.id]
+    assert [(await room.call_next("buergerbuero", f"clerk-{n}")).id for n in range(2, 6)] == [
+        j.ticket.id for j in order[1:]
+    ]
+
+
 async def test_call_a_specific_ticket(room: WaitingRoom) -> None:
     a = await room.join("buergerbuero")
     b = await room.join("buergerbuero")

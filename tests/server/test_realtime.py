@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from tests.server.conftest import Client, ServerProcess, join, login
-from virtual_office.queue import ClerkDirectory
+from virtual_office.queue import ClerkDirectory, keys
 
 PUBLIC, CITIZEN, CLERK = "/public", "/citizen", "/clerk"
 
@@ -273,3 +273,12 @@ async def test_a_new_password_ends_an_open_console(server: ServerProcess, client
     again = clients()
     with pytest.raises(socketio.exceptions.ConnectionError):
         await again.connect(server, CLERK, headers={"Cookie": cookie})
+
+
+async def test_a_citizen_cannot_claim_an_appointment(server: ServerProcess, clients: Any, redis_client: Any) -> None:
+    await clerk(clients, server, "anna", available=("buergerbuero",))
+    await join(server, "buergerbuero")
+    claimed = await join(server, "buergerbuero", appointment=True, priority=1)
+    assert claimed["ticket"]["position"] == 2
+    ticket_id = claimed["token"].split(".")[0]
+    assert await redis_client.hget(keys.ticket("buergerbuero", ticket_id), "priority") == "0"

@@ -14,6 +14,12 @@ WAITING = "waiting"
 CALLED = "called"
 IN_VISIT = "in_visit"
 
+WALK_IN = 0
+APPOINTMENT = 1
+"""Priorities: tickets with an appointment are called before every walk-in, each
+group in order of joining. Only server code sets it (a future booking system);
+citizens joining through the API are walk-ins and cannot claim it."""
+
 
 def new_ticket_id() -> str:
     return secrets.token_hex(8)
@@ -65,6 +71,7 @@ class Ticket:
     secret_hash: str = ""
     guests: tuple[str, ...] = ()
     """Clerks the serving clerk added to the visit (a colleague, an interpreter)."""
+    priority: int = WALK_IN
 
     @classmethod
     def from_redis(cls, fields: Mapping[str, str]) -> Ticket:
@@ -89,6 +96,7 @@ class Ticket:
             visit_started=ms("visit_started"),
             secret_hash=fields.get("secret", ""),
             guests=tuple(g for g in fields.get("guests", "").split(",") if g),
+            priority=int(fields.get("priority") or WALK_IN),
         )
 
     def matches(self, secret: str) -> bool:

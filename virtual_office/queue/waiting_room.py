@@ -17,9 +17,11 @@ from virtual_office.queue.offices import Office, OfficeDirectory
 from virtual_office.queue.presence import Presence
 from virtual_office.queue.scripts import Scripts
 from virtual_office.queue.tickets import (
+    APPOINTMENT,
     CALLED,
     IN_VISIT,
     WAITING,
+    WALK_IN,
     Ticket,
     hash_secret,
     make_token,
@@ -213,8 +215,13 @@ class WaitingRoom:
         name: object = None,
         concern: object = None,
         language: object = None,
+        appointment: bool = False,
     ) -> Joined:
-        """A citizen steps into the waiting room; refused when closed or full."""
+        """A citizen steps into the waiting room; refused when closed or full.
+
+        ``appointment`` puts the ticket ahead of every walk-in (for a booking system
+        to come; the public API never sets it).
+        """
         office = await self.offices.get(office_id)
         fields = {
             "name": _clean("name", name),
@@ -255,6 +262,7 @@ class WaitingRoom:
                     _COUNTER_TTL,
                     office_id,
                     clerk_cutoff,
+                    APPOINTMENT if appointment else WALK_IN,
                 ],
             )
             if result[0] == "no_clerk":
@@ -272,6 +280,7 @@ class WaitingRoom:
             queued_at=now_ms,
             offline_since=now_ms,
             secret_hash=secret_hash,
+            priority=APPOINTMENT if appointment else WALK_IN,
             **fields,
         )
         return Joined(ticket=ticket, token=make_token(ticket_id, secret), position=int(result[2]))

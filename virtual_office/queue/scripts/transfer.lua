@@ -4,7 +4,8 @@
 --       dst queue, dst seen, dst counter, dst ticket
 -- ARGV: ticket id, now ms, dst number prefix, dst office id, counter ttl s, dst max queue
 local f = redis.call('HMGET', KEYS[5], 'state', 'clerk', 'secret', 'joined_at', 'name',
-  'concern', 'language', 'offline_since')
+  'concern', 'language', 'offline_since', 'priority')
+local priority = tonumber(f[9]) or 0
 if not f[1] then return {'unknown_ticket'} end
 if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[6]) then return {'full'} end
 local n = redis.call('INCR', KEYS[9])
@@ -20,7 +21,7 @@ redis.call('EXPIRE', KEYS[6], 34560000)
 redis.call('HSET', KEYS[10], 'id', ARGV[1], 'office', ARGV[4], 'number', number,
   'secret', f[3], 'state', 'waiting', 'joined_at', f[4], 'queued_at', ARGV[2],
   'name', f[5] or '', 'concern', f[6] or '', 'language', f[7] or '',
-  'offline_since', f[8] or '')
-redis.call('ZADD', KEYS[7], f[4], ARGV[1])
+  'offline_since', f[8] or '', 'priority', priority)
+redis.call('ZADD', KEYS[7], tonumber(f[4]) - 1e13 * priority, ARGV[1])
 redis.call('ZADD', KEYS[8], ARGV[2], ARGV[1])
 return {'ok', number, redis.call('ZRANK', KEYS[7], ARGV[1]) + 1}
