@@ -282,3 +282,10 @@ async def test_a_citizen_cannot_claim_an_appointment(server: ServerProcess, clie
     assert claimed["ticket"]["position"] == 2
     ticket_id = claimed["token"].split(".")[0]
     assert await redis_client.hget(keys.ticket("buergerbuero", ticket_id), "priority") == "0"
+
+
+async def test_the_console_lists_who_is_on_duty_by_name(server: ServerProcess, clients: Any) -> None:
+    anna = await clerk(clients, server, "anna", available=("buergerbuero",))
+    await clerk(clients, server, "bea", available=("buergerbuero",))
+    queue = await anna.wait_for("queue", lambda d: d["office_id"] == "buergerbuero" and len(d["clerks"]) == 2)
+    assert sorted((c["name"], c["presence"]) for c in queue["clerks"]) == [("Anna Amt", "available"), ("Bea Beides", "available")]

@@ -102,6 +102,13 @@ class ClerkDirectory:
         raw = await self._redis.hget(keys.CLERKS, clerk_id) if isinstance(clerk_id, str) else None
         return Clerk.from_json(raw) if raw else None
 
+    async def many(self, clerk_ids: list[str]) -> dict[str, Clerk]:
+        """The accounts of ``clerk_ids`` that exist, in one read."""
+        if not clerk_ids:
+            return {}
+        rows = await self._redis.hmget(keys.CLERKS, clerk_ids)
+        return {clerk_id: Clerk.from_json(raw) for clerk_id, raw in zip(clerk_ids, rows, strict=True) if raw}
+
     async def by_login(self, login: str) -> Clerk | None:
         clerk_id = await self._redis.hget(keys.LOGINS, login.strip().lower())
         return await self.get(clerk_id) if clerk_id else None

@@ -122,11 +122,15 @@ class Broadcaster:
             waiting, with_clerks = await s.room.waiting(office.id), await s.room.with_clerks(office.id)
         on_duty = await s.presence.on_duty(office.id)
         serving = {t.clerk_id for t in with_clerks}
-        clerks = []
-        for clerk_id, state in on_duty.items():
-            clerk = await s.clerks.get(clerk_id)
-            presence = "with_citizen" if clerk_id in serving else state
-            clerks.append({"id": clerk_id, "name": clerk.name if clerk else "", "presence": presence})
+        accounts = await s.clerks.many(list(on_duty))
+        clerks = [
+            {
+                "id": clerk_id,
+                "name": accounts[clerk_id].name if clerk_id in accounts else "",
+                "presence": "with_citizen" if clerk_id in serving else state,
+            }
+            for clerk_id, state in on_duty.items()
+        ]
         return {
             "office_id": office.id,
             "status": status.to_json("de"),
