@@ -168,6 +168,8 @@ def _serve(settings: Settings, *, demo: bool) -> None:
             # server does not wait for it (browsers reconnect to the next one).
             timeout_graceful_shutdown=10,
         )
+        # After the Config: it sets up uvicorn's loggers.
+        logging.getLogger("uvicorn.error").addFilter(_WithoutClientAddress())
         server = uvicorn.Server(config)
         # Thousands of long-lived connection objects make the default thresholds run
         # full collections of over a second; collect far less often.
@@ -178,6 +180,18 @@ def _serve(settings: Settings, *, demo: bool) -> None:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         log.info("virtual-office %s at %s", __version__, settings.base_url)
         server.run()
+
+
+class _WithoutClientAddress(logging.Filter):
+    """uvicorn logs every WebSocket handshake with the client's address and full URL
+    (``'%s - "WebSocket %s" [accepted]'``, even with the access log off): a citizen's
+    address is personal data we do not keep, so it becomes "-" and the query goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket') and isinstance(args, tuple) and len(args) >= 2:
+            record.args = ("-", str(args[1]).split("?", 1)[0], *args[2:])
+        return True
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import socketio
 
-from tests.server.conftest import Client, ServerProcess, join, login
+from tests.server.conftest import Client, ServerProcess, join, login, seed
 from virtual_office.queue import ClerkDirectory, keys
 
 PUBLIC, CITIZEN, CLERK = "/public", "/citizen", "/clerk"
@@ -289,3 +289,18 @@ async def test_the_console_lists_who_is_on_duty_by_name(server: ServerProcess, c
     await clerk(clients, server, "bea", available=("buergerbuero",))
     queue = await anna.wait_for("queue", lambda d: d["office_id"] == "buergerbuero" and len(d["clerks"]) == 2)
     assert sorted((c["name"], c["presence"]) for c in queue["clerks"]) == [("Anna Amt", "available"), ("Bea Beides", "available")]
+
+
+async def test_the_server_log_keeps_no_citizen_address(redis_server: Any, redis_client: Any, tmp_path: Any, clients: Any) -> None:
+    await seed(redis_server.url)
+    process = ServerProcess(tmp_path, {"VO_REDIS_URL": redis_server.url, "VO_LOG_LEVEL": "info"})
+    process.start()
+    try:
+        watcher = clients()
+        await watcher.connect(process, PUBLIC, auth={"offices": ["buergerbuero"], "lang": "de"})
+        await watcher.wait_for("offices")
+        await watcher.close()
+    finally:
+        process.stop()
+    handshakes = [line for line in process.log().splitlines() if '"WebSocket' in line]
+    assert handshakes and all('- "WebSocket /socket.io/" [accepted]' in line for line in handshakes), handshakes
