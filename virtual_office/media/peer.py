@@ -115,6 +115,8 @@ class Peer:
             pc = self._pc
             if pc is None or pc.signalingState != "have-local-offer":
                 raise BadSignal("an answer without an offer from the server")
+            if self._answer_watch is not None:
+                self._answer_watch.cancel()
             try:
                 await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "answer"))
             except _AIORTC_ERRORS as exc:
@@ -175,18 +177,25 @@ class Peer:
                 self._on_change()
                 return
             offer = {"type": "offer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()}
-            self._answer_watch = asyncio.ensure_future(self._expect_answer(pc, pc.localDescription.sdp))
+            self._watch_answer(pc)
         try:
             await self._send(offer)
         except Exception:  # the caller's transport; the answer watch gives up if need be
             logger.exception("cannot deliver an offer")
 
-    async def _expect_answer(self, pc: RTCPeerConnection, sdp: str) -> None:
+    def _watch_answer(self, pc: RTCPeerConnection) -> None:
+        """Wait for the answer to the offer just made; its answer or the next offer
+        ends the watch, so that no watch outlives its offer."""
+        if self._answer_watch is not None:
+            self._answer_watch.cancel()
+        self._answer_watch = asyncio.ensure_future(self._expect_answer(pc))
+
+    async def _expect_answer(self, pc: RTCPeerConnection) -> None:
         # aiortc cannot roll an offer back: without an answer the connection
         # could never change again, so it is closed and the browser starts over.
         await asyncio.sleep(self._config.answer_seconds)
-        description = pc.localDescription
-        if self._pc is pc and pc.signalingState == "have-local-offer" and description.sdp == sdp:
+        if self._pc is pc and pc.signalingState == "have-local-offer":
+            self._answer_watch = None  # closing now: nothing may cancel this halfway
             logger.warning(
                 "no answer from %s to an offer within %s s: closing the connection", self.participant_id, self._config.answer_seconds
             )
