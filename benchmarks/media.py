@@ -18,12 +18,6 @@ Results: benchmarks/results/media.json and media.md.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# benchmarks/queue.py would shadow the standard library's queue module.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import asyncio
 import cProfile
@@ -35,11 +29,15 @@ import multiprocessing
 import os
 import pstats
 import statistics
-import subprocess
+import sys
 import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.loopback import in_loopback_namespace  # noqa: E402 - needs ROOT on sys.path
+
 RESULTS = ROOT / "benchmarks" / "results"
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
 AUDIO_TIME_BASE = fractions.Fraction(1, 48000)
@@ -476,14 +474,7 @@ def main() -> None:
         result["summary"] = summarize(result["rows"])
         write_results(result)
         return
-    if os.environ.get("VO_MEDIA_BENCH_NETNS") != "1":
-        # Keep every packet inside a namespace that has nothing but loopback.
-        env = dict(os.environ, VO_MEDIA_BENCH_NETNS="1")
-        command = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-                   "sh", "-c", 'ip link set lo up && "$@"', "sh", sys.executable, *sys.argv]
-        if os.geteuid() != 0:
-            command[1:1] = ["--user", "--map-root-user"]
-        sys.exit(subprocess.call(command, env=env, timeout=1800))
+    in_loopback_namespace(timeout=1800)  # keep every packet on loopback
     asyncio.run(main_async(args))
 
 

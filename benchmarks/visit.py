@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.loopback import in_loopback_namespace  # noqa: E402 - needs ROOT on sys.path
 
 OFFICE = "buergerbuero"
 DECODED = """async () => {
@@ -137,13 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    if os.environ.get("VO_VISIT_BENCH_NETNS") != "1":
-        env = dict(os.environ, VO_VISIT_BENCH_NETNS="1")
-        command = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-                   "sh", "-c", 'ip link set lo up && "$@"', "sh", sys.executable, *sys.argv]
-        if os.geteuid() != 0:
-            command[1:1] = ["--user", "--map-root-user"]
-        sys.exit(subprocess.call(command, env=env, timeout=1800))
+    in_loopback_namespace(timeout=1800)
     result = run(args.rounds)
     out = ROOT / "benchmarks" / "results" / "visit.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

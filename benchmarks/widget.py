@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.loopback import in_loopback_namespace  # noqa: E402 - needs ROOT on sys.path
+
 RESULTS = ROOT / "benchmarks" / "results" / "widget.json"
 TIMINGS_JS = """() => {
     const r = performance.getEntriesByType('resource').find(e => /\\/widget\\.js(\\?|$)/.test(e.name));
@@ -33,18 +34,6 @@ TIMINGS_JS = """() => {
     return {fetch_start: r ? r.startTime : null, response_end: r ? r.responseEnd : null,
             script: mark('virtual-office:script'), shown: mark('virtual-office:status-shown')};
 }"""
-
-
-def in_loopback_namespace() -> None:
-    """Re-execute this script inside a fresh network namespace unless already there."""
-    if os.environ.get("VO_LOOPBACK_NETNS") == "1":
-        return
-    cmd = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-           "sh", "-c", 'ip link set lo up && "$@"', "sh", sys.executable, *sys.argv]
-    if os.geteuid() != 0:
-        cmd[1:1] = ["--user", "--map-root-user"]
-    env = dict(os.environ, VO_LOOPBACK_NETNS="1")
-    sys.exit(subprocess.call(cmd, env=env))
 
 
 def summary(values: list[float]) -> dict[str, float]:
