@@ -158,6 +158,19 @@ def decoded(page_or_frame: Any) -> int:
     }""")
 
 
+CITIZEN_CAMERA_MID = "() => Object.keys(window.VirtualOfficeVisit.tracks()).find(mid => { const t = window.VirtualOfficeVisit.tracks()[mid]; return t.participant === 'citizen' && t.source === 'camera'; }) || null"
+"""The m-line on which a page receives the citizen's camera (null while it has none)."""
+
+
+def wait_for_new_citizen_camera(frame: Any, before: str | None, *, seconds: float, after: str) -> None:
+    """Until the page receives the citizen's camera on another m-line than ``before``."""
+    for _ in range(int(seconds * 2)):
+        if frame.evaluate(CITIZEN_CAMERA_MID) not in (before, None):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the clerk never got the citizen's tracks after {after}")
+
+
 def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(visit_env: Visit, axe_source: str) -> None:
     origin = visit_env.server.origin
 
@@ -211,15 +224,9 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
 
     # A reload in the middle: the citizen's tab offers again and the clerk gets the new tracks.
     # (the server sends every participant's source on an m-line of its own, never reused)
-    citizen_mid = "() => Object.keys(window.VirtualOfficeVisit.tracks()).find(mid => { const t = window.VirtualOfficeVisit.tracks()[mid]; return t.participant === 'citizen' && t.source === 'camera'; }) || null"
-    before = clerk_frame.evaluate(citizen_mid)
+    before = clerk_frame.evaluate(CITIZEN_CAMERA_MID)
     citizen.reload()
-    for _ in range(60):
-        if clerk_frame.evaluate(citizen_mid) not in (before, None):
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError("the clerk never got the citizen's tracks again")
+    wait_for_new_citizen_camera(clerk_frame, before, seconds=30, after="the reload")
     sees(clerk_frame, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
 
@@ -228,13 +235,8 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     visit_env.server.stop()
     expect(citizen.locator("#connection")).to_have_attribute("data-state", "reconnecting", timeout=15_000)
     visit_env.server.start()
-    before = clerk_frame.evaluate(citizen_mid)
-    for _ in range(80):
-        if clerk_frame.evaluate(citizen_mid) not in (before, None):
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError("the clerk never got the citizen's tracks after the restart")
+    before = clerk_frame.evaluate(CITIZEN_CAMERA_MID)
+    wait_for_new_citizen_camera(clerk_frame, before, seconds=40, after="the restart")
     sees(clerk_frame, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
     expect(citizen.locator("#visit")).to_be_visible()
