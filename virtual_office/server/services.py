@@ -11,15 +11,13 @@ import redis.exceptions
 
 from virtual_office.media import MediaServer
 from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
+from virtual_office.server.shutdown import STOP_SECONDS
 from virtual_office.settings import Settings
 
 log = logging.getLogger(__name__)
 
 REDIS_CONNECTIONS = 100
 """Connections to Redis a process opens at most; more concurrent commands wait their turn."""
-
-CLOSE_SECONDS = 10.0
-"""How long closing the media connections may take when the process stops."""
 
 
 @dataclass
@@ -74,8 +72,8 @@ class Services:
     async def close(self) -> None:
         """Close every media connection, then Redis; on the way out a hang is logged, not waited for."""
         try:
-            async with asyncio.timeout(CLOSE_SECONDS):
+            async with asyncio.timeout(STOP_SECONDS):
                 await self.media.close()
         except TimeoutError:
-            log.error("media connections did not close within %s s", CLOSE_SECONDS)
+            log.error("media connections did not close within %s s", STOP_SECONDS)
         await self.redis.aclose()

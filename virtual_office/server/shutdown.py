@@ -11,7 +11,8 @@ import socketio
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 10.0
-"""How long the background tasks together get to end before the process gives up on them."""
+"""How long each step of stopping (background tasks, socket.io, media connections) may
+take before the process logs it and goes on."""
 
 
 async def stop_tasks(tasks: Iterable[asyncio.Task], seconds: float = STOP_SECONDS) -> list[asyncio.Task]:
