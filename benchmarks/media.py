@@ -187,7 +187,7 @@ def make_tracks(video_frames: list[bytes], audio_frames: list[bytes]):
 
 
 class Participant:
-    def __init__(self, channel: "Channel", sid: str, pid: str, clip) -> None:
+    def __init__(self, channel: Channel, sid: str, pid: str, clip) -> None:
         from aiortc import RTCConfiguration, RTCPeerConnection
 
         self.channel, self.sid, self.pid, self.clip = channel, sid, pid, clip

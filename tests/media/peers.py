@@ -127,7 +127,7 @@ class Client:
 
         try:
             await asyncio.wait_for(reached(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"{self.id}: no {count} frames of {key}: {dict(self.frames)}") from None
 
     async def packets_received(self) -> int:

@@ -79,7 +79,7 @@ async def open_participant(chromium, url, session, participant_id, visit, media)
 
             try:
                 await asyncio.wait_for(reached(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise AssertionError(f"no {count} frames of {key}: {await self.decoded()}") from None
 
     browser = Browser()

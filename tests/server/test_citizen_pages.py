@@ -44,7 +44,7 @@ def test_waiting_room_in_german_and_english(site: Staff) -> None:
     assert "<h1 id=\"room-title\">Virtueller Warteraum: Bürgerbüro</h1>" in german.text
     assert '<option value="Personalausweis">Personalausweis</option>' in german.text
     assert "Jetzt anstellen" in german.text
-    assert '<script src="/static/citizen/waiting_room.js" defer></script>' in german.text
+    assert '<script src="/static/waiting_room/waiting_room.js" defer></script>' in german.text
     assert "vo_session" not in german.headers.get("set-cookie", "")  # the waiting room keeps no cookie
     cfg = config(german.text)
     assert cfg["office_id"] == "buergerbuero" and cfg["lang"] == "de" and cfg["embedded"] is False
@@ -116,4 +116,4 @@ def test_socketio_client_is_served(site: Staff) -> None:
     response = site.client.get("/static/vendor/socket.io.min.js")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
-    assert site.client.get("/static/citizen/waiting_room.js").status_code == 200
+    assert site.client.get("/static/waiting_room/waiting_room.js").status_code == 200

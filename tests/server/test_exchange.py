@@ -15,8 +15,8 @@ from tests.conftest import RedisServer
 from tests.server.conftest import ServerProcess, join, login, seed
 from tests.server.test_realtime import CITIZEN, CLERK, citizen, clerk
 from tests.server.test_visit import VISIT, visit_client
-from virtual_office.server.exchange.chat import BURST, WINDOW_SECONDS, ChatPace, TooFast
-from virtual_office.server.exchange.state import VisitState
+from virtual_office.server.visit.exchange.chat import BURST, WINDOW_SECONDS, ChatPace, TooFast
+from virtual_office.server.visit.exchange.state import VisitState
 
 LIMIT = 40_000
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

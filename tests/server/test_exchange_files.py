@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from virtual_office.server.exchange.files import EmptyFile, NoSuchFile, TooLarge, VisitFiles, WrongType
-from virtual_office.server.exchange.sniff import display_name, sniff
+from virtual_office.server.visit.exchange.files import EmptyFile, NoSuchFile, TooLarge, VisitFiles, WrongType
+from virtual_office.server.visit.exchange.sniff import display_name, sniff
 
 VISIT = "0123456789abcdef"
 TYPES = ("application/pdf", "image/png", "image/jpeg")

@@ -44,10 +44,10 @@ def test_a_clerk_without_offices_is_told_so(staff: Staff) -> None:
 
 
 def test_the_console_assets_are_served(staff: Staff) -> None:
-    client = staff.client.get("/staff/socket.io.min.js")
+    client = staff.client.get("/static/vendor/socket.io.min.js")
     assert client.status_code == 200 and client.headers["content-type"].startswith("text/javascript")
     assert "socket.io" in client.text[:200].lower() or "engine.io" in client.text.lower()
-    for path in ("/static/staff/console.js", "/static/staff/admin.js", "/static/staff/staff.css", "/static/base.css"):
+    for path in ("/static/console/console.js", "/static/admin/admin.js", "/static/staff.css", "/static/base.css"):
         assert staff.client.get(path).status_code == 200, path
 
 

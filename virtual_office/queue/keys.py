@@ -19,6 +19,8 @@ SWEEPER_LOCK = f"{PREFIX}:sweeper"
 """The one process that runs timed transitions holds this for a moment."""
 CHANGES = f"{PREFIX}:changes"
 """Pub/sub channel: office ids whose state changed (for other processes' coalescing)."""
+EXCHANGE_VISITS = f"{PREFIX}:exchange:visits"
+"""Set: visits that have exchange state (for the sweep of leftovers)."""
 
 
 def tag(office_id: str) -> str:
@@ -102,3 +104,18 @@ def stats_lengths(office_id: str, day: str) -> str:
 def where(ticket_id: str) -> str:
     """String: the office a ticket is in (a ticket's token names only the ticket)."""
     return f"{PREFIX}:where:{ticket_id}"
+
+
+def login_failures(kind: str, value: str) -> str:
+    """Integer (expires): failed logins per ``account`` (a digest of the login) or per ``address``."""
+    return f"{PREFIX}:login-failures:{kind}:{value}"
+
+
+def visit_chat(visit_id: str) -> str:
+    """List: a visit's chat messages as JSON (deleted when the visit ends)."""
+    return f"{PREFIX}:exchange:{{{visit_id}}}:chat"
+
+
+def visit_state(visit_id: str) -> str:
+    """Hash: a visit's office, start, ID check and signature requests (deleted when the visit ends)."""
+    return f"{PREFIX}:exchange:{{{visit_id}}}:state"

@@ -288,10 +288,14 @@ class WaitingRoom:
     async def leave(self, token: object) -> Ticket:
         """The citizen leaves (from the waiting room, a call or a visit)."""
         ticket = await self.ticket(token)
-        await self._remove(ticket, "left")
+        await self.remove(ticket, "left")
         return ticket
 
-    async def _remove(self, ticket: Ticket, reason: str, seen_cutoff: int | None = None) -> bool:
+    async def remove(self, ticket: Ticket, reason: str, seen_cutoff: int | None = None) -> bool:
+        """End a ticket wherever it is (waiting, called, in a visit) and count why; False if it had ended.
+
+        ``seen_cutoff`` (ms) spares a citizen seen since: the sweep's expiry of a place.
+        """
         office = await self.offices.get(ticket.office_id)
         o = ticket.office_id
         result = await self._run(
@@ -503,7 +507,7 @@ class WaitingRoom:
                 continue
             if ticket.state == CALLED:
                 continue  # the call's own deadline decides
-            if await self._remove(ticket, "expired", seen_cutoff=cutoff):
+            if await self.remove(ticket, "expired", seen_cutoff=cutoff):
                 ended.append(Ended(ticket, "expired"))
         return ended
 

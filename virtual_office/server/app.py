@@ -9,18 +9,17 @@ from collections.abc import AsyncIterator, Sequence
 
 import socketio
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
-from virtual_office.server import api, exchange, pages
-from virtual_office.server.auth import LoginThrottle
-from virtual_office.server.origins import OriginPolicy
-from virtual_office.server.realtime import create_sio, register
+from virtual_office.server import admin, console, login, public, visit, waiting_room
+from virtual_office.server.assets import static_routes
+from virtual_office.server.realtime import create_sio
+from virtual_office.server.security import OriginPolicy
 from virtual_office.server.services import Services
-from virtual_office.server.sessions import session_middleware
+from virtual_office.server.sessions import LoginThrottle, session_middleware
 from virtual_office.server.shutdown import stop_socketio, stop_tasks
+from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.sweeper import Sweeper
-from virtual_office.server.widget_routes import widget_routes
 from virtual_office.settings import Settings
 from virtual_office.widget import build_widget
 
@@ -43,14 +42,20 @@ def create_app(
     services = Services.open(settings, settings.redis_url)
     sio = create_sio(settings.redis_url if share_rooms_through_redis else None)
     policy = OriginPolicy(services.redis, settings.base_url, settings.allowed_origins)
-    broadcaster, citizen, clerk = register(sio, services, policy)
-    sweeper = Sweeper(services, broadcaster)
+    status = StatusBroadcaster(sio, services)
+    services.room.on_change(status.mark)
+    visits = visit.Visits.create(sio, services, status)
+    citizen = waiting_room.CitizenNamespace(services, status, visits)
+    clerk = console.ClerkNamespace(services, status, visits)
+    for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
+        sio.register_namespace(namespace)
+    sweeper = Sweeper(services, status, visits)
     widget = build_widget(settings.data_dir / "widget")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [
-            asyncio.create_task(broadcaster.run(), name="broadcaster"),
+            asyncio.create_task(status.run(), name="status"),
             asyncio.create_task(sweeper.run(), name="sweeper"),
             asyncio.create_task(citizen.heartbeats(), name="citizen-heartbeats"),
             asyncio.create_task(clerk.heartbeats(), name="clerk-heartbeats"),
@@ -63,14 +68,25 @@ def create_app(
             await services.close()
 
     app = Starlette(
-        routes=[*api.routes, *exchange.routes, *widget_routes(widget), *pages.routes, *extra_routes, Mount("/static", StaticFiles(packages=[("virtual_office.server", "static")]), name="static")],
+        routes=[
+            *public.routes,
+            *public.widget_routes(widget),
+            *waiting_room.routes,
+            *visit.routes,
+            *console.routes,
+            *login.routes,
+            *admin.routes,
+            *extra_routes,
+            *static_routes(),
+        ],
         middleware=[session_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.settings = settings
     app.state.sio = sio
-    app.state.broadcaster = broadcaster
+    app.state.status = status
+    app.state.visits = visits
     app.state.origins = policy
     app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts)
     return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -6,6 +6,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from starlette.requests import Request
+
 LANGUAGES = ("de", "en")
 DEFAULT = "de"
 _DIR = Path(__file__).with_name("translations")
@@ -37,3 +39,23 @@ def preferred(accept_language: str | None) -> str:
 def translate(lang: str, key: str, **values: object) -> str:
     text = catalog(language(lang)).get(key) or catalog(DEFAULT).get(key) or key
     return text.format(**values) if values else text
+
+
+def request_language(request: Request) -> str:
+    """The language a request asks for: ``?lang=``, else its Accept-Language."""
+    asked = request.query_params.get("lang")
+    return language(asked) if asked else preferred(request.headers.get("accept-language"))
+
+
+def script_strings(lang: str, *prefixes: str) -> dict[str, str]:
+    """The strings a page's script shows: every key under ``prefixes``, with the prefix taken off.
+
+    German fills in what a language lacks, so a script never shows a bare key.
+    """
+    texts, fallback = catalog(lang), catalog(DEFAULT)
+    strings: dict[str, str] = {}
+    for key in fallback:
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                strings[key.removeprefix(prefix)] = texts.get(key) or fallback[key]
+    return strings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from virtual_office.queue import CALLED, Office, OfficeStatus, QueueError, Ticket
+from virtual_office.server import protocol
 from virtual_office.server.i18n import translate
 
 
@@ -15,7 +16,7 @@ def iso(ms: int | None, office: Office) -> str | None:
 
 
 def visit_url(ticket: Ticket) -> str:
-    return f"/visit/{ticket.id}"
+    return protocol.visit_url(ticket.id)
 
 
 def ticket_for_citizen(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis.asyncio
 import redis.exceptions
@@ -31,7 +31,6 @@ class Services:
     presence: Presence
     room: WaitingRoom
     media: MediaServer
-    extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, redis_url: str) -> Services:

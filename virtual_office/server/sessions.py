@@ -1,16 +1,36 @@
-"""The clerk's login session: Starlette's signed cookie, readable from socket.io too."""
+"""Sessions and login: the clerk's signed cookie, logging in and out, and who may open a staff page.
+
+The session is Starlette's signed cookie, readable from socket.io too
+(:func:`read_session`). It holds the account and a stamp of its password hash, so a
+new password or a deleted account ends every session at its next request or event.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import json
 from base64 import b64decode
+from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
+from urllib.parse import quote
 
 import itsdangerous
+from redis.asyncio import Redis
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
+from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueError, keys
+from virtual_office.server.security import verify_csrf
+from virtual_office.server.templating import render, text
 from virtual_office.settings import Settings
+
+# -- the cookie ------------------------------------------------------------
 
 SESSION_COOKIE = "vo_session"
 MAX_AGE = 12 * 3600
@@ -47,3 +67,151 @@ def read_session(settings: Settings, cookie_header: str | None) -> dict[str, obj
     except (itsdangerous.BadSignature, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+# -- logging in ------------------------------------------------------------
+
+THROTTLE_SECONDS = 15 * 60
+
+
+class LoggedOut(NotAuthorized):
+    """The session's account was deleted or has a new password since the login."""
+
+    code = "not_authenticated"
+
+
+class Throttled(QueueError):
+    code = "throttled"
+
+
+class LoginThrottle:
+    """Counts failed logins per account and per address; too many and logins pause.
+
+    Counting per account stops guessing one password from many addresses; per address
+    stops trying many accounts from one.
+    """
+
+    def __init__(self, redis: Redis, attempts: int) -> None:
+        self._redis = redis
+        self._attempts = attempts
+
+    @staticmethod
+    def _keys(login: str, address: str) -> list[str]:
+        digest = hashlib.sha256(login.strip().lower().encode()).hexdigest()[:24]
+        return [keys.login_failures("account", digest), keys.login_failures("address", address)]
+
+    async def check(self, login: str, address: str) -> None:
+        counts = await self._redis.mget(self._keys(login, address))
+        account, per_address = (int(c or 0) for c in counts)
+        if account >= self._attempts or per_address >= self._attempts * 4:
+            raise Throttled("too many failed logins")
+
+    async def failed(self, login: str, address: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key in self._keys(login, address):
+                pipe.incr(key)
+                pipe.expire(key, THROTTLE_SECONDS)
+            await pipe.execute()
+
+    async def succeeded(self, login: str) -> None:
+        await self._redis.delete(self._keys(login, "-")[0])
+
+
+async def log_in(request: Request, clerks: ClerkDirectory, throttle: LoginThrottle, login: object, password: object) -> Clerk:
+    """Check the credentials and start a session; raises NotAuthorized or Throttled."""
+    if not isinstance(login, str) or not isinstance(password, str) or len(login) > 100 or len(password) > 1000:
+        raise NotAuthorized("wrong login or password")
+    address = request.client.host if request.client else "-"
+    await throttle.check(login, address)
+    try:
+        clerk = await clerks.authenticate(login, password)
+    except NotAuthorized:
+        await throttle.failed(login, address)
+        raise
+    await throttle.succeeded(login)
+    request.session.clear()
+    request.session.update(session_of(clerk))
+    return clerk
+
+
+def session_of(clerk: Clerk) -> dict[str, str]:
+    """What a login session holds: who, and the password's stamp at login."""
+    return {"clerk_id": clerk.id, "stamp": clerk.session_stamp}
+
+
+def log_out(request: Request) -> None:
+    request.session.clear()
+
+
+async def current_clerk(request: Request, clerks: ClerkDirectory) -> Clerk | None:
+    return await session_clerk(clerks, request.session)
+
+
+async def session_clerk(clerks: ClerkDirectory, session: Mapping[str, object]) -> Clerk | None:
+    """The account a session (cookie or socket) acts for; None once it was deleted or its password changed."""
+    clerk_id, stamp = session.get("clerk_id"), session.get("stamp")
+    clerk = await clerks.get(clerk_id) if isinstance(clerk_id, str) else None
+    if clerk is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, clerk.session_stamp):
+        return None
+    return clerk
+
+
+# -- staff pages ------------------------------------------------------------
+
+MAX_FORM_BYTES = 64 * 1024
+
+Page = Callable[[Request], Awaitable[Response]]
+
+
+def error_page(request: Request, status: int, key: str) -> Response:
+    return render(request, "error.html", {"status": status, "message": text(request, key)}, status_code=status)
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, small and without files, after the CSRF check."""
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        raise HTTPException(413, "form too large")
+    form = await request.form(max_files=0, max_fields=500)
+    verify_csrf(request, form)
+    return form
+
+
+def staff_page(*, admin: bool = False) -> Callable[[Page], Page]:
+    """Require a logged-in clerk (or administrator); posts must also pass the CSRF check.
+
+    The handler finds the account in ``request.state.clerk`` and, for posts, the form in
+    ``request.state.form``.
+    """
+
+    def decorate(handler: Page) -> Page:
+        @functools.wraps(handler)
+        async def wrapper(request: Request) -> Response:
+            try:
+                clerk = await current_clerk(request, request.app.state.services.clerks)
+            except QueueError:
+                return error_page(request, 503, "error.unavailable")
+            if clerk is None:
+                if request.method == "GET":
+                    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+                return error_page(request, 401, "error.not_authenticated")
+            request.state.clerk = clerk
+            if admin and not clerk.is_admin:
+                return error_page(request, 403, "staff.error.admins_only")
+            try:
+                if request.method == "POST":
+                    request.state.form = await read_form(request)
+                return await handler(request)
+            except HTTPException as exc:
+                return refusal(request, exc)
+            except QueueError as exc:
+                return error_page(request, 503 if exc.code == "unavailable" else 400, f"error.{exc.code}")
+
+        return wrapper
+
+    return decorate
+
+
+def refusal(request: Request, exc: HTTPException) -> Response:
+    messages = {403: "staff.error.csrf", 413: "staff.error.too_large", 404: "staff.error.not_found"}
+    return error_page(request, exc.status_code, messages.get(exc.status_code, "error.bad_request"))

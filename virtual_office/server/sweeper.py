@@ -11,9 +11,9 @@ import time
 from redis.exceptions import RedisError
 
 from virtual_office.queue import QueueError, keys
-from virtual_office.server.exchange import sweep_leftovers
-from virtual_office.server.realtime.broadcaster import Broadcaster
 from virtual_office.server.services import Services
+from virtual_office.server.status import StatusBroadcaster
+from virtual_office.server.visit import Visits
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,10 @@ class Sweeper:
     """Runs once a second in whichever process holds a short Redis lock, so that with
     several processes each expiry happens (and is announced) once."""
 
-    def __init__(self, services: Services, broadcaster: Broadcaster) -> None:
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
         self._services = services
-        self._broadcaster = broadcaster
+        self._status = status
+        self._visits = visits
         self._me = f"{os.getpid()}-{id(self)}"
         self._was_open: dict[str, bool] = {}
         self._leftovers_due = 0.0
@@ -58,15 +59,13 @@ class Sweeper:
         now = s.room.now()
         if time.monotonic() >= self._leftovers_due:
             self._leftovers_due = time.monotonic() + LEFTOVERS_INTERVAL
-            await sweep_leftovers(s)
+            await self._visits.exchange.sweep_leftovers()
         for office in await s.offices.all():
             for ended in await s.room.sweep(office.id):
-                if ended.reason == "no_show" or ended.ticket.state == "in_visit":
-                    await s.media.close_session(ended.ticket.id)
-                await self._broadcaster.ended(ended.ticket.id, office.id, ended.ticket.clerk_id, ended.reason, ended.ticket.guests)
+                await self._visits.end(ended.ticket, ended.reason)
             if await s.presence.expire(office.id):
-                self._broadcaster.mark(office.id)
+                self._status.mark(office.id)
             is_open = office.hours.is_open(now)
             if self._was_open.get(office.id, is_open) != is_open:
-                self._broadcaster.mark(office.id)
+                self._status.mark(office.id)
             self._was_open[office.id] = is_open

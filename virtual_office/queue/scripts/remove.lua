@@ -1,6 +1,6 @@
--- A ticket leaves the office without a visit: the citizen left, or their grace ran out.
+-- A ticket leaves the office: the citizen left, their grace ran out, or the office is removed.
 -- KEYS: queue, seen, called, serving, ticket, stats
--- ARGV: ticket id, reason (left | expired), seen cutoff ms ('' = unconditional)
+-- ARGV: ticket id, reason (left | expired | removed), seen cutoff ms ('' = unconditional)
 local state = redis.call('HGET', KEYS[5], 'state')
 if not state then return {'unknown_ticket'} end
 if ARGV[3] ~= '' then

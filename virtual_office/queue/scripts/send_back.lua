@@ -11,6 +11,7 @@ redis.call('ZADD', KEYS[1], score, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('HGET', KEYS[3], t[2]) == ARGV[1] then redis.call('HDEL', KEYS[3], t[2]) end
 redis.call('HSET', KEYS[5], 'state', 'waiting')
-redis.call('HDEL', KEYS[5], 'clerk', 'called_at', 'deadline', 'visit_started')
+-- A new visit starts with nobody invited: colleagues of this one are not members of the next.
+redis.call('HDEL', KEYS[5], 'clerk', 'called_at', 'deadline', 'visit_started', 'guests')
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 return {'ok', t[2]}

@@ -1,0 +1,134 @@
+"""Administration: clerk and administrator accounts, and which offices each one staffs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from virtual_office.queue import ADMIN, CLERK, Clerk
+from virtual_office.queue.clerks import LOGIN, MIN_PASSWORD
+from virtual_office.server.i18n import translate
+from virtual_office.server.sessions import error_page, session_of, staff_page
+from virtual_office.server.templating import page_language, render
+
+
+@dataclass
+class ClerkForm:
+    values: dict[str, str] = field(default_factory=lambda: {"login": "", "name": "", "role": CLERK})
+    offices: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, clerk: Clerk) -> ClerkForm:
+        return cls(values={"login": clerk.login, "name": clerk.name, "role": clerk.role}, offices=list(clerk.offices))
+
+    @classmethod
+    def parse(cls, form: FormData, lang: str, *, editing: Clerk | None, known_offices: list[str], taken: set[str],
+              me: Clerk) -> ClerkForm:
+        self = cls()
+
+        def err(name: str, key: str, **values: object) -> None:
+            self.errors.setdefault(name, translate(lang, f"admin.clerk.error.{key}", **values))
+
+        def text(name: str) -> str:
+            value = form.get(name, "")
+            return value.strip()[:200] if isinstance(value, str) else ""
+
+        self.values = {"login": editing.login if editing else text("login").lower(), "name": text("name"), "role": text("role")}
+        self.offices = [str(o) for o in form.getlist("offices") if str(o) in known_offices]
+        password = form.get("password", "")
+        self.values["password"] = password if isinstance(password, str) else ""
+        if editing is None:
+            if not LOGIN.match(self.values["login"]):
+                err("login", "login")
+            elif self.values["login"] in taken:
+                err("login", "login_taken")
+        if not self.values["name"]:
+            err("name", "name")
+        if self.values["role"] not in (CLERK, ADMIN):
+            err("role", "role")
+        elif editing is not None and editing.id == me.id and self.values["role"] != ADMIN:
+            err("role", "own_role")
+        if (editing is None or self.values["password"]) and len(self.values["password"]) < MIN_PASSWORD:
+            err("password", "password", n=MIN_PASSWORD)
+        if len(self.values["password"]) > 1000:
+            err("password", "password", n=MIN_PASSWORD)
+        return self
+
+
+def _form_page(request: Request, form: ClerkForm, offices: list, *, editing: Clerk | None, status: int = 200) -> Response:
+    form.values.pop("password", None)  # a password is never sent back
+    return render(request, "admin/clerk_form.html",
+                  {"form": form, "offices": offices, "editing": editing, "min_password": MIN_PASSWORD}, status_code=status)
+
+
+def _done(request: Request, key: str) -> Response:
+    request.session["flash"] = key
+    return RedirectResponse("/admin#clerks", status_code=303)
+
+
+@staff_page(admin=True)
+async def new_clerk(request: Request) -> Response:
+    services = request.app.state.services
+    offices = await services.offices.all()
+    if request.method == "GET":
+        return _form_page(request, ClerkForm(), offices, editing=None)
+    taken = {c.login for c in await services.clerks.all()}
+    form = ClerkForm.parse(request.state.form, page_language(request), editing=None,
+                           known_offices=[o.id for o in offices], taken=taken, me=request.state.clerk)
+    if form.errors:
+        return _form_page(request, form, offices, editing=None, status=400)
+    await services.clerks.add(form.values["login"], form.values["name"], form.values["password"],
+                              role=form.values["role"], offices=tuple(form.offices))
+    return _done(request, "admin.flash.clerk_created")
+
+
+@staff_page(admin=True)
+async def edit_clerk(request: Request) -> Response:
+    services = request.app.state.services
+    clerk = await services.clerks.get(request.path_params["clerk_id"])
+    if clerk is None:
+        return error_page(request, 404, "staff.error.not_found")
+    offices = await services.offices.all()
+    if request.method == "GET":
+        return _form_page(request, ClerkForm.of(clerk), offices, editing=clerk)
+    form = ClerkForm.parse(request.state.form, page_language(request), editing=clerk,
+                           known_offices=[o.id for o in offices], taken=set(), me=request.state.clerk)
+    if form.errors:
+        return _form_page(request, form, offices, editing=clerk, status=400)
+    # Staffing of offices that no longer exist is dropped; the rest is what the form says.
+    updated = await services.clerks.update(clerk, name=form.values["name"], role=form.values["role"], offices=tuple(form.offices),
+                                           password=form.values["password"] or None)
+    if updated.id == request.state.clerk.id:
+        request.session.update(session_of(updated))  # a new own password ends the other sessions, not this one
+    return _done(request, "admin.flash.clerk_saved")
+
+
+@staff_page(admin=True)
+async def delete_clerk(request: Request) -> Response:
+    services = request.app.state.services
+    clerk = await services.clerks.get(request.path_params["clerk_id"])
+    if clerk is None:
+        return error_page(request, 404, "staff.error.not_found")
+    if clerk.id == request.state.clerk.id:
+        return error_page(request, 400, "admin.clerk.error.delete_self")
+    if request.method == "GET":
+        return render(request, "admin/confirm_delete.html",
+                      {"kind": "clerk", "name": clerk.name, "waiting": 0,
+                       "action": f"/admin/clerks/{clerk.id}/delete", "back": f"/admin/clerks/{clerk.id}"})
+    await services.clerks.delete(clerk)
+    for office_id in clerk.offices:
+        await services.presence.set(office_id, clerk.id, "offline")
+        request.app.state.status.mark(office_id)
+    return _done(request, "admin.flash.clerk_deleted")
+
+
+routes = [
+    Route("/admin/clerks/new", new_clerk, methods=["GET", "POST"]),
+    Route("/admin/clerks/{clerk_id}", edit_clerk, methods=["GET", "POST"]),
+    Route("/admin/clerks/{clerk_id}/delete", delete_clerk, methods=["GET", "POST"]),
+]

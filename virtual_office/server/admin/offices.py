@@ -1,0 +1,94 @@
+"""Administration: creating, editing and deleting offices."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from virtual_office.queue import UnknownOffice
+from virtual_office.queue.hours import WEEKDAYS
+from virtual_office.server.admin.office_form import OfficeForm
+from virtual_office.server.sessions import error_page, staff_page
+from virtual_office.server.templating import page_language, render
+from virtual_office.server.visit.lifecycle import REMOVED
+
+
+def _form_page(request: Request, form: OfficeForm, *, creating: bool, status: int = 200) -> Response:
+    return render(
+        request,
+        "admin/office_form.html",
+        {"form": form, "creating": creating, "weekdays": WEEKDAYS},
+        status_code=status,
+    )
+
+
+def _done(request: Request, key: str) -> Response:
+    request.session["flash"] = key
+    return RedirectResponse("/admin", status_code=303)
+
+
+@staff_page(admin=True)
+async def new_office(request: Request) -> Response:
+    if request.method == "GET":
+        return _form_page(request, OfficeForm.empty(), creating=True)
+    services = request.app.state.services
+    lang = page_language(request)
+    form = OfficeForm.parse(request.state.form, lang, office_id=None, taken=set(await services.offices.ids()))
+    office = form.office(lang)
+    if office is None:
+        return _form_page(request, form, creating=True, status=400)
+    await services.offices.save(office)
+    request.app.state.status.mark(office.id)
+    return _done(request, "admin.flash.office_created")
+
+
+@staff_page(admin=True)
+async def edit_office(request: Request) -> Response:
+    services = request.app.state.services
+    try:
+        existing = await services.offices.get(request.path_params["office_id"])
+    except UnknownOffice:
+        return error_page(request, 404, "error.unknown_office")
+    if request.method == "GET":
+        return _form_page(request, OfficeForm.of(existing), creating=False)
+    lang = page_language(request)
+    form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set())
+    office = form.office(lang)
+    if office is None:
+        return _form_page(request, form, creating=False, status=400)
+    await services.offices.save(office)
+    request.app.state.status.mark(office.id)
+    return _done(request, "admin.flash.office_saved")
+
+
+@staff_page(admin=True)
+async def delete_office(request: Request) -> Response:
+    services = request.app.state.services
+    try:
+        office = await services.offices.get(request.path_params["office_id"])
+    except UnknownOffice:
+        return error_page(request, 404, "error.unknown_office")
+    tickets = [*await services.room.waiting(office.id), *await services.room.with_clerks(office.id)]
+    waiting = len(tickets)
+    if request.method == "GET":
+        return render(request, "admin/confirm_delete.html",
+                      {"kind": "office", "name": office.localized_name(page_language(request)), "waiting": waiting,
+                       "action": f"/admin/offices/{office.id}/delete", "back": f"/admin/offices/{office.id}"})
+    # Everyone still there is told, and every visit ends, before the office goes.
+    for ticket in tickets:
+        if await services.room.remove(ticket, REMOVED):
+            await request.app.state.visits.end(ticket, REMOVED)
+    await services.offices.delete(office.id)
+    # Nobody staffs an office that no longer exists.
+    for clerk in await services.clerks.all():
+        if clerk.staffs(office.id):
+            await services.clerks.update(clerk, offices=tuple(o for o in clerk.offices if o != office.id))
+    return _done(request, "admin.flash.office_deleted")
+
+
+routes = [
+    Route("/admin/offices/new", new_office, methods=["GET", "POST"]),
+    Route("/admin/offices/{office_id}", edit_office, methods=["GET", "POST"]),
+    Route("/admin/offices/{office_id}/delete", delete_office, methods=["GET", "POST"]),
+]

@@ -1,0 +1,6 @@
+"""The clerk's console: the page (``page``) and its live queue and actions over /clerk (``namespace``)."""
+
+from virtual_office.server.console.namespace import ClerkNamespace
+from virtual_office.server.console.page import routes
+
+__all__ = ["ClerkNamespace", "routes"]

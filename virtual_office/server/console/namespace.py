@@ -1,0 +1,138 @@
+"""/clerk: the console's live queue and the clerk's actions, authenticated by the login session."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
+from virtual_office.server import payloads
+from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, staff_room, ticket_room
+from virtual_office.server.realtime import Namespace, Session, field, from_own_page, refuse
+from virtual_office.server.services import Services
+from virtual_office.server.sessions import LoggedOut, read_session, session_clerk, session_of
+from virtual_office.server.status import StatusBroadcaster
+from virtual_office.server.visit import Visits
+from virtual_office.server.visit.lifecycle import FINISHED, NO_SHOW, SENT_BACK, TRANSFERRED
+
+HEARTBEAT_SECONDS = 15
+
+
+class ClerkNamespace(Namespace):
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
+        super().__init__(CLERK)
+        self._services = services
+        self._status = status
+        self._visits = visits
+        self._online: dict[str, str] = {}
+        """sid -> clerk id, for presence heartbeats."""
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        _, lang = from_own_page(environ, auth, self._services.settings.base_url)
+        session = read_session(self._services.settings, environ.get("HTTP_COOKIE"))
+        clerk = await session_clerk(self._services.clerks, session)
+        if clerk is None:
+            raise refuse("not_authenticated", lang)
+        await self.save_session(sid, {**session_of(clerk), "lang": lang})
+        await self.enter_room(sid, clerk_room(clerk.id))
+        self._online[sid] = clerk.id
+        for office_id in clerk.offices:
+            await self.enter_room(sid, staff_room(office_id))
+            try:
+                status = await self._status.status(office_id)
+            except QueueError:
+                continue  # the office was deleted; the administrator will fix the staffing
+            await self.emit("queue", await self._status.queue(status), to=sid)
+
+    async def on_disconnect(self, sid: str) -> None:
+        # Presence stays until its heartbeat times out: a reload keeps the clerk on duty.
+        self._online.pop(sid, None)
+
+    async def _clerk(self, session: Session, data: dict[str, Any]) -> tuple[Clerk, str]:
+        """The acting clerk (re-read: staffing may have changed) and the office they act on."""
+        clerk = await session_clerk(self._services.clerks, session)
+        if clerk is None:
+            raise LoggedOut("the account was deleted or its password changed")
+        office_id = field(data, "office_id", max_length=40)
+        await self._services.offices.get(office_id)
+        if not clerk.staffs(office_id):
+            raise NotAuthorized("not staffing this office")
+        return clerk, office_id
+
+    async def _ticket(self, office_id: str, data: dict[str, Any]) -> Ticket:
+        return await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
+
+    async def _called(self, clerk_id: str, ticket: Ticket) -> dict[str, Any]:
+        """Tell the citizen at once (being called must not wait for a batch) and the clerk's consoles."""
+        await self._status.push_ticket(ticket)
+        office = await self._services.offices.get(ticket.office_id)
+        body = payloads.ticket_for_clerk(ticket, office, None, self._services.room.now_ms())
+        await self.emit("visit", {"office_id": office.id, "ticket": body, "state": ticket.state}, room=clerk_room(clerk_id))
+        return {"ok": True, "ticket": body}
+
+    async def on_presence(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        await self._services.presence.set(office_id, clerk.id, field(data, "presence", max_length=20))
+        self._status.mark(office_id)
+        return {"ok": True}
+
+    async def on_call_next(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        return await self._called(clerk.id, await self._services.room.call_next(office_id, clerk.id))
+
+    async def on_call(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        ticket = await self._services.room.call(office_id, clerk.id, field(data, "ticket_id", max_length=40))
+        return await self._called(clerk.id, ticket)
+
+    async def on_no_show(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        ticket = await self._services.room.no_show(office_id, field(data, "ticket_id", max_length=40))
+        await self._visits.end(ticket, NO_SHOW)
+        return {"ok": True}
+
+    async def on_finish(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        ticket = await self._services.room.finish(office_id, field(data, "ticket_id", max_length=40))
+        await self._visits.end(ticket, FINISHED)
+        return {"ok": True}
+
+    async def on_send_back(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        before = await self._ticket(office_id, data)
+        await self._services.room.send_back(office_id, before.id)
+        await self._visits.end(before, SENT_BACK)
+        return {"ok": True}
+
+    async def on_transfer(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        clerk, office_id = await self._clerk(session, data)
+        target = await self._services.offices.get(field(data, "target_office_id", max_length=40))
+        before = await self._ticket(office_id, data)
+        ticket = await self._services.room.transfer(office_id, before.id, target.id)
+        await self._visits.end(before, TRANSFERRED)
+        return {"ok": True, "ticket": payloads.ticket_for_clerk(ticket, target, None, self._services.room.now_ms())}
+
+    async def on_announce(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+        """A message from the office to everyone waiting there."""
+        clerk, office_id = await self._clerk(session, data)
+        room = self._services.room
+        text = await room.announce(office_id, data.get("text"))
+        message = {"text": text, "at": room.now_ms()}
+        for ticket in await room.waiting(office_id):
+            await self.emit("announcement", message, room=ticket_room(ticket.id), namespace=CITIZEN)
+        return {"ok": True}
+
+    async def heartbeats(self) -> None:
+        """Keep the clerks with an open console on duty; a crashed browser drops off."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for clerk_id in set(self._online.values()):
+                clerk = await self._services.clerks.get(clerk_id)
+                if clerk:
+                    try:
+                        await self._services.presence.heartbeat(clerk.id, list(clerk.offices))
+                    except Exception:  # noqa: BLE001 - Redis away: try again next round
+                        break
+
+
+__all__ = ["ClerkNamespace"]

@@ -1,0 +1,46 @@
+"""The clerk's console: one page kept open all day, live over the /clerk namespace."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from virtual_office.queue import UnknownOffice
+from virtual_office.server.i18n import script_strings
+from virtual_office.server.sessions import staff_page
+from virtual_office.server.templating import page_language, render
+
+SHORTCUTS = (("N", "console.shortcut.next"), ("F", "console.shortcut.finish"), ("B", "console.shortcut.back"),
+             ("X", "console.shortcut.no_show"))
+
+
+def _strings(lang: str) -> dict[str, str]:
+    """The strings the console's script shows, and the error messages (``error.<code>``)."""
+    errors = {f"error.{k}": v for k, v in script_strings(lang, "error.").items()}
+    return {**script_strings(lang, "console.js."), **errors}
+
+
+@staff_page()
+async def console(request: Request) -> Response:
+    clerk = request.state.clerk
+    services = request.app.state.services
+    lang = page_language(request)
+    offices = []
+    for office_id in clerk.offices:
+        try:
+            offices.append(await services.offices.get(office_id))
+        except UnknownOffice:
+            continue  # deleted meanwhile; the administrator fixes the staffing
+    everyone = await services.offices.all()
+    config = {
+        "clerk_id": clerk.id,
+        "lang": lang,
+        "offices": [{"id": o.id, "name": o.localized_name(lang)} for o in offices],
+        "targets": [{"id": o.id, "name": o.localized_name(lang)} for o in everyone],
+        "strings": _strings(lang),
+    }
+    return render(request, "console/console.html", {"offices": offices, "config": config, "shortcuts": SHORTCUTS})
+
+
+routes = [Route("/console", console, methods=["GET"])]

@@ -1,0 +1,47 @@
+"""/public: office status for the widget. Read-only, no authentication, origin-checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from virtual_office.server.i18n import language
+from virtual_office.server.protocol import PUBLIC, office_room
+from virtual_office.server.realtime import Namespace, refuse
+from virtual_office.server.security import OriginPolicy, normalize
+from virtual_office.server.services import Services
+from virtual_office.server.status import StatusBroadcaster
+
+MAX_OFFICES = 100
+
+
+async def visible_offices(services: Services, policy: OriginPolicy, origin: str | None, requested: object) -> list[str] | None:
+    """The offices a page on ``origin`` may see, of those it asked for; None if refused."""
+    ids = await services.offices.ids()
+    if isinstance(requested, list) and requested:
+        wanted = {o for o in requested[:MAX_OFFICES] if isinstance(o, str)}
+        ids = [i for i in ids if i in wanted]
+    if await policy.allows(origin):
+        return ids
+    # Not allowed deployment-wide: only offices that name this website themselves.
+    page = normalize(origin or "")
+    own = [o.id for o in await services.offices.all() if o.id in ids and page in {normalize(e) for e in o.embed_origins}]
+    return own or None
+
+
+class PublicNamespace(Namespace):
+    def __init__(self, services: Services, status: StatusBroadcaster, policy: OriginPolicy) -> None:
+        super().__init__(PUBLIC)
+        self._services = services
+        self._status = status
+        self._policy = policy
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        auth = auth if isinstance(auth, dict) else {}
+        lang = language(auth.get("lang"))
+        ids = await visible_offices(self._services, self._policy, environ.get("HTTP_ORIGIN"), auth.get("offices"))
+        if ids is None:
+            raise refuse("origin_not_allowed", lang)
+        for office_id in ids:
+            await self.enter_room(sid, office_room(office_id, lang))
+        offices = [(await self._status.status(i)).to_json(lang) for i in ids]
+        await self.emit("offices", {"offices": offices}, to=sid)

@@ -1,0 +1,90 @@
+"""/visit: the members of a visit, checked on connect and again before every event.
+
+The namespace itself only admits connections and dispatches events; what members
+do lives in its collaborators: media signaling (``Signaling``), colleagues
+(``Colleagues``) and the exchange (``ExchangeEvents``). Every event's handler is
+``on_<event>(ctx, data)`` on one of them, called only after the sender's membership
+was re-read from the ticket: a visit that ended, or a colleague let go, can do nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from virtual_office.queue import QueueError
+from virtual_office.server.protocol import VISIT, visit_room
+from virtual_office.server.realtime import Namespace, UnknownEvent, from_own_page, refuse
+from virtual_office.server.sessions import read_session
+from virtual_office.server.visit.colleagues import Colleagues
+from virtual_office.server.visit.exchange import ExchangeEvents
+from virtual_office.server.visit.membership import Context, Membership
+from virtual_office.server.visit.signaling import Signaling
+from virtual_office.settings import Settings
+
+VisitHandler = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class VisitNamespace(Namespace):
+    def __init__(
+        self,
+        settings: Settings,
+        membership: Membership,
+        signaling: Signaling,
+        colleagues: Colleagues,
+        exchange: ExchangeEvents,
+    ) -> None:
+        super().__init__(VISIT)
+        self._settings = settings
+        self._membership = membership
+        self._signaling = signaling
+        self._handlers: dict[str, VisitHandler] = {"whoami": self.on_whoami, "signal": self.on_signal}
+        for collaborator in (colleagues, exchange):
+            for name in dir(collaborator):
+                if name.startswith("on_"):
+                    self._handlers[name.removeprefix("on_")] = getattr(collaborator, name)
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        payload, lang = from_own_page(environ, auth, self._settings.base_url)
+        token = payload.get("token") or None
+        staff = {} if token else read_session(self._settings, environ.get("HTTP_COOKIE"))
+        try:
+            ticket, member = await self._membership.authorize(payload.get("visit"), token, staff)
+        except QueueError as exc:
+            raise refuse(exc.code, lang) from None
+        await self.save_session(
+            sid,
+            {
+                "visit": member.visit_id, "token": token, "participant": member.participant, "lang": lang,
+                # kept to re-check on every event: a changed password ends the clerk's part too
+                "staff": {k: staff[k] for k in ("clerk_id", "stamp") if k in staff},
+            },
+        )
+        await self.enter_room(sid, visit_room(member.visit_id))
+        await self._signaling.joined(sid, member)
+        await self._membership.announce(ticket)
+
+    async def on_disconnect(self, sid: str) -> None:
+        session = await self.get_session(sid)
+        visit_id = session.get("visit")
+        if visit_id:
+            await self._signaling.left(sid, visit_id, session.get("participant", ""))
+
+    async def dispatch(self, event: str, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        handler = self._handlers.get(event)
+        if handler is None:
+            raise UnknownEvent(event)
+        ticket, member = await self._membership.again(session)
+        return await handler(Context(sid, session, ticket, member), data)
+
+    async def on_whoami(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+        """Who this connection is in the visit, and what it may do."""
+        member = ctx.member
+        return {"ok": True, "visit": ctx.ticket.id, "participant": member.participant, "role": member.role, "name": member.name}
+
+    async def on_signal(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+        """A signaling message from the member's browser (docs/events.md, virtual_office.media)."""
+        return await self._signaling.signal(ctx.sid, ctx.member, data, ctx.lang)
+
+
+__all__ = ["VisitNamespace"]
