@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from virtual_office.server import admin, console, login, public, visit, waiting_room
 from virtual_office.server.assets import static_routes
+from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.realtime import create_sio
 from virtual_office.server.security import OriginPolicy
 from virtual_office.server.services import Services
@@ -44,8 +45,9 @@ def create_app(
     policy = OriginPolicy(services.redis, settings.base_url, settings.allowed_origins)
     status = StatusBroadcaster(sio, services)
     services.room.on_change(status.mark)
-    visits = visit.Visits.create(sio, services, status)
-    citizen = waiting_room.CitizenNamespace(services, status, visits)
+    presence = CitizenPresence(services.room)
+    visits = visit.Visits.create(sio, services, status, presence)
+    citizen = waiting_room.CitizenNamespace(services, status, visits, presence)
     clerk = console.ClerkNamespace(services, status, visits)
     for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
         sio.register_namespace(namespace)
@@ -57,7 +59,7 @@ def create_app(
         tasks = [
             asyncio.create_task(status.run(), name="status"),
             asyncio.create_task(sweeper.run(), name="sweeper"),
-            asyncio.create_task(citizen.heartbeats(), name="citizen-heartbeats"),
+            asyncio.create_task(presence.run(), name="citizen-presence"),
             asyncio.create_task(clerk.heartbeats(), name="clerk-heartbeats"),
         ]
         try:

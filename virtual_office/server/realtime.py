@@ -89,7 +89,7 @@ def field(data: Mapping[str, Any], name: str, *, required: bool = True, max_leng
     return value
 
 
-class Namespace(socketio.AsyncNamespace):
+class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socketio ships no types
     """A namespace whose events are checked and answered in one place.
 
     Subclasses write ``on_connect(sid, environ, auth)``, ``on_disconnect(sid)`` and

@@ -17,6 +17,7 @@ import socketio
 from starlette.routing import BaseRoute
 
 from virtual_office.queue import Ticket
+from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.services import Services
 from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.visit import exchange, page
@@ -40,13 +41,13 @@ class Visits:
     namespace: VisitNamespace
 
     @classmethod
-    def create(cls, sio: socketio.AsyncServer, services: Services, status: StatusBroadcaster) -> Visits:
+    def create(cls, sio: socketio.AsyncServer, services: Services, status: StatusBroadcaster, presence: CitizenPresence) -> Visits:
         settings = services.settings
         membership = Membership(services.room, services.clerks, sio)
         store = Exchange(services.offices, services.room, VisitFiles(settings.data_dir / "visits"), VisitState(services.redis))
         signaling = Signaling(services.media, sio)
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
-        namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio))
+        namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio), presence)
         lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status)
         return cls(membership, store, lifecycle, namespace)
 

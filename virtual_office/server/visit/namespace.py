@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from virtual_office.queue import QueueError
+from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.protocol import VISIT, visit_room
 from virtual_office.server.realtime import Namespace, UnknownEvent, from_own_page, refuse
 from virtual_office.server.sessions import read_session
@@ -33,11 +34,13 @@ class VisitNamespace(Namespace):
         signaling: Signaling,
         colleagues: Colleagues,
         exchange: ExchangeEvents,
+        presence: CitizenPresence,
     ) -> None:
         super().__init__(VISIT)
         self._settings = settings
         self._membership = membership
         self._signaling = signaling
+        self._presence = presence
         self._handlers: dict[str, VisitHandler] = {"whoami": self.on_whoami, "signal": self.on_signal}
         for collaborator in (colleagues, exchange):
             for name in dir(collaborator):
@@ -61,14 +64,19 @@ class VisitNamespace(Namespace):
             },
         )
         await self.enter_room(sid, visit_room(member.visit_id))
+        if token:
+            await self._presence.connected(ticket, str(token))  # the visit page keeps the citizen's place too
         await self._signaling.joined(sid, member)
         await self._membership.announce(ticket)
 
     async def on_disconnect(self, sid: str) -> None:
         session = await self.get_session(sid)
         visit_id = session.get("visit")
-        if visit_id:
-            await self._signaling.left(sid, visit_id, session.get("participant", ""))
+        if not visit_id:
+            return
+        if session.get("token"):
+            await self._presence.disconnected(visit_id)
+        await self._signaling.left(sid, visit_id, session.get("participant", ""))
 
     async def dispatch(self, event: str, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         handler = self._handlers.get(event)

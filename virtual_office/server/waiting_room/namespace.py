@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import Counter
 from typing import Any
 
-from virtual_office.queue import QueueError, UnknownTicket
+from virtual_office.queue import QueueError
 from virtual_office.server import payloads
+from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, ticket_room
 from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
 from virtual_office.server.services import Services
@@ -18,20 +17,16 @@ from virtual_office.server.visit.lifecycle import LEFT
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 15
-
 
 class CitizenNamespace(Namespace):
-    """Several tabs may hold one ticket; the ticket is online while any of them is connected."""
+    """Several tabs may hold one ticket; it is online while any page of the citizen is connected (``CitizenPresence``)."""
 
-    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, presence: CitizenPresence) -> None:
         super().__init__(CITIZEN)
         self._services = services
         self._status = status
         self._visits = visits
-        self._connections: Counter[str] = Counter()
-        self._tokens: dict[str, str] = {}
-        """ticket id -> token, for the connected tickets' heartbeats."""
+        self._presence = presence
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         auth, lang = from_own_page(environ, auth, self._services.settings.base_url)
@@ -42,29 +37,16 @@ class CitizenNamespace(Namespace):
             raise refuse(exc.code, lang) from None
         await self.save_session(sid, {"token": token, "ticket_id": ticket.id, "lang": lang})
         await self.enter_room(sid, ticket_room(ticket.id))
-        self._connections[ticket.id] += 1
-        self._tokens[ticket.id] = str(token)
-        await self._services.room.heartbeat(ticket, online=True)
+        await self._presence.connected(ticket, str(token))
         await self.emit("ticket", await self._status.citizen_view(ticket, lang), to=sid)
         text = await self._services.room.announcement(ticket.office_id)
         if text:
             await self.emit("announcement", {"text": text, "at": None}, to=sid)
 
     async def on_disconnect(self, sid: str) -> None:
-        session = await self.get_session(sid)
-        ticket_id = session.get("ticket_id")
-        if not ticket_id:
-            return
-        self._connections[ticket_id] -= 1
-        if self._connections[ticket_id] > 0:
-            return
-        del self._connections[ticket_id]
-        token = self._tokens.pop(ticket_id, None)
-        try:
-            ticket = await self._services.room.ticket(token)
-            await self._services.room.heartbeat(ticket, online=False)
-        except QueueError:
-            pass  # ended meanwhile, or Redis is away: the grace period covers both
+        ticket_id = (await self.get_session(sid)).get("ticket_id")
+        if ticket_id:
+            await self._presence.disconnected(ticket_id)
 
     async def on_heartbeat(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         await self._services.room.heartbeat(await self._services.room.ticket(session["token"]))
@@ -86,15 +68,3 @@ class CitizenNamespace(Namespace):
             namespace=CLERK,
         )
         return {"ok": True, "visit_url": payloads.visit_url(ticket)}
-
-    async def heartbeats(self) -> None:
-        """Keep connected tickets alive; a reload or blip then counts from the last beat."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            for ticket_id, token in list(self._tokens.items()):
-                try:
-                    await self._services.room.heartbeat(await self._services.room.ticket(token))
-                except UnknownTicket:
-                    self._tokens.pop(ticket_id, None)
-                except QueueError:
-                    break  # Redis is away; try again next round

@@ -6,6 +6,7 @@ built from the visit id (checked hex) and random ids alone.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -196,7 +197,7 @@ class VisitFiles:
         shutil.rmtree(folder, ignore_errors=True)
         return True
 
-    def visit_ids(self) -> list[str]:
+    def visit_ids(self) -> builtins.list[str]:  # ``list`` is a method of this class
         """Visits that have a folder here (for the sweep of leftovers)."""
         try:
             return [n for n in os.listdir(self.root) if _VISIT_ID.fullmatch(n)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.requests import Request
@@ -30,6 +30,9 @@ from virtual_office.server.visit.exchange.files import EmptyFile, FileRefused, N
 from virtual_office.server.visit.exchange.signature import SIGNED, public, signature_file_name
 from virtual_office.server.visit.membership import Member
 
+if TYPE_CHECKING:
+    from virtual_office.server.visit import Visits
+
 log = logging.getLogger(__name__)
 
 TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
@@ -44,12 +47,14 @@ def _refuse(request: Request, status: int, code: str, **values: object) -> JSONR
 
 async def _member(request: Request, visit_id: str) -> Member:
     """The member this request's credentials make; a QueueError for anyone else."""
-    _, member = await request.app.state.visits.membership.authorize_request(request, visit_id)
+    visits: Visits = request.app.state.visits
+    _, member = await visits.membership.authorize_request(request, visit_id)
     return member
 
 
 def _exchange(request: Request) -> Exchange:
-    return request.app.state.visits.exchange  # type: ignore[no-any-return]
+    visits: Visits = request.app.state.visits
+    return visits.exchange
 
 
 async def _emit(request: Request, event: str, data: dict[str, object], visit_id: str) -> None:

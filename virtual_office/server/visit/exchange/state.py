@@ -42,7 +42,7 @@ class VisitState:
 
     async def meta(self, visit_id: str) -> dict[str, str]:
         fields = await self._redis.hmget(_state_key(visit_id), ["office_id", "started", "id_checked", "id_check_requested"])
-        return {k: v for k, v in zip(("office_id", "started", "id_checked", "id_check_requested"), fields, strict=True) if v is not None}
+        return {k: str(v) for k, v in zip(("office_id", "started", "id_checked", "id_check_requested"), fields, strict=True) if v is not None}
 
     async def add_chat(self, visit_id: str, message: dict[str, object]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -74,7 +74,7 @@ class VisitState:
 
     async def requests(self, visit_id: str) -> list[dict[str, Any]]:
         fields = await self._redis.hgetall(_state_key(visit_id))
-        found = [json.loads(v) for k, v in fields.items() if k.startswith("sig:")]
+        found = [json.loads(v) for k, v in fields.items() if str(k).startswith("sig:")]
         return sorted(found, key=lambda r: r.get("at", 0))
 
     async def set_flag(self, visit_id: str, name: str, value: bool) -> None:
@@ -90,7 +90,7 @@ class VisitState:
             await pipe.execute()
 
     async def visit_ids(self) -> set[str]:
-        return set(await self._redis.smembers(INDEX))
+        return {str(v) for v in await self._redis.smembers(INDEX)}
 
 
 __all__ = ["VisitState"]
