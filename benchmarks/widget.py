@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -70,8 +71,8 @@ def measure(loads: int) -> dict[str, object]:
             for i in range(loads + 1):
                 context = browser.new_context()
                 page = context.new_page()
-                responses = []
-                page.on("response", lambda r: responses.append(r) if r.url.endswith("/widget.js") else None)
+                responses: list[Any] = []
+                page.on("response", lambda r, into=responses: into.append(r) if r.url.endswith("/widget.js") else None)
                 page.goto(site.url("/"))
                 page.wait_for_selector("virtual-office[data-ready]", timeout=30_000)
                 if i > 0:  # the first load warms up the server and the browser

@@ -2,6 +2,7 @@
 # Install everything the tests need and run the whole suite.
 # The suite runs in a fresh network namespace that has only loopback, so no test
 # (WebRTC and Chromium included) can send a packet anywhere else.
+# The whole run also checks style (ruff) and types (mypy, configured in pyproject.toml).
 # Extra arguments go to pytest (e.g. tests/queue -x).
 . "$(dirname "$0")/env.sh"
 apt_install redis-server chromium fonts-liberation iproute2 util-linux coturn nftables
@@ -24,6 +25,9 @@ else
     # Playwright's synchronous API keeps an event loop of its own running for the
     # whole session, which the asyncio tests cannot share: two runs, browser last.
     status=0
+    # Lint and types first (seconds; they change nothing), then the tests whatever they said.
+    "$PYTHON" -m ruff check virtual_office tests benchmarks || status=$?
+    "$PYTHON" -m mypy || status=$?
     in_namespace --ignore=tests/browser "$@" || status=$?
     in_namespace tests/browser "$@" || status=$?
     exit $status
