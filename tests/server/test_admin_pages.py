@@ -213,3 +213,22 @@ def test_statistics_count_visits_and_show_only_aggregates(staff: Staff) -> None:
     kfz = staff.client.get("/admin/stats?office=kfz&days=30").text
     assert kfz.count('<td class="visits">0</td>') == 30
     assert staff.client.get("/admin/stats?office=nope&days=abc").status_code == 200
+
+
+def test_only_a_posted_form_with_its_token_changes_anything(staff: Staff) -> None:
+    """HEAD (which Starlette answers for every GET route) and a foreign Origin delete nothing."""
+    staff.login("root")
+    assert staff.post("/admin/offices/new", OFFICE).status_code == 303
+    anna = staff.accounts["anna"]
+    for path in ("/admin/offices/standesamt/delete", f"/admin/clerks/{anna.id}/delete", "/admin/offices/standesamt",
+                 "/admin/origins"):
+        head = staff.client.head(path, headers={"Origin": "https://evil.example"})
+        assert head.status_code == 200, (path, head.status_code)
+    assert stored(staff, "standesamt") is not None
+    assert staff.run(staff.state.services.clerks.get, anna.id) is not None
+    # A post without the token, or from elsewhere, is refused too.
+    assert staff.client.post("/admin/offices/standesamt/delete", data={}).status_code == 403
+    token = staff.token("/admin/offices/standesamt/delete")
+    foreign = staff.client.post("/admin/offices/standesamt/delete", data={"csrf_token": token}, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    assert stored(staff, "standesamt") is not None

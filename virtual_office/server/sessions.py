@@ -159,8 +159,15 @@ async def session_clerk(clerks: ClerkDirectory, session: Mapping[str, object]) -
 # -- staff pages ------------------------------------------------------------
 
 MAX_FORM_BYTES = 64 * 1024
+SAFE_METHODS = ("GET", "HEAD")
+"""Methods that only read; every other one changes something and must pass the CSRF check."""
 
 Page = Callable[[Request], Awaitable[Response]]
+
+
+def is_reading(request: Request) -> bool:
+    """True for a request that only reads (a staff page shown, not a form posted)."""
+    return request.method in SAFE_METHODS
 
 
 def error_page(request: Request, status: int, key: str) -> Response:
@@ -178,10 +185,10 @@ async def read_form(request: Request) -> FormData:
 
 
 def staff_page(*, admin: bool = False) -> Callable[[Page], Page]:
-    """Require a logged-in clerk (or administrator); posts must also pass the CSRF check.
+    """Require a logged-in clerk (or administrator); every unsafe method must also pass the CSRF check.
 
-    The handler finds the account in ``request.state.clerk`` and, for posts, the form in
-    ``request.state.form``.
+    The handler finds the account in ``request.state.clerk`` and, unless
+    :func:`is_reading`, the checked form in ``request.state.form``.
     """
 
     def decorate(handler: Page) -> Page:
@@ -192,14 +199,14 @@ def staff_page(*, admin: bool = False) -> Callable[[Page], Page]:
             except QueueError:
                 return error_page(request, 503, "error.unavailable")
             if clerk is None:
-                if request.method == "GET":
+                if is_reading(request):
                     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
                 return error_page(request, 401, "error.not_authenticated")
             request.state.clerk = clerk
             if admin and not clerk.is_admin:
                 return error_page(request, 403, "staff.error.admins_only")
             try:
-                if request.method == "POST":
+                if not is_reading(request):
                     request.state.form = await read_form(request)
                 return await handler(request)
             except HTTPException as exc:

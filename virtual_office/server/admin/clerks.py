@@ -12,7 +12,7 @@ from starlette.routing import Route
 from virtual_office.queue import ADMIN, CLERK, Clerk
 from virtual_office.queue.clerks import LOGIN, MIN_PASSWORD
 from virtual_office.server.i18n import translate
-from virtual_office.server.sessions import error_page, session_of, staff_page
+from virtual_office.server.sessions import error_page, is_reading, session_of, staff_page
 from virtual_office.server.templating import page_language, render
 
 
@@ -75,7 +75,7 @@ def _done(request: Request, key: str) -> Response:
 async def new_clerk(request: Request) -> Response:
     services = request.app.state.services
     offices = await services.offices.all()
-    if request.method == "GET":
+    if is_reading(request):
         return _form_page(request, ClerkForm(), offices, editing=None)
     taken = {c.login for c in await services.clerks.all()}
     form = ClerkForm.parse(request.state.form, page_language(request), editing=None,
@@ -94,7 +94,7 @@ async def edit_clerk(request: Request) -> Response:
     if clerk is None:
         return error_page(request, 404, "staff.error.not_found")
     offices = await services.offices.all()
-    if request.method == "GET":
+    if is_reading(request):
         return _form_page(request, ClerkForm.of(clerk), offices, editing=clerk)
     form = ClerkForm.parse(request.state.form, page_language(request), editing=clerk,
                            known_offices=[o.id for o in offices], taken=set(), me=request.state.clerk)
@@ -116,7 +116,7 @@ async def delete_clerk(request: Request) -> Response:
         return error_page(request, 404, "staff.error.not_found")
     if clerk.id == request.state.clerk.id:
         return error_page(request, 400, "admin.clerk.error.delete_self")
-    if request.method == "GET":
+    if is_reading(request):
         return render(request, "admin/confirm_delete.html",
                       {"kind": "clerk", "name": clerk.name, "waiting": 0,
                        "action": f"/admin/clerks/{clerk.id}/delete", "back": f"/admin/clerks/{clerk.id}"})

@@ -7,7 +7,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from virtual_office.server.security import normalize
-from virtual_office.server.sessions import staff_page
+from virtual_office.server.sessions import is_reading, staff_page
 from virtual_office.server.templating import page_language, render, templates
 
 
@@ -23,7 +23,7 @@ async def origins(request: Request) -> Response:
     settings = request.app.state.settings
     bad: list[str] = []
     saved = False
-    if request.method == "POST":
+    if not is_reading(request):
         lines = [line.strip() for line in str(request.state.form.get("origins", "")).splitlines() if line.strip()]
         # Check everything first: a list with a mistake is not saved at all, and the input stays.
         bad = [line for line in lines if normalize(line) is None]

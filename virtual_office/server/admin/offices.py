@@ -9,7 +9,7 @@ from starlette.routing import Route
 from virtual_office.queue import UnknownOffice
 from virtual_office.queue.hours import WEEKDAYS
 from virtual_office.server.admin.office_form import OfficeForm
-from virtual_office.server.sessions import error_page, staff_page
+from virtual_office.server.sessions import error_page, is_reading, staff_page
 from virtual_office.server.templating import page_language, render
 from virtual_office.server.visit.lifecycle import REMOVED
 
@@ -30,7 +30,7 @@ def _done(request: Request, key: str) -> Response:
 
 @staff_page(admin=True)
 async def new_office(request: Request) -> Response:
-    if request.method == "GET":
+    if is_reading(request):
         return _form_page(request, OfficeForm.empty(), creating=True)
     services = request.app.state.services
     lang = page_language(request)
@@ -50,7 +50,7 @@ async def edit_office(request: Request) -> Response:
         existing = await services.offices.get(request.path_params["office_id"])
     except UnknownOffice:
         return error_page(request, 404, "error.unknown_office")
-    if request.method == "GET":
+    if is_reading(request):
         return _form_page(request, OfficeForm.of(existing), creating=False)
     lang = page_language(request)
     form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set())
@@ -71,7 +71,7 @@ async def delete_office(request: Request) -> Response:
         return error_page(request, 404, "error.unknown_office")
     tickets = [*await services.room.waiting(office.id), *await services.room.with_clerks(office.id)]
     waiting = len(tickets)
-    if request.method == "GET":
+    if is_reading(request):
         return render(request, "admin/confirm_delete.html",
                       {"kind": "office", "name": office.localized_name(page_language(request)), "waiting": waiting,
                        "action": f"/admin/offices/{office.id}/delete", "back": f"/admin/offices/{office.id}"})
