@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
 
 from . import forwarding, ice, signaling
 from .config import MediaConfig
@@ -26,10 +27,10 @@ class ConnectionCheck:
         self._counters = counters
         self._pc = RTCPeerConnection(config.rtc_configuration())
         self._sources: list[Source] = []
-        self._outlets: list[tuple] = []
+        self._outlets: list[tuple[RTCRtpTransceiver, Outlet]] = []
         self.done = asyncio.Event()
 
-    async def answer(self, offer: dict) -> dict:
+    async def answer(self, offer: signaling.Message) -> signaling.Message:
         """Answer the browser's offer (``sendrecv`` m-lines are echoed)."""
         message = signaling.parse(offer)
         if message.type != "offer":
@@ -37,7 +38,7 @@ class ConnectionCheck:
         pc = self._pc
 
         @pc.on("track")
-        def on_track(track) -> None:
+        def on_track(track: MediaStreamTrack) -> None:
             transceiver = next(t for t in pc.getTransceivers() if t.receiver.track is track)
             source = Source(
                 participant_id="",

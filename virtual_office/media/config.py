@@ -37,9 +37,9 @@ class IceServer:
             if parsed["scheme"] != "stun" and parsed["transport"] not in ("udp", "tcp"):
                 raise ValueError(f"TURN transport must be udp or tcp ({url!r})")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | list[str]]:
         """The ``RTCIceServer`` dictionary a browser takes."""
-        server: dict = {"urls": list(self.urls)}
+        server: dict[str, str | list[str]] = {"urls": list(self.urls)}
         if self.username is not None:
             server["username"] = self.username
         if self.credential is not None:
@@ -95,7 +95,7 @@ class MediaConfig:
     def __post_init__(self) -> None:
         if (self.port_min is None) != (self.port_max is None):
             raise ValueError("set both port_min and port_max, or neither")
-        if self.port_min is not None and not 1024 <= self.port_min <= self.port_max <= 65535:
+        if self.port_min is not None and self.port_max is not None and not 1024 <= self.port_min <= self.port_max <= 65535:
             raise ValueError("UDP port range must satisfy 1024 <= port_min <= port_max <= 65535")
         if self.announced_address is not None:
             announced = ipaddress.ip_address(self.announced_address)
@@ -104,7 +104,7 @@ class MediaConfig:
         if not self.video_codecs or not self.audio_codecs:
             raise ValueError("at least one audio and one video codec are needed")
 
-    def browser_ice_servers(self) -> list[dict]:
+    def browser_ice_servers(self) -> list[dict[str, str | list[str]]]:
         """``RTCIceServer`` dictionaries for the browser's ``RTCPeerConnection``."""
         return [server.as_dict() for server in self.ice_servers]
 

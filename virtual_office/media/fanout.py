@@ -13,11 +13,16 @@ import asyncio
 import collections
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 import av
 from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.frame import Frame
+from av.packet import Packet
+from av.stream import Stream
 
 from . import forwarding
 
@@ -27,6 +32,9 @@ KEYFRAME_INTERVAL = 0.3
 "Seconds between two keyframe requests to one source (aiortc asks for one per broken frame)."
 QUEUE_LENGTH = {"audio": 50, "video": 30}
 "Items an outlet holds for a slow sender before it starts over (about a second)."
+
+Item: TypeAlias = "Frame | Packet[Stream]"
+"What a track yields: an encoded frame in packet mode, else a decoded frame."
 
 
 @dataclass
@@ -125,14 +133,15 @@ class Outlet(MediaStreamTrack):
         self.source = source
         self.send_codec: str | None = None  # set once the subscriber's leg is negotiated
         self._counters = counters
-        self._items: collections.deque = collections.deque()
+        self._items: collections.deque[Item] = collections.deque()
         self._limit = QUEUE_LENGTH[source.kind]
         self._ready = asyncio.Event()
         self._reading = False
         self._attached = False
-        self._decode = None  # used when the subscriber's codec differs from the source's
+        # Used when the subscriber's codec differs from the source's.
+        self._decode: Callable[[Packet[Stream]], list[Frame]] | None = None
         self._decode_codec: str | None = None
-        self._decoded: collections.deque = collections.deque()
+        self._decoded: collections.deque[Frame] = collections.deque()
 
     @property
     def forwarding(self) -> bool:
@@ -160,7 +169,7 @@ class Outlet(MediaStreamTrack):
         self.source.request_keyframe()
         return True
 
-    def push(self, item) -> None:
+    def push(self, item: Item) -> None:
         if not self._reading:
             return  # nobody reads yet: the first read asks for a fresh keyframe
         if len(self._items) >= self._limit:
@@ -170,7 +179,7 @@ class Outlet(MediaStreamTrack):
         self._items.append(item)
         self._ready.set()
 
-    async def recv(self):
+    async def recv(self) -> Item:
         if not self._reading:
             self._reading = True
             if self._attached:
@@ -191,12 +200,15 @@ class Outlet(MediaStreamTrack):
                 self._counters.forwarded += 1
                 return item
             # The legs negotiated different codecs: decode here, the sender encodes.
-            if self._decode_codec != codec:
+            assert codec is not None  # known once the source's first packet arrived
+            decode = self._decode
+            if decode is None or self._decode_codec != codec:
                 logger.info("codec mismatch (%s -> %s): re-encoding", codec, self.send_codec)
-                self._decode = forwarding.packet_decoder(codec)
+                decode = self._decode = forwarding.packet_decoder(codec)
                 self._decode_codec = codec
+            packet = cast("Packet[Stream]", item)  # a source in packet mode yields packets
             try:
-                frames = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
+                frames = await asyncio.get_running_loop().run_in_executor(None, decode, packet)
             except av.FFmpegError:
                 self.source.request_keyframe()
                 continue

@@ -34,6 +34,7 @@ import dataclasses
 import fractions
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import av
 from aiortc import (
@@ -42,12 +43,15 @@ from aiortc import (
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
-    rtcrtpreceiver,
     sdp,
 )
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
-
-_original_get_decoder = rtcrtpreceiver.get_decoder
+from aiortc.codecs import get_decoder
+from aiortc.codecs.base import Encoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
+from av.frame import Frame
+from av.stream import Stream
 
 
 class CodecInfo:
@@ -59,29 +63,30 @@ class CodecInfo:
 class _PacketQueue:
     """Stands in for a receiver's decoder queue: frames become packets on the track."""
 
-    def __init__(self, track_queue: asyncio.Queue, info: CodecInfo) -> None:
+    def __init__(self, track_queue: asyncio.Queue[av.Packet[Stream] | None], info: CodecInfo) -> None:
         self._out = track_queue
         self._info = info
-        self._codec = None
-        self._time_base = None
+        self._codec: RTCRtpCodecParameters | None = None
+        self._time_base: fractions.Fraction | None = None
         self._stopped = threading.Event()
 
-    def put(self, task) -> None:  # the receiver, on the event loop
+    def put(self, task: tuple[RTCRtpCodecParameters, JitterFrame] | None) -> None:  # the receiver, on the event loop
         if task is None:
             self._stopped.set()
             self._out.put_nowait(None)  # ends the track
             return
         codec, encoded_frame = task
-        if codec is not self._codec:
+        time_base = self._time_base
+        if codec is not self._codec or time_base is None:  # the first frame sets both
             self._codec = codec
-            self._time_base = fractions.Fraction(1, codec.clockRate)
+            time_base = self._time_base = fractions.Fraction(1, codec.clockRate)
             self._info.mime_type = codec.mimeType.lower()
         packet = av.Packet(encoded_frame.data)
         packet.pts = encoded_frame.timestamp
-        packet.time_base = self._time_base
+        packet.time_base = time_base
         self._out.put_nowait(packet)
 
-    def get(self):  # the idle decoder thread: wait for the stop, then let it finish
+    def get(self) -> None:  # the idle decoder thread: wait for the stop, then let it finish
         self._stopped.wait()
         return None
 
@@ -93,21 +98,25 @@ def use_packets(receiver: RTCRtpReceiver) -> CodecInfo:
     "track" event): its decoder thread takes the queue when it starts.
     """
     info = CodecInfo()
-    receiver._RTCRtpReceiver__decoder_queue = _PacketQueue(receiver.track._queue, info)
+    track = cast(RemoteStreamTrack, receiver.track)  # what a receiver's track always is
+    # A private, name-mangled attribute: aiortc's types do not list it.
+    receiver._RTCRtpReceiver__decoder_queue = _PacketQueue(track._queue, info)  # type: ignore[attr-defined]
     return info
 
 
 def request_keyframe(receiver: RTCRtpReceiver) -> None:
     """Send a PLI for every media SSRC the receiver currently gets."""
-    rtx = set(receiver._RTCRtpReceiver__rtx_ssrc)
+    rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]  # private, name-mangled
+    rtx = set(rtx_ssrc)
     for source in receiver.getSynchronizationSources():
         if source.source not in rtx:
             asyncio.ensure_future(receiver._send_rtcp_pli(source.source))
 
 
-def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
-    """Call ``callback`` instead of flagging the sender's encoder on a PLI/FIR."""
-    sender._send_keyframe = callback
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], object]) -> None:
+    """Call ``callback`` instead of flagging the sender's encoder on a PLI/FIR (its result is unused)."""
+    # Replaces the method on this one sender, which aiortc's types cannot allow.
+    sender._send_keyframe = callback  # type: ignore[method-assign, assignment]
 
 
 def set_msid(sender: RTCRtpSender, stream_id: str, track_id: str) -> None:
@@ -124,7 +133,7 @@ def sending_codec(transceiver: RTCRtpTransceiver) -> str | None:
 
 def encoder_used(sender: RTCRtpSender) -> bool:
     """Whether the sender ever encoded a frame (False when it only packed packets)."""
-    encoder = sender._RTCRtpSender__encoder
+    encoder: Encoder | None = sender._RTCRtpSender__encoder  # type: ignore[attr-defined]  # private, name-mangled
     if encoder is None:
         return False
     if hasattr(encoder, "first_packet_pts"):  # Opus: set by the first encode()
@@ -132,25 +141,30 @@ def encoder_used(sender: RTCRtpSender) -> bool:
     return getattr(encoder, "codec", None) is not None  # VP8/H.264: opened by encode()
 
 
-def packet_decoder(mime_type: str) -> Callable[[av.Packet], list]:
+def packet_decoder(mime_type: str) -> Callable[[av.Packet[Stream]], list[Frame]]:
     """Decode packets of ``mime_type`` to frames (for a subscriber that needs another codec)."""
-    from aiortc.jitterbuffer import JitterFrame
-    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-
     kind = mime_type.split("/")[0]
     codec = RTCRtpCodecParameters(
         mimeType=mime_type, clockRate=48000 if kind == "audio" else 90000
     )
-    decoder = _original_get_decoder(codec)
-    return lambda packet: decoder.decode(JitterFrame(bytes(packet), packet.pts))
+    decoder = get_decoder(codec)
+
+    def decode(packet: av.Packet[Stream]) -> list[Frame]:
+        # _PacketQueue gave every packet its pts.
+        return decoder.decode(JitterFrame(bytes(packet), cast(int, packet.pts)))
+
+    return decode
 
 
-def _codec_key(codec) -> tuple:
+_CodecKey = tuple[str, int, int | None, tuple[tuple[str, int | str | None], ...]]
+
+
+def _codec_key(codec: RTCRtpCodecParameters) -> _CodecKey:
     parameters = {k: v for k, v in codec.parameters.items() if k != "apt"}
     return (codec.mimeType.lower(), codec.clockRate, codec.channels, tuple(sorted(parameters.items())))
 
 
-def _renumber(codecs: list, negotiated: list) -> list:
+def _renumber(codecs: list[RTCRtpCodecParameters], negotiated: list[RTCRtpCodecParameters]) -> list[RTCRtpCodecParameters]:
     """``codecs`` with the payload types the browser already uses for the same codecs.
 
     When the browser negotiated codecs of this kind before, codecs it did not
@@ -160,7 +174,8 @@ def _renumber(codecs: list, negotiated: list) -> list:
     if not known:
         return codecs
     rtx_of = {c.parameters.get("apt"): c.payloadType for c in negotiated if c.mimeType.lower().endswith("/rtx")}
-    renumbered, base = [], {}
+    renumbered: list[RTCRtpCodecParameters] = []
+    base: dict[int | str | None, int | None] = {}  # payload type -> the browser's number for it
     for codec in codecs:
         if codec.mimeType.lower().endswith("/rtx"):
             apt = base.get(codec.parameters.get("apt"))
@@ -185,7 +200,7 @@ def keep_negotiated_ids(pc: RTCPeerConnection) -> None:
             if t.mid is not None and t._codecs
         }
         ids: dict[str, int] = {}
-        by_kind: dict[str, list] = {"audio": [], "video": []}
+        by_kind: dict[str, list[RTCRtpCodecParameters]] = {"audio": [], "video": []}
         for transceiver, (codecs, extensions) in negotiated.items():
             by_kind[transceiver.kind] += codecs
             for extension in extensions:
@@ -197,7 +212,7 @@ def keep_negotiated_ids(pc: RTCPeerConnection) -> None:
                 transceiver._codecs = negotiated[transceiver][0]
             else:
                 transceiver._codecs = _renumber(transceiver._codecs, by_kind[transceiver.kind])
-            kept = []
+            kept: list[RTCRtpHeaderExtensionParameters] = []
             for extension in transceiver._headerExtensions:
                 if extension.uri not in ids:  # new to this connection: a free id
                     ids[extension.uri] = min(set(range(1, 15)) - used)
@@ -207,11 +222,12 @@ def keep_negotiated_ids(pc: RTCPeerConnection) -> None:
         description = sdp.SessionDescription.parse(offer.sdp)
         by_line = {t._get_mline_index(): t for t in pc.getTransceivers() if not t.stopped}
         for index, media in enumerate(description.media):
-            transceiver = by_line.get(index)
-            if transceiver is not None and media.kind == transceiver.kind:
-                media.rtp.codecs = transceiver._codecs
-                media.fmt = [codec.payloadType for codec in transceiver._codecs]
-                media.rtp.headerExtensions = transceiver._headerExtensions
+            owner = by_line.get(index)
+            if owner is not None and media.kind == owner.kind:
+                media.rtp.codecs = owner._codecs
+                media.fmt = [codec.payloadType for codec in owner._codecs]
+                media.rtp.headerExtensions = owner._headerExtensions
         return RTCSessionDescription(sdp=str(description), type="offer")
 
-    pc.createOffer = create_offer_keeping_ids
+    # Replaces the method on this one connection, which aiortc's types cannot allow.
+    pc.createOffer = create_offer_keeping_ids  # type: ignore[method-assign]

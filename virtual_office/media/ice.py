@@ -25,7 +25,8 @@ import contextlib
 import contextvars
 import random
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import aioice.ice
 
@@ -35,6 +36,7 @@ _active: contextvars.ContextVar[MediaConfig | None] = contextvars.ContextVar(
     "virtual_office_media_config", default=None
 )
 _original_get_host_addresses = aioice.ice.get_host_addresses
+_Protocol = TypeVar("_Protocol", bound=asyncio.BaseProtocol)
 
 
 @contextlib.contextmanager
@@ -91,10 +93,15 @@ class _PortRangeLoop:
         self._loop = loop
         self._ports = (port_min, port_max)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # every other attribute: the loop's own
         return getattr(self._loop, name)
 
-    async def create_datagram_endpoint(self, protocol_factory, local_addr=None, **kwargs):
+    async def create_datagram_endpoint(
+        self,
+        protocol_factory: Callable[[], _Protocol],
+        local_addr: tuple[str, int] | None = None,
+        **kwargs: Any,
+    ) -> tuple[asyncio.DatagramTransport, _Protocol]:
         if local_addr is None or local_addr[1] != 0:
             return await self._loop.create_datagram_endpoint(
                 protocol_factory, local_addr=local_addr, **kwargs
@@ -113,10 +120,10 @@ class _PortRangeLoop:
         raise OSError(f"no free UDP port in {low}-{high} on {local_addr[0]}")
 
 
-def _get_running_loop():
+def _get_running_loop() -> asyncio.AbstractEventLoop | _PortRangeLoop:
     loop = asyncio.get_running_loop()
     config = _active.get()
-    if config is None or config.port_min is None:
+    if config is None or config.port_min is None or config.port_max is None:  # both or neither
         return loop
     return _PortRangeLoop(loop, config.port_min, config.port_max)
 
@@ -124,7 +131,9 @@ def _get_running_loop():
 class _AsyncioForAioice(types.ModuleType):
     """``asyncio`` as seen from ``aioice.ice``: only ``get_running_loop`` differs."""
 
-    def __getattr__(self, name: str):
+    get_running_loop: Callable[[], asyncio.AbstractEventLoop | _PortRangeLoop]
+
+    def __getattr__(self, name: str) -> Any:  # every other attribute: asyncio's own
         return getattr(asyncio, name)
 
 

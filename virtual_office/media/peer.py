@@ -19,8 +19,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from . import forwarding, ice, signaling
@@ -46,7 +47,7 @@ class Peer:
         *,
         config: MediaConfig,
         counters: Counters,
-        send: Callable[[dict], Awaitable[None]],
+        send: Callable[[signaling.Message], Awaitable[None]],
         on_change: Callable[[], None],
     ) -> None:
         self.participant_id = participant_id
@@ -58,11 +59,11 @@ class Peer:
         self._pc: RTCPeerConnection | None = None
         self._ufrag: str | None = None
         self._lock = asyncio.Lock()
-        self._outlets: dict[Source, tuple] = {}  # source -> (transceiver, outlet)
+        self._outlets: dict[Source, tuple[RTCRtpTransceiver, Outlet]] = {}
         self._wanted: list[Source] = []
         self._names: dict[str, str] = {}
-        self._renegotiation: asyncio.Task | None = None
-        self._answer_watch: asyncio.Task | None = None
+        self._renegotiation: asyncio.Task[None] | None = None
+        self._answer_watch: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
@@ -83,14 +84,14 @@ class Peer:
         else:
             await self._handle_candidate(message)
 
-    async def _handle_offer(self, message: signaling.Signal) -> None:
+    async def _handle_offer(self, message: signaling.Description) -> None:
         ufrag = signaling.ice_ufrag(message.sdp)
         async with self._lock:
             if self._pc is not None and ufrag != self._ufrag:
                 await self._close_pc()  # the browser started over with a new peer connection
-            if self._pc is None:
-                self._open_pc(ufrag)
             pc = self._pc
+            if pc is None:
+                pc = self._open_pc(ufrag)
             if pc.signalingState == "have-local-offer":
                 logger.debug("offer collision: keeping the server's offer")
                 return
@@ -105,12 +106,14 @@ class Peer:
                 raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
             self._refresh_sources(pc)
             self._update_send_codecs()
-            answer = {"type": "answer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()}
+            answer: signaling.Message = {
+                "type": "answer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()
+            }
         await self._send(answer)
         self._on_change()
         self._schedule()
 
-    async def _handle_answer(self, message: signaling.Signal) -> None:
+    async def _handle_answer(self, message: signaling.Description) -> None:
         async with self._lock:
             pc = self._pc
             if pc is None or pc.signalingState != "have-local-offer":
@@ -126,7 +129,7 @@ class Peer:
             self._update_send_codecs()
         self._schedule()  # changes that came in while the offer was out
 
-    async def _handle_candidate(self, message: signaling.Signal) -> None:
+    async def _handle_candidate(self, message: signaling.Candidate) -> None:
         pc = self._pc
         if pc is None or pc.remoteDescription is None or message.candidate is None:
             return  # the offer carries the candidates gathered so far; nothing to add
@@ -176,7 +179,9 @@ class Peer:
                 await self._close_pc()
                 self._on_change()
                 return
-            offer = {"type": "offer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()}
+            offer: signaling.Message = {
+                "type": "offer", "sdp": ice.announce(pc.localDescription.sdp, self._config), "tracks": self._tracks()
+            }
             self._watch_answer(pc)
         try:
             await self._send(offer)
@@ -241,7 +246,7 @@ class Peer:
         for transceiver, outlet in self._outlets.values():
             outlet.send_codec = forwarding.sending_codec(transceiver)
 
-    def _tracks(self) -> dict[str, dict]:
+    def _tracks(self) -> dict[str, dict[str, str]]:
         return {
             transceiver.mid: {"participant": source.participant_id, "source": source.name}
             for source, (transceiver, _) in self._outlets.items()
@@ -250,18 +255,20 @@ class Peer:
 
     # --- connection -------------------------------------------------------
 
-    def _open_pc(self, ufrag: str | None) -> None:
+    def _open_pc(self, ufrag: str | None) -> RTCPeerConnection:
         pc = RTCPeerConnection(self._config.rtc_configuration())
         forwarding.keep_negotiated_ids(pc)
         self._pc = pc
         self._ufrag = ufrag
 
         @pc.on("track")
-        def on_track(track) -> None:
+        def on_track(track: MediaStreamTrack) -> None:
             transceiver = next(t for t in pc.getTransceivers() if t.receiver.track is track)
-            self.sources[transceiver.mid] = Source(
+            mid = transceiver.mid
+            assert mid is not None  # aiortc sets the mids of an offer before its "track" events
+            self.sources[mid] = Source(
                 participant_id=self.participant_id,
-                name=self._source_name(transceiver.mid, track.kind),
+                name=self._source_name(mid, track.kind),
                 track=track,
                 receiver=transceiver.receiver,
                 packets=self._config.forward,
@@ -272,6 +279,8 @@ class Peer:
         def on_state() -> None:
             if pc.connectionState == "failed":
                 asyncio.ensure_future(self._drop(pc))
+
+        return pc
 
     def _source_name(self, mid: str, kind: str) -> str:
         name = self._names.get(mid)
@@ -294,7 +303,7 @@ class Peer:
 
     def _refresh_sources(self, pc: RTCPeerConnection) -> None:
         for transceiver in pc.getTransceivers():
-            source = self.sources.get(transceiver.mid)
+            source = self.sources.get(transceiver.mid) if transceiver.mid is not None else None
             if source is not None and source.running:
                 source.active = transceiver.currentDirection in ("recvonly", "sendrecv")
 

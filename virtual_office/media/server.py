@@ -10,6 +10,7 @@ from .config import MediaConfig
 from .errors import Busy, MediaError
 from .fanout import Counters
 from .session import Session, SignalCallback
+from .signaling import Message
 
 
 class MediaServer:
@@ -20,7 +21,7 @@ class MediaServer:
         self.config = config
         self.counters = Counters()
         self._sessions: dict[str, Session] = {}
-        self._checks: dict[ConnectionCheck, asyncio.Task] = {}
+        self._checks: dict[ConnectionCheck, asyncio.Task[None] | None] = {}  # None: still answering
 
     def open_session(self, session_id: str, on_signal: SignalCallback) -> Session:
         """Open the media session of a visit; ``on_signal`` delivers server -> browser messages."""
@@ -39,7 +40,7 @@ class MediaServer:
         if session is not None:
             await session.close()
 
-    async def connection_check(self, offer: dict) -> dict:
+    async def connection_check(self, offer: Message) -> Message:
         """Answer a browser's offer with a connection that echoes its own media back.
 
         Raises ``Busy`` when ``config.max_checks`` checks run already,

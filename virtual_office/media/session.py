@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -13,7 +14,7 @@ from .peer import Peer
 
 logger = logging.getLogger(__name__)
 
-SignalCallback = Callable[[str, dict], Awaitable[None]]
+SignalCallback = Callable[[str, signaling.Message], Awaitable[None]]
 _SOURCE_ORDER = {name: i for i, name in enumerate(signaling.SOURCE_NAMES)}
 
 
@@ -57,7 +58,7 @@ class Session:
             raise MediaError("a participant id is a non-empty string")
         self._admitted[participant_id] = None
 
-    async def signal(self, participant_id: str, message: dict) -> None:
+    async def signal(self, participant_id: str, message: signaling.Message) -> None:
         """Handle a signaling message from a participant's browser.
 
         Raises ``NotAdmitted`` for a participant who is not (or no longer)
@@ -75,7 +76,7 @@ class Session:
                 participant_id,
                 config=self._config,
                 counters=self._counters,
-                send=lambda msg, pid=participant_id: self._deliver(pid, msg),
+                send=functools.partial(self._deliver, participant_id),
                 on_change=self._update,
             )
         await peer.handle(parsed)
@@ -113,7 +114,7 @@ class Session:
         for participant_id, peer in self._peers.items():
             peer.want([s for s in sources if s.participant_id != participant_id])
 
-    async def _deliver(self, participant_id: str, message: dict) -> None:
+    async def _deliver(self, participant_id: str, message: signaling.Message) -> None:
         try:
             await self._on_signal(participant_id, message)
         except Exception:  # the caller's transport: log, keep serving the others

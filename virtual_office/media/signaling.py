@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from aiortc import RTCRtpReceiver
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from .errors import BadSignal
 
@@ -31,17 +33,31 @@ MAX_SOURCES = 32
 MAX_MEDIA_SECTIONS = 16
 "m-lines a browser may offer (each costs the server a receiver and a thread)."
 
+Message = dict[str, object]
+"A signaling message as exchanged with a browser (JSON)."
+
 
 @dataclass(frozen=True)
-class Signal:
-    """A validated message from a browser."""
+class Description:
+    """A validated offer or answer from a browser."""
 
-    type: str
-    sdp: str | None = None
+    type: Literal["offer", "answer"]
+    sdp: str
     sources: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A validated trickled ICE candidate from a browser (``candidate`` None ends them)."""
+
+    type: Literal["candidate"] = "candidate"
     candidate: str | None = None
     sdp_mid: str | None = None
     sdp_mline_index: int | None = None
+
+
+Signal = Description | Candidate
+"A validated message from a browser."
 
 
 def parse(message: object) -> Signal:
@@ -64,7 +80,7 @@ def parse(message: object) -> Signal:
             for mid, name in sources.items():
                 if not isinstance(mid, str) or name not in SOURCE_NAMES:
                     raise BadSignal(f"source names are {', '.join(SOURCE_NAMES)}")
-        return Signal(type=kind, sdp=sdp, sources=sources)
+        return Description(type=kind, sdp=sdp, sources=sources)
     if kind == "candidate":
         candidate = message.get("candidate")
         mid = message.get("sdpMid")
@@ -77,7 +93,7 @@ def parse(message: object) -> Signal:
             raise BadSignal("sdpMid must be a string")
         if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
             raise BadSignal("sdpMLineIndex must be an integer")
-        return Signal(type="candidate", candidate=candidate or None, sdp_mid=mid, sdp_mline_index=index)
+        return Candidate(candidate=candidate or None, sdp_mid=mid, sdp_mline_index=index)
     raise BadSignal("type must be offer, answer or candidate")
 
 
@@ -86,10 +102,12 @@ _MLINE = re.compile(r"^m=(\w*)")
 
 def media_sections(sdp: str) -> list[tuple[str, str | None]]:
     """``(kind, mid)`` of every m-line, in order."""
-    sections = []
+    sections: list[tuple[str, str | None]] = []
     parts = re.split(r"^(?=m=)", sdp, flags=re.M)[1:]
     for part in parts:
-        kind = _MLINE.match(part).group(1)
+        line = _MLINE.match(part)
+        assert line is not None  # every part starts with "m="
+        kind = line.group(1)
         mid = re.search(r"^a=mid:(\S+)", part, re.M)
         sections.append((kind, mid.group(1) if mid else None))
     return sections
@@ -101,14 +119,16 @@ def ice_ufrag(sdp: str) -> str | None:
     return match.group(1) if match else None
 
 
-def codec_preferences(kind: str, mime_types: tuple[str, ...], first: str | None = None) -> list:
+def codec_preferences(kind: str, mime_types: tuple[str, ...], first: str | None = None) -> list[RTCRtpCodecCapability]:
     """aiortc codec capabilities for ``kind`` in the given order (``first`` leading), with RTX."""
     order = [m.lower() for m in mime_types]
     if first and first in order:
         order.remove(first)
         order.insert(0, first)
-    capabilities = RTCRtpReceiver.getCapabilities(kind).codecs
-    chosen = []
+    supported = RTCRtpReceiver.getCapabilities(kind)
+    assert supported is not None  # aiortc has codecs for audio and for video
+    capabilities = supported.codecs
+    chosen: list[RTCRtpCodecCapability] = []
     for mime in order:
         chosen += [c for c in capabilities if c.mimeType.lower() == mime]
     chosen += [c for c in capabilities if c.mimeType.lower().endswith("/rtx")]

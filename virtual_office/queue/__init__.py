@@ -1,6 +1,9 @@
 """The waiting room in Redis: offices, opening hours, tickets, clerks, presence, estimates.
 
 Knows nothing of HTTP or socket.io. Every ticket transition is one atomic Lua script.
+The Redis client it is given decodes responses (``decode_responses=True``): replies
+are ``str``, which redis-py's types (``bytes | str`` for either setting) cannot say,
+so the replies are cast where they are read.
 """
 
 from virtual_office.queue.clerks import ADMIN, CLERK, Clerk, ClerkDirectory

@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -62,7 +63,7 @@ class Clerk:
         )
 
     @classmethod
-    def from_json(cls, raw: str) -> Clerk:
+    def from_json(cls, raw: str | bytes) -> Clerk:
         data = json.loads(raw)
         data["offices"] = tuple(data.get("offices", ()))
         return cls(**data)
@@ -110,7 +111,8 @@ class ClerkDirectory:
         return {clerk_id: Clerk.from_json(raw) for clerk_id, raw in zip(clerk_ids, rows, strict=True) if raw}
 
     async def by_login(self, login: str) -> Clerk | None:
-        clerk_id = await self._redis.hget(keys.LOGINS, login.strip().lower())
+        # From a client that decodes responses: a clerk id.
+        clerk_id = cast(str | None, await self._redis.hget(keys.LOGINS, login.strip().lower()))
         return await self.get(clerk_id) if clerk_id else None
 
     async def all(self) -> list[Clerk]:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -72,7 +73,7 @@ class Office:
     def to_config(self) -> dict[str, object]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "hours"}
         for name in ("services", "languages", "embed_origins"):
-            data[name] = list(data[name])  # type: ignore[call-overload]
+            data[name] = list(data[name])
         data.update(self.hours.to_config())
         return data
 
@@ -85,20 +86,23 @@ class Office:
         unknown = set(data) - known
         if unknown:
             raise InvalidInput(f"unknown office fields: {', '.join(sorted(unknown))}")
+        # Any JSON/TOML value may stand here: a value of the wrong kind raises
+        # TypeError or ValueError below, which is reported as InvalidInput.
+        raw: Mapping[str, Any] = data
         try:
             hours = OpeningHours.from_config(
-                str(data.get("timezone", "Europe/Berlin")),
-                data.get("hours", {}),  # type: ignore[arg-type]
-                data.get("closed_days", ()),  # type: ignore[arg-type]
+                str(raw.get("timezone", "Europe/Berlin")),
+                raw.get("hours", {}),
+                raw.get("closed_days", ()),
             )
-            values = {k: v for k, v in data.items() if k not in ("timezone", "hours", "closed_days")}
+            values = {k: v for k, v in raw.items() if k not in ("timezone", "hours", "closed_days")}
             for name in ("services", "languages", "embed_origins"):
                 if name in values:
-                    values[name] = tuple(str(v) for v in values[name])  # type: ignore[union-attr]
+                    values[name] = tuple(str(v) for v in values[name])
             for name in ("max_queue", "early_queue_minutes", "order"):
                 if name in values:
-                    values[name] = int(values[name])  # type: ignore[call-overload]
-            return cls(hours=hours, **values)  # type: ignore[arg-type]
+                    values[name] = int(values[name])
+            return cls(hours=hours, **values)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"office {data.get('id')!r}: {exc}") from exc
 
@@ -145,7 +149,8 @@ class OfficeDirectory:
     async def ids(self) -> list[str]:
         self._expire()
         if self._order is None:
-            self._order = list(await self._redis.zrange(keys.OFFICES, 0, -1))
+            # Without scores, from a client that decodes responses: office ids.
+            self._order = cast(list[str], await self._redis.zrange(keys.OFFICES, 0, -1))
         return list(self._order)
 
     async def get(self, office_id: str) -> Office:

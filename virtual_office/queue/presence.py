@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -63,7 +64,8 @@ class Presence:
     async def expire(self, office_id: str) -> list[str]:
         """Drop clerks whose heartbeat stopped; returns who was dropped."""
         cutoff = self.cutoff_ms()
-        stale = await self._redis.zrangebyscore(keys.presence_seen(office_id), "-inf", f"({cutoff}")
+        # Without scores, from a client that decodes responses: clerk ids.
+        stale = cast(list[str], await self._redis.zrangebyscore(keys.presence_seen(office_id), "-inf", f"({cutoff}"))
         if stale:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hdel(keys.presence(office_id), *stale)

@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
+from redis.typing import EncodableT
 
 from virtual_office.queue import errors, keys
 from virtual_office.queue.errors import QueueError, UnknownTicket
@@ -130,14 +133,16 @@ class WaitingRoom:
                 if result is not None:
                     await result
 
-    async def _run(self, script: Any, keys_: list[str], args: list[object]) -> list[Any]:
+    async def _run(self, script: AsyncScript, keys_: list[str], args: list[EncodableT]) -> list[Any]:
         try:
             result = await script(keys=keys_, args=args)
         except RedisError as exc:
             raise errors.StoreUnavailable("the waiting room store is unavailable") from exc
         return _checked(result)
 
-    async def _run_with(self, before: Callable[[Any], object], script: Any, keys_: list[str], args: list[object]) -> list[Any]:
+    async def _run_with(
+        self, before: Callable[[Pipeline], object], script: AsyncScript, keys_: list[str], args: list[EncodableT]
+    ) -> list[Any]:
         """Like _run, with other commands (``before(pipeline)``) sent in the same round trip."""
         for attempt in (1, 2):
             try:
@@ -156,6 +161,9 @@ class WaitingRoom:
         return _checked(result)
 
     async def _read(self, coro: Awaitable[Any]) -> Any:
+        """The reply of one command. Typed where it is used: redis-py's reply types cover
+        every client setting (bytes or str, with or without scores), this client's
+        replies are decoded."""
         try:
             return await coro
         except RedisError as exc:
@@ -281,7 +289,9 @@ class WaitingRoom:
             offline_since=now_ms,
             secret_hash=secret_hash,
             priority=APPOINTMENT if appointment else WALK_IN,
-            **fields,
+            name=fields["name"],
+            concern=fields["concern"],
+            language=fields["language"],
         )
         return Joined(ticket=ticket, token=make_token(ticket_id, secret), position=int(result[2]))
 
@@ -484,7 +494,8 @@ class WaitingRoom:
         return text
 
     async def announcement(self, office_id: str) -> str | None:
-        return await self._read(self.redis.get(keys.announcement(office_id)))
+        text: str | None = await self._read(self.redis.get(keys.announcement(office_id)))
+        return text
 
     # -- time -------------------------------------------------------------------
 
