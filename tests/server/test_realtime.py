@@ -78,6 +78,11 @@ async def test_citizens_see_their_place_move_and_being_called(server: ServerProc
     assert (await desk.wait_for("visit", lambda d: d["state"] == "in_visit"))["ticket"]["number"] == "B-001"
 
     ticket_id = called["ticket"]["id"]
+    # A colleague on duty in the same office cannot end, send back or move this clerk's visit.
+    colleague = await clerk(clients, server, "bea", available=("buergerbuero",))
+    for action, extra in (("finish", {}), ("send_back", {}), ("no_show", {}), ("transfer", {"target_office_id": "kfz"})):
+        refused = await colleague.call(CLERK, action, {"office_id": "buergerbuero", "ticket_id": ticket_id, **extra})
+        assert refused["error"] == "forbidden", (action, refused)
     assert await desk.call(CLERK, "finish", {"office_id": "buergerbuero", "ticket_id": ticket_id}) == {"ok": True}
     assert (await citizen_a.wait_for("ended"))["reason"] == "finished"
     again = await desk.call(CLERK, "finish", {"office_id": "buergerbuero", "ticket_id": ticket_id})

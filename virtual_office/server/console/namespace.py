@@ -59,8 +59,12 @@ class ClerkNamespace(Namespace):
             raise NotAuthorized("not staffing this office")
         return clerk, office_id
 
-    async def _ticket(self, office_id: str, data: dict[str, Any]) -> Ticket:
-        return await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
+    async def _own_ticket(self, clerk: Clerk, office_id: str, data: dict[str, Any]) -> Ticket:
+        """The ticket acted on: waiting, or called by / in a visit with this clerk, not a colleague's."""
+        ticket = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
+        if ticket.clerk_id and ticket.clerk_id != clerk.id:
+            raise NotAuthorized("another clerk is serving this ticket")
+        return ticket
 
     async def _called(self, clerk_id: str, ticket: Ticket) -> dict[str, Any]:
         """Tell the citizen at once (being called must not wait for a batch) and the clerk's consoles."""
@@ -87,19 +91,19 @@ class ClerkNamespace(Namespace):
 
     async def on_no_show(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        ticket = await self._services.room.no_show(office_id, field(data, "ticket_id", max_length=40))
+        ticket = await self._services.room.no_show(office_id, (await self._own_ticket(clerk, office_id, data)).id)
         await self._visits.end(ticket, NO_SHOW)
         return {"ok": True}
 
     async def on_finish(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        ticket = await self._services.room.finish(office_id, field(data, "ticket_id", max_length=40))
+        ticket = await self._services.room.finish(office_id, (await self._own_ticket(clerk, office_id, data)).id)
         await self._visits.end(ticket, FINISHED)
         return {"ok": True}
 
     async def on_send_back(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        before = await self._ticket(office_id, data)
+        before = await self._own_ticket(clerk, office_id, data)
         await self._services.room.send_back(office_id, before.id)
         await self._visits.end(before, SENT_BACK)
         return {"ok": True}
@@ -107,7 +111,7 @@ class ClerkNamespace(Namespace):
     async def on_transfer(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         target = await self._services.offices.get(field(data, "target_office_id", max_length=40))
-        before = await self._ticket(office_id, data)
+        before = await self._own_ticket(clerk, office_id, data)
         ticket = await self._services.room.transfer(office_id, before.id, target.id)
         await self._visits.end(before, TRANSFERRED)
         return {"ok": True, "ticket": payloads.ticket_for_clerk(ticket, target, None, self._services.room.now_ms())}
