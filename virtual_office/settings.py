@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from virtual_office.media import IceServer, MediaConfig
 
@@ -104,21 +105,21 @@ def _read_toml(path: Path) -> dict[str, object]:
 _TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
 
 
-def _coerce(name: str, value: object) -> object:
+def _coerce(name: str, value: Any) -> Any:
     kind = _TYPES.get(name)
     if kind is None:
         raise SettingsError(f"unknown setting {name!r}")
     try:
         if kind == "int":
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         if kind == "float":
-            return float(value)  # type: ignore[arg-type]
+            return float(value)
         if kind == "Path":
             return Path(str(value))
         if kind.startswith("tuple"):
             if isinstance(value, str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
-            return tuple(str(v) for v in value)  # type: ignore[union-attr]
+            return tuple(str(v) for v in value)
         if kind.startswith("bool"):
             if isinstance(value, bool):
                 return value
@@ -130,7 +131,7 @@ def _coerce(name: str, value: object) -> object:
 
 def _media_from(env: Mapping[str, str], table: object) -> MediaConfig:
     """Media settings from VO_MEDIA_* variables or a [media] TOML table."""
-    values: dict[str, object] = dict(table) if isinstance(table, Mapping) else {}
+    values: dict[str, Any] = dict(table) if isinstance(table, Mapping) else {}
     for key in ("host_addresses", "announced_address", "port_min", "port_max", "ice_servers", "forward"):
         name = f"VO_MEDIA_{key.upper()}"
         if name in env:
@@ -146,21 +147,21 @@ def _media_from(env: Mapping[str, str], table: object) -> MediaConfig:
         if isinstance(forward, str):
             forward = forward.lower() not in ("0", "false", "no", "off")
         return MediaConfig(
-            ice_servers=tuple(_ice_server(s) for s in ice),  # type: ignore[union-attr]
-            host_addresses=tuple(hosts),  # type: ignore[arg-type]
+            ice_servers=tuple(_ice_server(s) for s in ice),
+            host_addresses=tuple(hosts),
             announced_address=str(values.get("announced_address") or "").strip() or None,
-            port_min=int(values["port_min"]) if values.get("port_min") else None,  # type: ignore[arg-type]
-            port_max=int(values["port_max"]) if values.get("port_max") else None,  # type: ignore[arg-type]
+            port_min=int(values["port_min"]) if values.get("port_min") else None,
+            port_max=int(values["port_max"]) if values.get("port_max") else None,
             forward=bool(forward),
         )
     except (TypeError, ValueError, KeyError) as exc:
         raise SettingsError(f"VO_MEDIA_*: {exc}") from exc
 
 
-def _ice_server(spec: Mapping[str, object]) -> IceServer:
+def _ice_server(spec: Mapping[str, Any]) -> IceServer:
     urls = spec["urls"]
     return IceServer(
-        urls=(urls,) if isinstance(urls, str) else tuple(urls),  # type: ignore[arg-type]
-        username=spec.get("username"),  # type: ignore[arg-type]
-        credential=spec.get("credential"),  # type: ignore[arg-type]
+        urls=(urls,) if isinstance(urls, str) else tuple(urls),
+        username=spec.get("username"),
+        credential=spec.get("credential"),
     )

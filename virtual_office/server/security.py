@@ -93,7 +93,7 @@ class OriginPolicy:
         self._configured = {o for o in (normalize(c) for c in configured) if o}
 
     async def administered(self) -> set[str]:
-        return set(await self._redis.smembers(keys.ALLOWED_ORIGINS))
+        return {str(o) for o in await self._redis.smembers(keys.ALLOWED_ORIGINS)}  # stored as text
 
     async def set_administered(self, origins: Iterable[str]) -> list[str]:
         """Replace the list the administrator keeps; returns what was not an origin."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.datastructures import FormData
@@ -43,15 +44,15 @@ class OfficeForm:
 
     @classmethod
     def of(cls, office: Office) -> OfficeForm:
-        config = office.to_config()
+        config: dict[str, Any] = office.to_config()
         values = {name: str(config.get(name) or "") for name in TEXT_FIELDS}
         values["services"] = "\n".join(office.services)
         values["embed_origins"] = "\n".join(office.embed_origins)
         values["languages"] = ", ".join(office.languages)
         for name in NUMBER_FIELDS:
             values[name] = str(config[name])
-        hours = {day: [tuple(r) for r in config["hours"].get(day, [])] for day in WEEKDAYS}  # type: ignore[union-attr]
-        return cls(values=values, hours=hours, closed_days=list(config["closed_days"]))  # type: ignore[arg-type]
+        hours = {day: [tuple(r) for r in config["hours"].get(day, [])] for day in WEEKDAYS}
+        return cls(values=values, hours=hours, closed_days=list(config["closed_days"]))
 
     @classmethod
     def parse(cls, form: FormData, lang: str, *, office_id: str | None, taken: set[str]) -> OfficeForm:
