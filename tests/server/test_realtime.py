@@ -262,6 +262,23 @@ async def test_a_reconnecting_citizen_keeps_the_place(server: ServerProcess, cli
     await desk.wait_for("queue", lambda d: len(d["tickets"]) == 2 and d["tickets"][1]["online"] is True and d is desk.of("queue")[-1])
 
 
+async def test_lifecycle_events_sent_by_a_client_are_refused(server: ServerProcess, clients: Any) -> None:
+    """'connect' and 'disconnect' are socket.io's own: sent by name they would re-run the handlers
+    (and keep a ticket heart-beating forever after the socket went); unknown events get a clear answer."""
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    joined = await join(server, "buergerbuero")
+    person = await citizen(clients, server, joined["token"])
+    for event, args in (("connect", {"token": joined["token"]}), ("disconnect", None), ("no_such_event", {})):
+        answer = await person.call(CITIZEN, event, args)
+        assert answer["ok"] is False and answer["error"] == ("unknown_event" if event == "no_such_event" else "bad_request")
+    extra = await person.sio.call("heartbeat", ({}, "second argument"), namespace=CITIZEN, timeout=10)
+    assert extra["error"] == "bad_request"
+    assert (await person.call(CITIZEN, "heartbeat"))["ok"]  # still connected and served
+    await person.close()
+    # Its one page gone, the ticket shows offline: nothing keeps it alive.
+    await desk.wait_for("queue", lambda d: len(d["tickets"]) == 1 and d["tickets"][0]["online"] is False)
+
+
 async def test_a_new_password_ends_an_open_console(server: ServerProcess, clients: Any, redis_client: Any) -> None:
     cookie = await login(server, "anna")
     desk = clients()
