@@ -139,6 +139,33 @@ async def test_call_next_is_fifo_and_a_double_click_calls_nobody_new(room: Waiti
         await room.call_next("buergerbuero", "clerk-3")
 
 
+async def test_call_next_passes_over_a_disconnected_citizen_who_keeps_the_place(room: WaitingRoom) -> None:
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    c = await room.join("buergerbuero")
+    for joined in (a, b, c):
+        await room.heartbeat(joined.ticket, online=True)
+    await room.heartbeat(a.ticket, online=False)  # a's connection dropped
+    assert (await room.call_next("buergerbuero", "clerk-1")).id == b.ticket.id
+    assert await room.position(await room.ticket(a.token)) == 1  # still first in line
+    await room.heartbeat(a.ticket, online=True)  # back
+    assert (await room.call_next("buergerbuero", "clerk-2")).id == a.ticket.id
+    # With nobody connected, the first in line is called all the same.
+    await room.heartbeat(c.ticket, online=False)
+    assert (await room.call_next("buergerbuero", "clerk-3")).id == c.ticket.id
+
+
+async def test_a_clerk_withdraws_a_call_before_its_time(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
+    a = await room.join("buergerbuero")
+    called = await room.call_next("buergerbuero", "clerk-1")
+    with pytest.raises(TooEarly):
+        await room.no_show("buergerbuero", called.id)  # the sweep's no-show waits for the deadline
+    await room.no_show("buergerbuero", called.id, withdrawn=True)
+    with pytest.raises(UnknownTicket):
+        await room.ticket(a.token)
+    assert not await redis_client.hget(keys.serving("buergerbuero"), "clerk-1")
+
+
 async def test_appointments_come_before_walk_ins_each_in_order_of_joining(room: WaitingRoom, clock: Clock) -> None:
     walk_1 = await room.join("buergerbuero")
     walk_2 = await room.join("buergerbuero")

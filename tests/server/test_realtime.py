@@ -107,8 +107,7 @@ async def test_no_show_after_the_time_limit(server: ServerProcess, clients: Any)
     b = await join(server, "buergerbuero")
     citizen_a = await citizen(clients, server, a["token"])
     called = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
-    early = await desk.call(CLERK, "no_show", {"office_id": "buergerbuero", "ticket_id": called["ticket"]["id"]})
-    assert early["error"] == "too_early"
+    assert called["ticket"]["number"] == a["ticket"]["number"]
     # The call times out after 2 s; the sweeper ends it and tells both sides.
     assert (await citizen_a.wait_for("ended", timeout=10))["reason"] == "no_show"
     ended = await desk.wait_for("visit", lambda d: d["state"] == "ended", timeout=10)
@@ -117,6 +116,31 @@ async def test_no_show_after_the_time_limit(server: ServerProcess, clients: Any)
     assert late["ok"] is False and late["error"] == "unknown_ticket"
     nxt = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
     assert nxt["ticket"]["number"] == b["ticket"]["number"]
+
+
+async def test_a_clerk_is_never_kept_waiting_by_a_citizen_who_is_gone(server: ServerProcess, clients: Any) -> None:
+    """Call next passes over a disconnected citizen (who keeps the place), and a call can be withdrawn at once."""
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    gone, here = await join(server, "buergerbuero"), await join(server, "buergerbuero")
+    first = await citizen(clients, server, gone["token"])
+    second = await citizen(clients, server, here["token"])
+    await first.wait_for("ticket")
+    await first.close()  # the first in line closes the tab
+    await desk.wait_for("queue", lambda d: len(d["tickets"]) == 2 and d["tickets"][0]["online"] is False)
+    called = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    assert called["ticket"]["number"] == here["ticket"]["number"]
+    # The clerk withdraws the call straight away: the citizen is told, the clerk is free.
+    assert (await desk.call(CLERK, "no_show", {"office_id": "buergerbuero", "ticket_id": called["ticket"]["id"]}))["ok"]
+    assert (await second.wait_for("ended"))["reason"] == "no_show"
+    # The one who left comes back, keeps the place and is called next.
+    back = await citizen(clients, server, gone["token"])
+    assert (await back.wait_for("ticket"))["position"] == 1
+    await desk.wait_for("queue", lambda d: len(d["tickets"]) == 1 and d["tickets"][0]["online"] is True)
+    again = await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"})
+    assert again["ticket"]["number"] == gone["ticket"]["number"]
+    # Withdrawing this call the other way: back to the front of the waiting room, at once.
+    assert (await desk.call(CLERK, "send_back", {"office_id": "buergerbuero", "ticket_id": again["ticket"]["id"]}))["ok"]
+    assert (await back.wait_for("ticket", lambda d: d["state"] == "waiting"))["position"] == 1
 
 
 async def test_send_back_and_transfer(server: ServerProcess, clients: Any) -> None:

@@ -384,8 +384,8 @@ class WaitingRoom:
             raise UnknownTicket("the ticket ended a moment ago")
         return Ticket.from_redis(dict(zip(fields[::2], fields[1::2], strict=True)))
 
-    async def no_show(self, office_id: str, ticket_id: str) -> Ticket:
-        """End a call the citizen did not accept in time."""
+    async def no_show(self, office_id: str, ticket_id: str, *, withdrawn: bool = False) -> Ticket:
+        """End a call the citizen did not accept in time, or (``withdrawn``) that the clerk gave up on earlier."""
         ticket = await self.get(office_id, ticket_id)
         await self._run(
             self._scripts.no_show,
@@ -396,7 +396,7 @@ class WaitingRoom:
                 keys.ticket(office_id, ticket_id),
                 keys.stats(office_id, self._day(await self.offices.get(office_id))),
             ],
-            [ticket_id, self.now_ms()],
+            [ticket_id, self.now_ms(), "1" if withdrawn else ""],
         )
         await self.redis.delete(keys.where(ticket_id))
         await self._changed(office_id)

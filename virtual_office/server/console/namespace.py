@@ -91,7 +91,8 @@ class ClerkNamespace(Namespace):
 
     async def on_no_show(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        ticket = await self._services.room.no_show(office_id, (await self._own_ticket(clerk, office_id, data)).id)
+        # The clerk withdraws the call: they need not wait for its time to run out.
+        ticket = await self._services.room.no_show(office_id, (await self._own_ticket(clerk, office_id, data)).id, withdrawn=True)
         await self._visits.end(ticket, NO_SHOW)
         return {"ok": True}
 
