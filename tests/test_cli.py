@@ -77,3 +77,80 @@ def test_sigterm_stops_the_server_and_its_embedded_redis(tmp_path: Path) -> None
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def _start(command: str, tmp_path: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "virtual_office", command, "--port", str(port), "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(process.communicate()[0])
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    return process.communicate(timeout=30)[0]
+
+
+async def _echoed_colour(base: str) -> str:
+    """A 'browser' (aiortc) runs the connection check: its own video comes back through the server."""
+    import asyncio
+
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from tests.media.peers import LOOPBACK, ColourTrack, colour_of
+    from virtual_office.media import ice
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTrack(ColourTrack("green"))
+    received: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    @pc.on("track")
+    def on_track(track: object) -> None:
+        async def first() -> None:
+            frame = await track.recv()  # type: ignore[attr-defined]
+            if not received.done():
+                received.set_result(colour_of(frame))
+
+        asyncio.ensure_future(first())
+
+    try:
+        with ice.using(LOOPBACK):  # the browser's side may use loopback; the server's must offer it itself
+            await pc.setLocalDescription(await pc.createOffer())
+        async with httpx.AsyncClient(base_url=base) as http:
+            answer = await http.post("/api/connection-check", json={"type": "offer", "sdp": pc.localDescription.sdp})
+        assert answer.status_code == 200, answer.text
+        assert " 127.0.0.1 " in answer.json()["sdp"]
+        await pc.setRemoteDescription(RTCSessionDescription(answer.json()["sdp"], "answer"))
+        return await asyncio.wait_for(received, 20)
+    finally:
+        await pc.close()
+
+
+def test_the_demo_on_a_loopback_only_host_offers_loopback_for_media(tmp_path: Path) -> None:
+    """The suite runs in a namespace with only loopback: exactly the host where video once never connected."""
+    import asyncio
+
+    from virtual_office.media import ice
+
+    assert ice.discovered_addresses() == [], "this test needs a host (namespace) with only loopback"
+    demo, port = _start("demo", tmp_path / "demo")
+    try:
+        assert asyncio.run(_echoed_colour(f"http://127.0.0.1:{port}")) == "green"
+    finally:
+        output = _stop(demo)
+    assert "media is offered on 127.0.0.1" in output
+
+    # `serve` does not guess: it names the setting, once, at start.
+    serve, _ = _start("serve", tmp_path / "serve")
+    output = _stop(serve)
+    assert "VO_MEDIA_HOST_ADDRESSES" in output and "video will not connect" in output

@@ -149,6 +149,7 @@ def _serve(settings: Settings, *, demo: bool) -> None:
 
             settings = asyncio.run(demo_site.prepare_demo(settings))
             extra_routes = demo_site.routes
+        settings = _media_addresses(settings, demo=demo)
         app = create_app(settings, extra_routes=extra_routes)
         config = uvicorn.Config(
             app,
@@ -180,6 +181,27 @@ def _serve(settings: Settings, *, demo: bool) -> None:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         log.info("virtual-office %s at %s", __version__, settings.base_url)
         server.run()
+
+
+def _media_addresses(settings: Settings, *, demo: bool) -> Settings:
+    """On a host with only loopback, the media server would offer browsers no address at all.
+
+    The demo then offers 127.0.0.1 (its browsers run on the same machine); ``serve``
+    says which setting to set instead of leaving every video black without a word.
+    """
+    from virtual_office.media import ice
+
+    if settings.media.host_addresses or ice.discovered_addresses():
+        return settings
+    if demo:
+        log.info("this host has no network address but loopback: media is offered on 127.0.0.1 (browsers on this machine)")
+        return dataclasses.replace(settings, media=dataclasses.replace(settings.media, host_addresses=("127.0.0.1",)))
+    log.warning(
+        "this host has no network address but loopback, so browsers cannot reach the media server and video will "
+        "not connect: set VO_MEDIA_HOST_ADDRESSES to the address browsers reach (and VO_MEDIA_ANNOUNCED_ADDRESS "
+        "behind NAT; docs/media.md)"
+    )
+    return settings
 
 
 class _WithoutClientAddress(logging.Filter):

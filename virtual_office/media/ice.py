@@ -145,3 +145,12 @@ def install() -> None:
         proxy = _AsyncioForAioice("asyncio")
         proxy.get_running_loop = _get_running_loop
         aioice.ice.asyncio = proxy
+
+
+def discovered_addresses() -> list[str]:
+    """The addresses aioice would offer by itself: every interface's but loopback.
+
+    Empty on a host that has only loopback: browsers could not reach a media server
+    that offers nothing, unless ``host_addresses`` says what to offer.
+    """
+    return list(_original_get_host_addresses(use_ipv4=True, use_ipv6=True))
