@@ -77,3 +77,19 @@ async def test_trickled_candidates_are_accepted(visit):
     await visit.session.signal("clerk", {"type": "candidate", "candidate": None})
     with pytest.raises(BadSignal):
         await visit.session.signal("clerk", {"type": "candidate", "candidate": "candidate:garbage", "sdpMid": "0"})
+
+
+def test_dtls_setup_is_read_and_rewritten_on_every_line():
+    from virtual_office.media.signaling import dtls_setup, with_dtls_setup
+
+    sdp = (
+        "v=0\r\na=group:BUNDLE 0 1 2\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=setup:passive\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=setup:passive\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=setup:active\r\n"
+    )
+    assert dtls_setup(sdp) == "passive"
+    assert dtls_setup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n") is None
+    fixed = with_dtls_setup(sdp, "passive")
+    assert fixed.count("a=setup:passive\r\n") == 3 and "active" not in fixed
+    assert fixed.replace("a=setup:passive", "") == sdp.replace("a=setup:passive", "").replace("a=setup:active", "")

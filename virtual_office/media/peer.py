@@ -37,6 +37,14 @@ _AIORTC_ERRORS = (
     InternalError, InvalidAccessError, InvalidStateError, OperationError,
 )
 
+# The browser's a=setup that goes with the server's, and the other way round.
+_COUNTERPART = {"active": "passive", "passive": "active"}
+
+
+def _fixed_setup(setup: str | None) -> str | None:
+    """``setup`` if it fixes a DTLS role (``active`` or ``passive``)."""
+    return setup if setup in _COUNTERPART else None
+
 
 class Peer:
     """The server's side of one participant's ``RTCPeerConnection``."""
@@ -58,6 +66,7 @@ class Peer:
         self._on_change = on_change
         self._pc: RTCPeerConnection | None = None
         self._ufrag: str | None = None
+        self._dtls_setup: str | None = None  # the server's a=setup once its DTLS role is fixed
         self._lock = asyncio.Lock()
         self._outlets: dict[Source, tuple[RTCRtpTransceiver, Outlet]] = {}
         self._wanted: list[Source] = []
@@ -96,14 +105,17 @@ class Peer:
                 logger.debug("offer collision: keeping the server's offer")
                 return
             self._names = dict(message.sources or {})
+            sdp = self._one_dtls_role(message.sdp)
             try:
-                self._prepare_receivers(pc, message.sdp)
+                self._prepare_receivers(pc, sdp)
                 with ice.using(self._config):
-                    await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "offer"))
+                    await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
                     await pc.setLocalDescription(await pc.createAnswer())
             except _AIORTC_ERRORS as exc:
                 await self._close_pc()
                 raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
+            if self._dtls_setup is None:  # the server's answer fixes its role (aiortc's offers say actpass)
+                self._dtls_setup = _fixed_setup(signaling.dtls_setup(pc.localDescription.sdp))
             self._refresh_sources(pc)
             self._update_send_codecs()
             answer: signaling.Message = {
@@ -120,12 +132,15 @@ class Peer:
                 raise BadSignal("an answer without an offer from the server")
             if self._answer_watch is not None:
                 self._answer_watch.cancel()
+            sdp = self._one_dtls_role(message.sdp)
             try:
-                await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "answer"))
+                await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
             except _AIORTC_ERRORS as exc:
                 await self._close_pc()
                 self._on_change()
                 raise NegotiationFailed(f"cannot apply the answer: {exc}") from exc
+            if self._dtls_setup is None:  # the browser's answer fixed the role
+                self._dtls_setup = _COUNTERPART.get(signaling.dtls_setup(sdp) or "")
             self._update_send_codecs()
         self._schedule()  # changes that came in while the offer was out
 
@@ -146,6 +161,34 @@ class Peer:
             await pc.addIceCandidate(candidate)
         except _AIORTC_ERRORS as exc:
             raise BadSignal("unusable ICE candidate") from exc
+
+    def _one_dtls_role(self, sdp: str) -> str:
+        """The browser's ``sdp`` with the same ``a=setup`` on every line: one DTLS role.
+
+        Every m-line shares the connection's one DTLS transport (max-bundle),
+        yet aiortc 1.16 applies each m-line's ``a=setup`` of a remote
+        description to that transport in turn
+        (``RTCPeerConnection.setRemoteDescription``): the last m-line decides. aiortc's own offers say ``actpass`` on every
+        m-line, even once the role is fixed, and Firefox ESR answers a re-offer
+        with ``passive`` on the m-lines it had and ``active`` on the new ones:
+        the server's role flipped from client to server. A handshake not yet
+        started then never completed (both ends waiting as servers); one under
+        way took its SRTP keys the wrong way round. A DTLS role cannot change
+        on a running transport, so once the first answer fixed it, every
+        ``a=setup`` of the browser's becomes its counterpart; before that (the
+        browser's first offer), the first one (the BUNDLE tag's) holds for all.
+
+        Rewriting the SDP touches nothing of aiortc's: guarding the transport's
+        private ``_set_role`` instead would patch every transport of every
+        connection, and aiortc's remote description would contradict the role.
+        """
+        setup = _COUNTERPART.get(self._dtls_setup or "") or signaling.dtls_setup(sdp)
+        if not setup:
+            return sdp  # no a=setup at all: aiortc refuses it with a clear error
+        fixed = signaling.with_dtls_setup(sdp, setup)
+        if fixed != sdp:
+            logger.debug("%s: a=setup of the browser's description made %s throughout", self.participant_id, setup)
+        return fixed
 
     # --- to the browser ---------------------------------------------------
 
@@ -260,6 +303,7 @@ class Peer:
         forwarding.keep_negotiated_ids(pc)
         self._pc = pc
         self._ufrag = ufrag
+        self._dtls_setup = None
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:

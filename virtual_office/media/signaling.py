@@ -113,6 +113,20 @@ def media_sections(sdp: str) -> list[tuple[str, str | None]]:
     return sections
 
 
+_SETUP = re.compile(r"^a=setup:([^\s]*)", re.M)
+
+
+def dtls_setup(sdp: str) -> str | None:
+    """The first ``a=setup`` value (``actpass``, ``active`` or ``passive``), if any."""
+    match = _SETUP.search(sdp)
+    return match.group(1) if match else None
+
+
+def with_dtls_setup(sdp: str, setup: str) -> str:
+    """``sdp`` with every ``a=setup`` line (session and m-lines) saying ``setup``."""
+    return _SETUP.sub(f"a=setup:{setup}", sdp)
+
+
 def ice_ufrag(sdp: str) -> str | None:
     """The first ``a=ice-ufrag``: it changes when the browser starts a new peer connection."""
     match = re.search(r"^a=ice-ufrag:(\S+)", sdp, re.M)
