@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def test_waiting_room_in_german_and_english(site: Staff) -> None:
     assert "<h1 id=\"room-title\">Virtueller Warteraum: Bürgerbüro</h1>" in german.text
     assert '<option value="Personalausweis">Personalausweis</option>' in german.text
     assert "Jetzt anstellen" in german.text
-    assert '<script src="/static/waiting_room/waiting_room.js" defer></script>' in german.text
+    assert re.search(r'<script src="/assets/waiting_room-[0-9a-f]{12}\.js" defer></script>', german.text)
     assert "vo_session" not in german.headers.get("set-cookie", "")  # the waiting room keeps no cookie
     cfg = config(german.text)
     assert cfg["office_id"] == "buergerbuero" and cfg["lang"] == "de" and cfg["embedded"] is False
@@ -112,8 +113,13 @@ def test_markup_in_office_data_stays_text(site: Staff) -> None:
         assert config(html)["office_name"] == EVIL
 
 
-def test_socketio_client_is_served(site: Staff) -> None:
+def test_the_scripts_are_served(site: Staff) -> None:
     response = site.client.get("/static/vendor/socket.io.min.js")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
-    assert site.client.get("/static/waiting_room/waiting_room.js").status_code == 200
+    save(site, id="buergerbuero", name="Bürgerbüro")
+    bundle = re.search(r'<script src="(/assets/waiting_room-[0-9a-f]{12}\.js)"', site.client.get("/w/buergerbuero").text)
+    assert bundle
+    script = site.client.get(bundle[1])
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "window.VirtualOfficeConnectionCheck" in script.text

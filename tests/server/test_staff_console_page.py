@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.server.staff_pages import Staff, staff_fixture  # noqa: F401 - the staff fixture
 
@@ -47,8 +48,14 @@ def test_the_console_assets_are_served(staff: Staff) -> None:
     client = staff.client.get("/static/vendor/socket.io.min.js")
     assert client.status_code == 200 and client.headers["content-type"].startswith("text/javascript")
     assert "socket.io" in client.text[:200].lower() or "engine.io" in client.text.lower()
-    for path in ("/static/console/console.js", "/static/admin/admin.js", "/static/staff.css", "/static/base.css"):
+    for path in ("/static/staff.css", "/static/base.css"):
         assert staff.client.get(path).status_code == 200, path
+    staff.login("root")
+    for page, name in (("/console", "console"), ("/admin/embed", "admin")):
+        bundle = re.search(rf'<script src="(/assets/{name}-[0-9a-f]{{12}}\.js)"></script>', staff.client.get(page).text)
+        assert bundle, page
+        script = staff.client.get(bundle[1])
+        assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript"), page
 
 
 def test_the_token_may_come_in_a_header(staff: Staff) -> None:

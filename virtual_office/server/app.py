@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from virtual_office.server import admin, console, login, public, visit, waiting_room
-from virtual_office.server.assets import static_routes
+from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.realtime import create_sio
 from virtual_office.server.security import OriginPolicy
@@ -21,6 +21,7 @@ from virtual_office.server.sessions import LoginThrottle, session_middleware
 from virtual_office.server.shutdown import stop_socketio, stop_tasks
 from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.sweeper import Sweeper
+from virtual_office.server.templating import templates
 from virtual_office.settings import Settings
 from virtual_office.widget import build_widget
 
@@ -53,6 +54,8 @@ def create_app(
         sio.register_namespace(namespace)
     sweeper = Sweeper(services, status, visits)
     widget = build_widget(settings.data_dir / "widget")
+    scripts = build_scripts(settings.data_dir / "assets")
+    templates.env.globals["script_url"] = scripts.url  # the same URLs for every app of this code: named by content
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -80,6 +83,7 @@ def create_app(
             *admin.routes,
             *extra_routes,
             *static_routes(),
+            *scripts.routes(),
         ],
         middleware=[session_middleware(settings)],
         lifespan=lifespan,

@@ -1,21 +1,16 @@
 /* The clerk's console: live queues over socket.io (/clerk), calls and the current visit.
  * Every value from the server is shown with textContent, never as HTML. */
-(function () {
+(function (VO) {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("console-config").textContent);
+  var config = VO.config("console-config");
   var S = config.strings;
   var LIVE = ["called", "in_visit"];
   var state = { queues: {}, visit: null, activeOffice: config.offices.length ? config.offices[0].id : null,
                 pending: {}, audio: null };
 
-  function fmt(key, values) {
-    var text = S[key] || key;
-    return text.replace(/\{(\w+)\}/g, function (_, name) {
-      return values && values[name] !== undefined ? String(values[name]) : "";
-    });
-  }
-  function $(selector, root) { return (root || document).querySelector(selector); }
+  var fmt = VO.translator(S);
+  var $ = VO.find;  // here by CSS selector, in the document or a given element
   function officeCard(id) {
     var cards = document.querySelectorAll("section.office");
     for (var i = 0; i < cards.length; i++) if (cards[i].dataset.office === id) return cards[i];
@@ -26,11 +21,7 @@
     for (var i = 0; i < all.length; i++) if (all[i].id === id) return all[i].name;
     return id;
   }
-  function say(text) {
-    var region = $("#announcer");
-    region.textContent = "";
-    window.setTimeout(function () { region.textContent = text; }, 50);
-  }
+  var say = VO.announcer("announcer");
   function alertError(answer) {
     var box = $("#alert");
     box.textContent = (answer && answer.message) || S["error." + (answer && answer.error)] || S["error.internal"];
@@ -394,4 +385,4 @@
   });
 
   window.VirtualOfficeConsole = { state: state, socket: socket };
-})();
+})(window.VO);

@@ -1,19 +1,16 @@
 /* The console's video panel: the current visit's page (/visit/<id>) framed into #visit-media
  * while the clerk has someone called or in a visit, and the invitations of colleagues who add
  * this clerk to their visit. Reads the console's state (window.VirtualOfficeConsole). */
-(function () {
+(function (VO) {
   "use strict";
 
   var api = window.VirtualOfficeConsole;
-  var box = document.getElementById("visit-media");
+  var box = VO.$("visit-media");
   if (!api || !box) return;
-  var config = JSON.parse(document.getElementById("console-config").textContent);
+  var config = VO.config("console-config");
   var S = config.strings;
+  var fmt = VO.translator(S);
   var current = null;
-
-  function fmt(key, values) {
-    return (S[key] || key).replace(/\{(\w+)\}/g, function (_, name) { return values && values[name] !== undefined ? String(values[name]) : ""; });
-  }
 
   function sync() {
     var v = api.state.visit;
@@ -72,4 +69,4 @@
   api.socket.on("queue", function () { window.setTimeout(sync, 0); });
   window.setInterval(sync, 500);  // the console's own actions change its state too
   sync();
-})();
+})(window.VO);

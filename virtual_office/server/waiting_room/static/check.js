@@ -2,20 +2,12 @@
  * this browser's own camera and microphone back (POST /api/connection-check), over the same
  * path, codecs and ICE settings as a visit. Nothing is stored. Provides the waiting room's hook
  * window.VirtualOfficeConnectionCheck(officeId) -> Promise<{ok, text?}>. */
-(function () {
+(function (VO) {
   "use strict";
 
   var SECONDS = 8;
 
   function wait(ms) { return new Promise(function (resolve) { window.setTimeout(resolve, ms); }); }
-
-  function gathered(pc) {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise(function (resolve) {
-      pc.addEventListener("icegatheringstatechange", function () { if (pc.iceGatheringState === "complete") resolve(); });
-      window.setTimeout(resolve, 5000);  // offer what was gathered so far
-    });
-  }
 
   function echoed(pc) {
     return pc.getStats().then(function (report) {
@@ -44,7 +36,7 @@
         stream.getTracks().forEach(function (track) { pc.addTransceiver(track, { direction: "sendrecv" }); });
         return pc.setLocalDescription();
       })
-      .then(function () { return gathered(pc); })
+      .then(function () { return VO.gathered(pc, 5000); })  // then offer what was gathered so far
       .then(function () {
         return fetch("/api/connection-check?lang=" + encodeURIComponent(lang), {
           method: "POST", headers: { "Content-Type": "application/json" }, credentials: "omit",
@@ -77,4 +69,4 @@
       .then(function (response) { return response.json(); })
       .then(function (body) { return check(body.ice_servers || []); }, function () { return { ok: false }; });
   };
-})();
+})(window.VO);

@@ -1,0 +1,60 @@
+/* The video visit: one peer connection to the office server, signaling over socket.io (/visit).
+ *
+ * The server relays every participant's media; this page sends its microphone, camera and
+ * (when shared) screen, and shows what the server's offers say it receives (`tracks`: mid ->
+ * participant and source). Server messages are handled strictly in order; the server is the
+ * impolite side, so an offer of ours that crosses one of its offers is rolled back and sent again.
+ * A lost connection is rebuilt with a fresh peer connection and a new offer; the visit goes on.
+ * Nothing is recorded. Every value from the server is shown with textContent, never as HTML.
+ *
+ * The page is built from a few modules, in this order: state.js (this file: what the others
+ * share, as VO.visit), media.js (our camera, microphone and screen), peer.js (the connection
+ * and its signaling), tiles.js (what we receive, and its quality), colleagues.js, and visit.js
+ * (who we are, the end of the visit, the socket).
+ */
+(function (VO) {
+  "use strict";
+
+  var $ = VO.$;
+  var config = VO.config("visit-config");
+  var t = VO.translator(config.strings);
+
+  var V = VO.visit = {
+    config: config,
+    t: t,
+    token: VO.stored(config.storage_key),
+    socket: null,
+    me: { participant: null, role: null },
+    people: {},  // participant -> {name, role}
+    local: { mic: null, camera: null, screen: null, cameras: [], cameraIndex: 0 },
+    rtc: { pc: null, mic: null, cam: null, screen: null, tracks: {}, inbox: [], handling: false,
+           restartTimer: 0, restartDelay: 1000, restarts: [], iceTimer: 0, stats: null,
+           connectedBefore: false, statusTimer: 0 },
+    tiles: {},  // key (participant + "/" + camera|screen) -> {li, video, stream, ids}
+    over: false,
+    started: false
+  };
+
+  V.announce = VO.announcer("announcer");
+
+  V.status = function (state, key) {
+    var line = $("connection");
+    line.setAttribute("data-state", state);
+    line.textContent = key ? t(key) : "";
+  };
+
+  V.showError = function (text) {
+    var box = $("media-error");
+    box.textContent = text || "";
+    box.hidden = !text;
+  };
+
+  /* An event to the server and its answer; {ok: false} when there is none within 10 s. */
+  V.call = function (event, data) {
+    return new Promise(function (resolve) {
+      V.socket.timeout(10000).emit(event, data || {}, function (err, answer) {
+        resolve(err || !answer ? { ok: false, message: t("failed") } : answer);
+      });
+    });
+  };
+})(window.VO);

@@ -1,0 +1,157 @@
+/* Joining the queue (POST /api/offices/<id>/tickets) and waiting in it: the ticket's place,
+ * the estimate and the office's announcements, live over socket.io (/citizen). */
+(function (VO, R) {
+  "use strict";
+
+  var $ = VO.$;
+  var t = R.t;
+  var config = R.config;
+
+  /* ---------- joining ---------- */
+
+  if ("Notification" in window && window.Notification.permission !== "denied") $("notify-field").hidden = false;
+
+  function formatWhen(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return iso;
+    try {
+      return new Intl.DateTimeFormat(config.lang === "de" ? "de-DE" : "en-GB", {
+        weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", timeZone: config.timezone
+      }).format(date);
+    } catch (e) {
+      return date.toLocaleString();
+    }
+  }
+
+  function closedText(message, opensAt) {
+    return message + (opensAt ? " " + t("opens_at", { when: formatWhen(opensAt) }) : "");
+  }
+
+  if (!config.can_join) $("closed-notice").textContent = closedText(t("closed"), config.opens_at);
+
+  function showJoinError(text) {
+    var box = $("join-error");
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  var joining = false;
+  $("join").addEventListener("click", function () {
+    if (joining) return;
+    joining = true;
+    $("join-error").hidden = true;
+    R.prepareSound();
+    var wantsNotice = $("notify").checked && "Notification" in window;
+    VO.store(R.NOTIFY_KEY, wantsNotice ? "1" : null);
+    var asked = wantsNotice && window.Notification.permission === "default"
+      ? Promise.resolve(window.Notification.requestPermission()).catch(function () {})
+      : Promise.resolve();
+    var concern = $("concern").value === "__other" ? $("concern-other").value : $("concern").value;
+    var body = { language: $("language").value };
+    if ($("name").value.trim()) body.name = $("name").value.trim();
+    if (concern.trim()) body.concern = concern.trim();
+    asked.then(function () {
+      return fetch("/api/offices/" + encodeURIComponent(config.office_id) + "/tickets?lang=" + config.lang, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit"
+      });
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.status === 201 && data.token) {
+          VO.store(config.storage_key, data.token);
+          R.enterQueue(data.ticket);
+        } else if (data.error === "closed") {
+          showJoinError(closedText(data.message || t("closed"), data.opens_at));
+        } else {
+          showJoinError(data.message || t("join_failed"));
+        }
+      });
+    }).catch(function () {
+      showJoinError(t("join_failed"));
+    }).then(function () { joining = false; });
+  });
+
+  /* ---------- waiting ---------- */
+
+  var connectionTimer = 0;
+
+  R.connection = function (state) {
+    var line = $("connection");
+    window.clearTimeout(connectionTimer);
+    line.setAttribute("data-state", state);
+    line.textContent = state === "reconnecting" ? t("reconnecting") : state === "back" ? t("reconnected") : "";
+    if (state === "back") connectionTimer = window.setTimeout(function () { R.connection("live"); }, 4000);
+  };
+
+  function estimateText(estimate) {
+    if (!estimate) return t("estimate.unknown");
+    if (estimate.min === estimate.max) return t("estimate.about", { minutes: estimate.max });
+    if (!estimate.min) return t("estimate.up_to", { minutes: estimate.max });
+    return t("estimate.range", { min: estimate.min, max: estimate.max });
+  }
+
+  function render(ticket) {
+    var last = R.last;
+    $("number").textContent = ticket.number;
+    $("position").textContent = ticket.position ? String(ticket.position) : "–";
+    $("ahead").textContent = ticket.ahead === 0 ? t("ahead.none") : ticket.ahead ? String(ticket.ahead) : "–";
+    $("estimate").textContent = ticket.state === "waiting" ? estimateText(ticket.estimate) : "–";
+    if (ticket.state === "waiting" && ticket.position && ticket.position !== last.position) {
+      // only the position is announced, not every estimate update
+      R.announce(last.position === null
+        ? t("joined", { number: ticket.number, position: ticket.position })
+        : ticket.position === 1 ? t("position_next") : t("position_now", { position: ticket.position }));
+    }
+    last.position = ticket.state === "waiting" ? ticket.position : null;
+    last.number = ticket.number;
+    if (ticket.state === "called" && ticket.call) R.showCall(ticket);
+    else R.endCall();
+    $("facts").hidden = ticket.state !== "waiting";  // the place in the queue means nothing once called
+    $("queue-state").hidden = ticket.state === "called";
+    $("queue-state").textContent = ticket.state === "in_visit" ? t("in_visit") : t("queue_hint");
+    last.state = ticket.state;
+  }
+
+  R.enterQueue = function (ticket) {
+    R.showStep("queue");
+    R.post("state", { in_queue: true });
+    if (ticket) render(ticket);
+    connect();
+  };
+
+  function connect() {
+    if (R.socket || typeof window.io !== "function") return;
+    var socket = R.socket = window.io("/citizen", {
+      auth: { token: VO.stored(config.storage_key), lang: config.lang },
+      transports: ["websocket", "polling"]
+    });
+    var everConnected = false;
+    socket.on("connect", function () {
+      R.connection(everConnected ? "back" : "live");
+      everConnected = true;
+    });
+    socket.on("disconnect", function (reason) {
+      R.connection("reconnecting");
+      if (reason === "io server disconnect") window.setTimeout(function () { if (R.socket) R.socket.connect(); }, 2000);
+    });
+    socket.on("connect_error", function (err) {
+      if (err && err.data && err.data.error === "unknown_ticket") {
+        R.ended("unknown");
+        return;
+      }
+      R.connection("reconnecting");
+      // a refusal (e.g. the server briefly without Redis) is not retried by the client itself
+      if (!R.socket.active) window.setTimeout(function () { if (R.socket) R.socket.connect(); }, 3000);
+    });
+    socket.on("ticket", render);
+    socket.on("announcement", function (data) {
+      if (!data || !data.text) return;
+      var item = document.createElement("li");
+      item.textContent = data.text;
+      var list = $("announcement-list");
+      list.insertBefore(item, list.firstChild);
+      while (list.children.length > 5) list.removeChild(list.lastChild);
+      $("announcements").hidden = false;
+    });
+    socket.on("ended", function (data) { R.ended((data && data.reason) || "finished"); });
+  }
+})(window.VO, window.VO.room);
