@@ -155,6 +155,16 @@ async def test_call_next_passes_over_a_disconnected_citizen_who_keeps_the_place(
     assert (await room.call_next("buergerbuero", "clerk-3")).id == c.ticket.id
 
 
+async def test_a_citizen_marked_online_but_silent_counts_as_gone(room: WaitingRoom, clock: Clock) -> None:
+    """A server that was killed could not mark its citizens' pages gone: silence decides."""
+    a = await room.join("buergerbuero")
+    b = await room.join("buergerbuero")
+    await room.heartbeat(a.ticket, online=True)
+    clock.advance(90)  # a's server died: no heartbeat for a minute and a half
+    await room.heartbeat(b.ticket, online=True)
+    assert (await room.call_next("buergerbuero", "clerk-1")).id == b.ticket.id
+
+
 async def test_a_clerk_withdraws_a_call_before_its_time(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
     a = await room.join("buergerbuero")
     called = await room.call_next("buergerbuero", "clerk-1")

@@ -39,7 +39,9 @@ async def test_server_sigkill_keeps_every_place(server: ServerProcess, clients: 
     assert await positions(server, tokens) == before
     again = await citizen(clients, server, tokens[3])
     assert (await again.wait_for("ticket"))["position"] == 4
-    # The queue still works after the restart.
+    # The queue still works after the restart: with everyone back, the first in line is called.
+    for token in tokens[:3] + tokens[4:]:
+        await (await citizen(clients, server, token)).wait_for("ticket")
     desk = await clerk(clients, server, "anna")
     called = await desk.call("/clerk", "call_next", {"office_id": "buergerbuero"})
     assert called["ticket"]["number"] == before[0][0]

@@ -49,6 +49,9 @@ _ERRORS: dict[str, type[QueueError]] = {
 }
 _COUNTER_TTL = 3 * 86400
 _WHERE_TTL = 2 * 86400
+SIGN_OF_LIFE_MS = 60_000
+"""A connected citizen's pages give a sign of life at least this often (every 15 s); one marked
+online but silent for longer is gone (its server stopped before it could say so)."""
 _TEXT_LIMITS = {"name": 80, "concern": 200, "language": 10}
 
 
@@ -374,8 +377,8 @@ class WaitingRoom:
         now = self.now_ms()
         result = await self._run(
             self._scripts.call,
-            [keys.queue(office_id), keys.called(office_id), keys.serving(office_id)],
-            [clerk_id, now, now + self.call_timeout_ms, keys.ticket_prefix(office_id), ticket_id],
+            [keys.queue(office_id), keys.called(office_id), keys.serving(office_id), keys.seen(office_id)],
+            [clerk_id, now, now + self.call_timeout_ms, keys.ticket_prefix(office_id), ticket_id, now - SIGN_OF_LIFE_MS],
         )
         if result[0] == "ok":
             await self._changed(office_id)
