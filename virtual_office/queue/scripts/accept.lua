@@ -9,5 +9,5 @@ if tonumber(t[2]) < tonumber(ARGV[2]) then return {'expired'} end
 redis.call('HSET', KEYS[2], 'state', 'in_visit', 'visit_started', ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('RPUSH', KEYS[3], math.floor((tonumber(ARGV[2]) - tonumber(t[3])) / 1000))
-redis.call('EXPIRE', KEYS[3], 34560000)
+redis.call('EXPIRE', KEYS[3], STATS_TTL)
 return {'ok', t[4]}

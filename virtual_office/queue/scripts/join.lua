@@ -16,9 +16,9 @@ if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[9]) end
 local number = string.format('%s-%03d', ARGV[5], n)
 -- Strictly after the last one of the same priority, so two joins in the same
 -- millisecond keep their order.
-local step = 1e13 * tonumber(ARGV[12])
+local step = PRIORITY_STEP * tonumber(ARGV[12])
 local at = tonumber(ARGV[3])
-local last = redis.call('ZREVRANGEBYSCORE', KEYS[1], '(' .. (1e13 - step), -step, 'WITHSCORES', 'LIMIT', 0, 1)
+local last = redis.call('ZREVRANGEBYSCORE', KEYS[1], '(' .. (PRIORITY_STEP - step), -step, 'WITHSCORES', 'LIMIT', 0, 1)
 if last[2] and tonumber(last[2]) + step >= at then at = tonumber(last[2]) + step + 1 end
 redis.call('HSET', KEYS[4], 'id', ARGV[1], 'office', ARGV[10], 'number', number,
   'secret', ARGV[2], 'state', 'waiting', 'joined_at', at, 'queued_at', ARGV[3],

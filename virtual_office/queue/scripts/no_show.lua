@@ -11,5 +11,5 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 if redis.call('HGET', KEYS[2], t[3]) == ARGV[1] then redis.call('HDEL', KEYS[2], t[3]) end
 redis.call('DEL', KEYS[4])
 redis.call('HINCRBY', KEYS[5], 'no_shows', 1)
-redis.call('EXPIRE', KEYS[5], 34560000)
+redis.call('EXPIRE', KEYS[5], STATS_TTL)
 return {'ok', t[3]}

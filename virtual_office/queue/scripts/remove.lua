@@ -17,5 +17,5 @@ if clerk ~= '' and redis.call('HGET', KEYS[4], clerk) == ARGV[1] then
 end
 redis.call('DEL', KEYS[5])
 redis.call('HINCRBY', KEYS[6], ARGV[2], 1)
-redis.call('EXPIRE', KEYS[6], 34560000)
+redis.call('EXPIRE', KEYS[6], STATS_TTL)
 return {'ok', state, clerk}

@@ -17,11 +17,11 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 if f[2] and redis.call('HGET', KEYS[3], f[2]) == ARGV[1] then redis.call('HDEL', KEYS[3], f[2]) end
 redis.call('DEL', KEYS[5])
 redis.call('HINCRBY', KEYS[6], 'transferred', 1)
-redis.call('EXPIRE', KEYS[6], 34560000)
+redis.call('EXPIRE', KEYS[6], STATS_TTL)
 redis.call('HSET', KEYS[10], 'id', ARGV[1], 'office', ARGV[4], 'number', number,
   'secret', f[3], 'state', 'waiting', 'joined_at', f[4], 'queued_at', ARGV[2],
   'name', f[5] or '', 'concern', f[6] or '', 'language', f[7] or '',
   'offline_since', f[8] or '', 'priority', priority)
-redis.call('ZADD', KEYS[7], tonumber(f[4]) - 1e13 * priority, ARGV[1])
+redis.call('ZADD', KEYS[7], tonumber(f[4]) - PRIORITY_STEP * priority, ARGV[1])
 redis.call('ZADD', KEYS[8], ARGV[2], ARGV[1])
 return {'ok', number, redis.call('ZRANK', KEYS[7], ARGV[1]) + 1}
