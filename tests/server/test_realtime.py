@@ -303,6 +303,26 @@ async def test_lifecycle_events_sent_by_a_client_are_refused(server: ServerProce
     await desk.wait_for("queue", lambda d: len(d["tickets"]) == 1 and d["tickets"][0]["online"] is False)
 
 
+async def test_a_burst_of_logins_does_not_stall_the_server(server: ServerProcess) -> None:
+    """Password hashing runs beside the event loop: the server answers others while it hashes."""
+    order: list[str] = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+
+        async def attempt(i: int) -> None:
+            answer = await http.post("/api/login", json={"login": f"nobody{i}", "password": "not the password"})
+            order.append(f"login {answer.status_code}")
+
+        logins = [asyncio.create_task(attempt(i)) for i in range(16)]
+        await asyncio.sleep(0.1)  # the logins are under way
+        for _ in range(5):
+            order.append(f"health {(await http.get('/healthz')).status_code}")
+        await asyncio.gather(*logins)
+    assert order.count("login 401") == 16
+    # Five health checks one after the other are all answered before most logins: none waits
+    # behind a queue of password hashes.
+    assert [i for i, what in enumerate(order) if what.startswith("health")][-1] < 8, order
+
+
 async def test_a_new_password_ends_an_open_console(server: ServerProcess, clients: Any, redis_client: Any) -> None:
     cookie = await login(server, "anna")
     desk = clients()

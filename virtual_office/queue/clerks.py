@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import cast
+from typing import TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +24,17 @@ ADMIN = "admin"
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
 
+_T = TypeVar("_T")
+
 _hasher = PasswordHasher()
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hashing")
+"""argon2 takes tens of milliseconds and 64 MiB a hash on purpose: in threads of its own,
+two at a time, a burst of logins neither stalls the event loop nor fills the memory."""
+
+
+async def _hashed(function: Callable[..., _T], *args: object) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, function, *args)
+
 # Verifying against this when the login is unknown keeps the answer time the same,
 # so response times do not tell which logins exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -92,7 +105,7 @@ class ClerkDirectory:
             name=name.strip(),
             role=role,
             offices=tuple(offices),
-            password_hash=_hasher.hash(password),
+            password_hash=await _hashed(_hasher.hash, password),
         )
         if not await self._redis.hsetnx(keys.LOGINS, login, clerk.id):
             raise InvalidInput(f"the login {login!r} is taken")
@@ -123,7 +136,7 @@ class ClerkDirectory:
         """The account for these credentials; NotAuthorized otherwise (same for unknown logins)."""
         clerk = await self.by_login(login) if isinstance(login, str) else None
         try:
-            _hasher.verify(clerk.password_hash if clerk else _DUMMY_HASH, password)
+            await _hashed(_hasher.verify, clerk.password_hash if clerk else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError, TypeError) as exc:
             raise NotAuthorized("wrong login or password") from exc
         if clerk is None:
@@ -154,7 +167,7 @@ class ClerkDirectory:
             changes["offices"] = tuple(offices)
         if password is not None:
             _check_password(password)
-            changes["password_hash"] = _hasher.hash(password)
+            changes["password_hash"] = await _hashed(_hasher.hash, password)
         updated = replace(clerk, **changes)  # type: ignore[arg-type]
         await self._redis.hset(keys.CLERKS, clerk.id, updated.to_json())
         return updated
