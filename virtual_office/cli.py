@@ -161,7 +161,10 @@ def _serve(settings: Settings, *, demo: bool) -> None:
             ws="websockets-sansio",
             ws_per_message_deflate=False,
             lifespan="on",
-            proxy_headers=True,
+            # The client's address (login throttling) comes from X-Forwarded-For only
+            # when the connection comes from a proxy the operator named.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies) or None,
             # An access log would record every citizen's address: personal data we do
             # not keep. Operators who need one have their reverse proxy's.
             access_log=False,

@@ -51,6 +51,10 @@ class Settings:
     secure_cookies: bool | None = None
     """None: Secure cookies when public_url is https."""
     log_level: str = "info"
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto are believed. None by default: a header anyone can send must not decide
+    which address a login is counted against."""
     media: MediaConfig = field(default_factory=MediaConfig)
 
     @property

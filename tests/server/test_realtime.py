@@ -323,6 +323,18 @@ async def test_a_burst_of_logins_does_not_stall_the_server(server: ServerProcess
     assert [i for i, what in enumerate(order) if what.startswith("health")][-1] < 8, order
 
 
+async def test_x_forwarded_for_is_believed_only_from_a_named_proxy(server: ServerProcess) -> None:
+    """Without VO_TRUSTED_PROXIES a made-up X-Forwarded-For does not spread failed logins over
+    many 'addresses': the connection's own address is throttled."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        answers = [
+            (await http.post("/api/login", json={"login": f"nobody{i}", "password": "not the password"},
+                             headers={"X-Forwarded-For": f"198.51.100.{i}"})).status_code
+            for i in range(21)
+        ]
+    assert answers[:20] == [401] * 20 and answers[20] == 429
+
+
 async def test_a_new_password_ends_an_open_console(server: ServerProcess, clients: Any, redis_client: Any) -> None:
     cookie = await login(server, "anna")
     desk = clients()
