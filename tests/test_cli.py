@@ -148,7 +148,7 @@ def test_the_demo_on_a_loopback_only_host_offers_loopback_for_media(tmp_path: Pa
         assert asyncio.run(_echoed_colour(f"http://127.0.0.1:{port}")) == "green"
     finally:
         output = _stop(demo)
-    assert "media is offered on 127.0.0.1" in output
+    assert "media is offered on the loopback address" in output
 
     # `serve` does not guess: it names the setting, once, at start.
     serve, _ = _start("serve", tmp_path / "serve")

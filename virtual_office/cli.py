@@ -18,7 +18,7 @@ from pathlib import Path
 
 import redis.asyncio
 
-from virtual_office import __version__
+from virtual_office import __version__, logs
 from virtual_office.embedded_redis import EmbeddedRedis
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, InvalidInput, Office, OfficeDirectory
 from virtual_office.settings import Settings, SettingsError
@@ -86,7 +86,7 @@ def _redis_url(settings: Settings, *, owner: bool = False) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install()
     try:
         settings = _settings(args)
         if args.command in ("serve", "demo"):
@@ -141,6 +141,7 @@ def _serve(settings: Settings, *, demo: bool) -> None:
     from virtual_office.server import create_app
 
     settings = settings.with_secret()
+    logs.install(settings.log_level)
     with _redis_url(settings, owner=True) as url:
         settings = dataclasses.replace(settings, redis_url=url)
         extra_routes = []
@@ -197,7 +198,7 @@ def _media_addresses(settings: Settings, *, demo: bool) -> Settings:
     if settings.media.host_addresses or ice.discovered_addresses():
         return settings
     if demo:
-        log.info("this host has no network address but loopback: media is offered on 127.0.0.1 (browsers on this machine)")
+        log.info("this host has no network address but loopback: media is offered on the loopback address (browsers on this machine)")
         return dataclasses.replace(settings, media=dataclasses.replace(settings.media, host_addresses=("127.0.0.1",)))
     log.warning(
         "this host has no network address but loopback, so browsers cannot reach the media server and video will "

@@ -223,3 +223,37 @@ async def test_a_colleague_of_an_earlier_visit_cannot_join_the_next_or_read_its_
     assert not [d for d in anna.of("file") if d["id"] == file_id]
     # The serving clerk, of course, sees it all.
     assert file_id in [f["id"] for f in (await serving.call(VISIT, "exchange"))["files"]]
+
+
+async def test_a_full_visits_log_holds_no_address_name_or_concern(
+    redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path, clients: Any, members: Any
+) -> None:
+    """The whole path at debug level — join, waiting, call, a visit with media, chat, a file,
+    the end — and then the log is searched for what the citizen gave and where they came from."""
+    await seed(redis_server.url)
+    process = ServerProcess(tmp_path, {"VO_REDIS_URL": redis_server.url, "VO_MEDIA_HOST_ADDRESSES": "127.0.0.1",
+                                       "VO_LOG_LEVEL": "debug"})
+    process.start()
+    try:
+        ids = await clerk_ids(redis_client)
+        desk = await clerk(clients, process, "bea", available=(OFFICE,))
+        joined = await join(process, OFFICE, name="Erika Mustermann", concern="Wohnsitz ummelden")
+        waiting = await citizen(clients, process, joined["token"])
+        visit = (await desk.call(CLERK, "call_next", {"office_id": OFFICE}))["ticket"]["id"]
+        assert (await waiting.call(CITIZEN, "accept"))["ok"]
+        red, blue = members("red"), members("blue")
+        await red.enter(process, visit, cookie=await login(process, "bea"))
+        await blue.enter(process, visit, token=joined["token"])
+        assert (await red.send_media())["ok"] and (await blue.send_media())["ok"]
+        await red.sees("citizen")
+        await blue.sees(f"clerk:{ids['bea']}")
+        assert (await blue.client.call(VISIT, "chat", {"text": "Meine Adresse: Hauptstraße 1"}))["ok"]
+        assert (await upload(process, visit, PDF, "Mietvertrag Mustermann.pdf", token=joined["token"])).status_code == 201
+        assert (await desk.call(CLERK, "finish", {"office_id": OFFICE, "ticket_id": visit}))["ok"]
+        await blue.client.wait_for("ended")
+    finally:
+        process.stop()
+    log = process.log()
+    assert "aioice" in log or "DEBUG" in log, "the test must have logged something at debug level"
+    for secret in ("127.0.0.1", "Erika", "Mustermann", "Wohnsitz", "Hauptstraße", joined["token"]):
+        assert secret not in log, f"{secret!r} is in the server log"
