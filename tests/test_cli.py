@@ -154,3 +154,16 @@ def test_the_demo_on_a_loopback_only_host_offers_loopback_for_media(tmp_path: Pa
     serve, _ = _start("serve", tmp_path / "serve")
     output = _stop(serve)
     assert "VO_MEDIA_HOST_ADDRESSES" in output and "video will not connect" in output
+
+
+def test_the_data_directory_is_private_from_the_first_write(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    demo, _ = _start("demo", data)
+    _stop(demo)
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "secret_key").stat().st_mode & 0o777 == 0o600
+    # Redis's data holds names and concerns; the built scripts beside it are public anyway.
+    written = [p for p in (data / "redis").rglob("*") if p.is_file()]
+    assert any(".aof" in p.name for p in written)
+    for path in written:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"

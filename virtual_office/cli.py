@@ -86,6 +86,9 @@ def _redis_url(settings: Settings, *, owner: bool = False) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    # Everything this process and the embedded Redis write (the secret key, the Redis
+    # data with names and concerns, visits' files) is for this user's eyes only.
+    os.umask(0o077)
     logs.install()
     try:
         settings = _settings(args)

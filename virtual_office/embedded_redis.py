@@ -12,6 +12,8 @@ from pathlib import Path
 
 import redis
 
+from virtual_office.settings import private_directory
+
 log = logging.getLogger(__name__)
 
 
@@ -51,7 +53,8 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def start(self, timeout: float = 10.0) -> str:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_directory(self.dir.parent)
+        private_directory(self.dir)
         if self._alive():
             log.info("adopting the embedded Redis still running at %s", self.socket)
             return self.url

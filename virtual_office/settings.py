@@ -91,11 +91,18 @@ class Settings:
         if self.secret_key:
             return self
         path = self.data_dir / "secret_key"
+        private_directory(self.data_dir)
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(secrets.token_urlsafe(48))
         return dataclasses.replace(self, secret_key=path.read_text().strip())
+
+
+def private_directory(path: Path) -> Path:
+    """Make ``path`` (and parents) if needed, readable by this user alone, before anything is written in it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)  # also a directory made earlier, or under a permissive umask
+    return path
 
 
 def _read_toml(path: Path) -> dict[str, object]:

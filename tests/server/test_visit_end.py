@@ -172,6 +172,8 @@ async def test_every_end_of_a_visit_leaves_the_same_state(
         await clients().connect(server, VISIT, auth={"visit": visit}, headers={"Cookie": await login(server, "anna")})
     if end not in TICKET_LIVES_ON:
         assert not await redis_client.exists(keys.ticket(OFFICE, visit))
+    if end == "removed":  # nothing of the office is left: no ticket, queue, counter or statistics
+        assert not [key async for key in redis_client.scan_iter(match=f"{keys.tag(OFFICE)}:*")]
 
 
 async def test_a_colleague_of_an_earlier_visit_cannot_join_the_next_or_read_its_files(
@@ -257,3 +259,30 @@ async def test_a_full_visits_log_holds_no_address_name_or_concern(
     assert "aioice" in log or "DEBUG" in log, "the test must have logged something at debug level"
     for secret in ("127.0.0.1", "Erika", "Mustermann", "Wohnsitz", "Hauptstraße", joined["token"]):
         assert secret not in log, f"{secret!r} is in the server log"
+
+
+async def test_redis_forgets_an_ended_tickets_data_at_the_next_rewrite(redis_server: RedisServer, redis_client: redis.asyncio.Redis) -> None:
+    """A deleted ticket's name lives on in the append-only file's history until the sweeper has it rewritten."""
+    from types import SimpleNamespace
+
+    from virtual_office.server.sweeper import Sweeper
+
+    await redis_client.hset("vo:{probe}:ticket:1", mapping={"name": "Erika Vergessen", "concern": "Geheimes Anliegen"})
+    await redis_client.delete("vo:{probe}:ticket:1")
+
+    def persisted() -> bytes:
+        return b"".join(p.read_bytes() for p in redis_server.dir.rglob("*.aof*") if p.is_file())
+
+    for _ in range(100):  # appendfsync everysec
+        if b"Vergessen" in persisted():
+            break
+        await asyncio.sleep(0.05)
+    assert b"Vergessen" in persisted()
+    sweeper = Sweeper(SimpleNamespace(redis=redis_client), None, None)  # type: ignore[arg-type]
+    await sweeper.forget_history()
+    for _ in range(200):
+        info = await redis_client.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"] and b"Vergessen" not in persisted():
+            break
+        await asyncio.sleep(0.05)
+    assert b"Vergessen" not in persisted() and b"Geheimes" not in persisted()

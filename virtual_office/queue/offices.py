@@ -140,8 +140,12 @@ class OfficeDirectory:
         self.forget()
 
     async def delete(self, office_id: str) -> None:
+        """Remove the office and everything kept under its hash tag (end its tickets first)."""
+        if not OFFICE_ID.match(office_id):  # also keeps glob characters out of the pattern below
+            raise InvalidInput("not an office id")
+        own = [key async for key in self._redis.scan_iter(match=f"{keys.tag(office_id)}:*", count=500)]
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.office(office_id))
+            pipe.delete(keys.office(office_id), *own)
             pipe.zrem(keys.OFFICES, office_id)
             await pipe.execute()
         self.forget()

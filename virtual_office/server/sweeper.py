@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 INTERVAL = 1.0
 LEFTOVERS_INTERVAL = 300.0
 """Seconds between looks for files of visits whose end was missed (and once at start)."""
+REWRITE_INTERVAL = 3600.0
+"""Seconds between rewrites of Redis's append-only file: a deleted ticket's name and concern
+stay in the file's history until it is rewritten from what is there now."""
 
 
 class Sweeper:
@@ -33,6 +36,7 @@ class Sweeper:
         self._me = f"{os.getpid()}-{id(self)}"
         self._was_open: dict[str, bool] = {}
         self._leftovers_due = 0.0
+        self._rewrite_due = time.monotonic() + REWRITE_INTERVAL
 
     async def run(self) -> None:
         while True:
@@ -60,6 +64,9 @@ class Sweeper:
         if time.monotonic() >= self._leftovers_due:
             self._leftovers_due = time.monotonic() + LEFTOVERS_INTERVAL
             await self._visits.exchange.sweep_leftovers()
+        if time.monotonic() >= self._rewrite_due:
+            self._rewrite_due = time.monotonic() + REWRITE_INTERVAL
+            await self.forget_history()
         for office in await s.offices.all():
             for ended in await s.room.sweep(office.id):
                 await self._visits.end(ended.ticket, ended.reason)
@@ -69,3 +76,10 @@ class Sweeper:
             if self._was_open.get(office.id, is_open) != is_open:
                 self._status.mark(office.id)
             self._was_open[office.id] = is_open
+
+    async def forget_history(self) -> None:
+        """Have Redis rewrite its append-only file from what it holds now (in the background)."""
+        try:
+            await self._services.redis.bgrewriteaof()
+        except RedisError as exc:  # already rewriting, or a managed Redis that forbids it
+            log.info("append-only file not rewritten: %s", exc)
