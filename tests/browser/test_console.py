@@ -7,9 +7,11 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser import harness
 from tests.browser.staff_fixtures import (  # noqa: F401 - staff_env_fixture is a fixture
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
+    CALL_TIMEOUT,
     Citizen,
     StaffEnv,
     axe_violations,
@@ -95,6 +97,7 @@ def test_a_working_day_at_the_console(staff_env: StaffEnv, browser, page, axe_so
         city.close()
 
         # someone joins the empty queue: the row appears without reload, with an alert
+        expect(buergerbuero.locator(".call-next")).to_be_disabled()  # nobody to call yet
         erika = Citizen(origin, "buergerbuero", name=EVIL_NAME, concern=EVIL_CONCERN, language="en")
         citizens.append(erika)
         row = buergerbuero.locator("tbody tr")
@@ -108,6 +111,7 @@ def test_a_working_day_at_the_console(staff_env: StaffEnv, browser, page, axe_so
         expect(console.locator("#announcer")).to_have_text("Jemand wartet: Bürgerbüro")
         assert console.evaluate("document.body.dataset.lastJoin") == "buergerbuero"
         expect(buergerbuero.locator(".waiting-count")).to_have_text("1 Person wartet")
+        expect(buergerbuero.locator(".call-next")).to_be_enabled()
 
         assert axe_violations(console, axe_source) == []
 
@@ -116,7 +120,7 @@ def test_a_working_day_at_the_console(staff_env: StaffEnv, browser, page, axe_so
         console.keyboard.press("n")
         expect(console.locator("#visit-number")).to_have_text(erika.number)
         expect(visit_state(console)).to_contain_text("Aufgerufen")
-        expect(console.locator("#no-show")).to_be_disabled()
+        expect(console.locator("#no-show")).to_be_enabled()  # the call may be withdrawn at once
         expect(console.locator("#visit-name")).to_have_text(EVIL_NAME)
         assert erika.wait_for("ticket", lambda t: t["state"] == "called")["call"]["seconds_left"] <= 3
         expect(visit_state(console)).to_have_text("Nicht erschienen – die Person hat den Aufruf nicht angenommen.", timeout=10_000)
@@ -228,3 +232,159 @@ def test_an_open_console_goes_to_the_login_once_the_password_changed(staff_env: 
     on_accounts(staff_env, new_password)
     office(page, "buergerbuero").get_by_label("Verfügbar").click()  # not check(): the page is gone before it could be
     expect(page).to_have_url(re.compile(r"/login\?next=/console$"))
+
+
+# A clerk who serves thirty people a day: the console at the size of a laptop and of a phone.
+
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+OUTSIDE = """() => {
+  // Elements drawn (not hidden, not the skip link parked off-screen) beyond the viewport's width.
+  const width = document.documentElement.clientWidth, outside = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width <= 1 || box.height <= 1 || box.right <= 0 || !el.checkVisibility({visibilityProperty: true})) continue;
+    if (box.left < -0.5 || box.right > width + 0.5) outside.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className}`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, clientWidth: width, outside};
+}"""
+
+
+def clerk_console(browser, origin: str, viewport: dict[str, int], office_id: str, **options: object):
+    """The seeded clerk (Bürgerbüro and Kfz-Zulassung) at the console, available for one of them."""
+    context = browser.new_context(viewport=viewport, locale="de-DE", **options)
+    console = context.new_page()
+    console.errors = []
+    console.on("pageerror", lambda exc: console.errors.append(exc))
+    log_in(console, origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
+    expect(console.locator("#connection")).to_have_attribute("data-state", "connected")
+    office(console, office_id).get_by_label("Verfügbar").check()
+    expect(office(console, office_id).locator(".on-duty-names")).to_contain_text("Erika Mustermann (Verfügbar)")
+    return context, console
+
+
+def fits(page) -> None:
+    layout = page.evaluate(OUTSIDE)
+    assert layout["scrollWidth"] <= layout["clientWidth"], layout
+    assert layout["outside"] == [], layout
+
+
+def test_a_call_is_withdrawn_at_once_and_call_next_waits_for_someone(staff_env: StaffEnv, browser) -> None:
+    context, console = clerk_console(browser, staff_env.origin, LAPTOP, "kfz")
+    kfz = office(console, "kfz")
+    call_next = kfz.locator(".call-next")
+    citizens: list[Citizen] = []
+    try:
+        # nobody waiting: "call next" is off, and says why; N says so too
+        expect(kfz.locator(".waiting-count")).to_have_text("Niemand wartet")
+        expect(call_next).to_be_disabled()
+        expect(call_next).to_have_accessible_description("Niemand wartet")
+        console.locator("h1").click()
+        console.keyboard.press("n")
+        expect(console.locator("#alert")).to_have_text("Niemand wartet.")
+        expect(console.locator("#visit-empty")).to_be_visible()
+
+        first = Citizen(staff_env.origin, "kfz", name="Ada Abwesend")
+        second = Citizen(staff_env.origin, "kfz", name="Bo Bald")
+        citizens += [first, second]
+        expect(call_next).to_be_enabled()
+        expect(call_next).to_have_accessible_description("2 Personen warten")
+
+        # Called, not yet in: the call is withdrawn at once (X), long before its time runs out.
+        call_next.click()
+        expect(console.locator("#visit-number")).to_have_text(first.number)
+        expect(visit_state(console)).to_contain_text("Aufgerufen")
+        expect(console.locator("#finish")).to_be_hidden()  # nothing to finish yet
+        expect(console.locator("#no-show")).to_be_enabled()
+        expect(console.locator("#send-back")).to_be_enabled()
+        expect(console.locator("#no-show-hint")).to_contain_text("jederzeit zurücknehmen")
+        console.locator("h1").click()
+        console.keyboard.press("f")  # no finishing a call
+        console.keyboard.press("x")
+        expect(visit_state(console)).to_have_text("Nicht erschienen – die Person hat den Aufruf nicht angenommen.",
+                                                  timeout=CALL_TIMEOUT * 1000 / 2)
+        expect(console.locator("#alert")).to_be_hidden()
+        assert first.wait_for("ended", timeout=1)["reason"] == "no_show"
+        expect(kfz.locator("tbody tr")).to_have_count(1)
+        expect(console.locator("#visit-dismiss")).to_be_visible()
+
+        # the next one is called, and sent back to the front at once: they are told
+        call_next.click()
+        expect(console.locator("#visit-number")).to_have_text(second.number)
+        expect(call_next).to_be_disabled()
+        console.get_by_role("button", name="Zurück in den Warteraum").click()
+        expect(visit_state(console)).to_have_text("Zurück in den Warteraum gestellt.", timeout=CALL_TIMEOUT * 1000 / 2)
+        expect(console.locator("#alert")).to_be_hidden()
+        told = second.wait_for("ticket", lambda t: t["state"] == "waiting" and t["position"] == 1, timeout=1)
+        assert told["call"] is None
+        expect(kfz.locator("tbody tr[data-state='waiting'] th")).to_have_text(second.number)
+        expect(call_next).to_be_enabled()
+        expect(console.locator("#visit-dismiss")).to_be_focused()
+        assert console.errors == []
+    finally:
+        for citizen in citizens:
+            citizen.close()
+        context.close()
+
+
+def test_the_visit_fits_a_laptop_and_a_phone_and_its_record_stays_after_it(staff_env: StaffEnv, browser, axe_source) -> None:
+    context, console = clerk_console(browser, staff_env.origin, LAPTOP, "buergerbuero",
+                                     permissions=["camera", "microphone", "clipboard-read", "clipboard-write"])
+    queue = office(console, "buergerbuero")
+    citizens: list[Citizen] = []
+    try:
+        visitor = Citizen(staff_env.origin, "buergerbuero", name="Carla Claus", concern="Abmeldung")
+        later = Citizen(staff_env.origin, "buergerbuero", name="Dora Dahinter", concern="Kennzeichen reservieren")
+        citizens += [visitor, later]
+        expect(queue.get_by_role("button", name=f"{later.number} aufrufen")).to_be_visible()
+        queue.get_by_role("button", name=f"{visitor.number} aufrufen").click()
+        visitor.wait_for("ticket", lambda t: t["state"] == "called")
+        visitor.accept()
+        expect(visit_state(console)).to_have_text("Im Gespräch")
+        panel = console.frame_locator("#visit-media iframe")
+        expect(panel.locator("#exchange-record-make")).to_be_visible(timeout=15_000)  # the frame is in, as staff
+        panel.get_by_label("Nachricht", exact=True).fill("Guten Tag!")
+        panel.get_by_role("button", name="Senden", exact=True).click()
+        expect(panel.locator("#exchange-chat-log")).to_contain_text("Guten Tag!")
+
+        # A laptop: the queue with its call buttons, the video, the chat and the visit's actions at once.
+        console.evaluate("window.scrollTo(0, 0)")  # typing in the chat may have scrolled the page
+        for target in (queue.get_by_role("button", name=f"{later.number} aufrufen"), console.locator("#visit-media iframe"),
+                       console.locator("#finish"), console.locator("#send-back")):
+            expect(target).to_be_in_viewport()
+        fits(console)
+        assert axe_violations(console, axe_source) == []
+
+        # A phone: everything one under the other, nothing wider than the screen.
+        console.set_viewport_size(PHONE)
+        expect(queue.get_by_role("button", name=f"{later.number} aufrufen")).to_be_visible()
+        fits(console)
+        console.set_viewport_size(LAPTOP)
+
+        # Finished: the visit page hangs up but stays, with the final record to read and copy.
+        console.locator("#finish").click()
+        expect(visit_state(console)).to_have_text("Gespräch beendet.")
+        assert visitor.wait_for("ended")["reason"] == "finished"
+        expect(panel.locator("#ended")).to_be_visible()
+        record = panel.locator("#ended #exchange-record")
+        expect(record).to_have_value(re.compile(r"Büro: Bürgerbüro"))
+        expect(panel.locator("#exchange-record-status")).to_contain_text("letzte Fassung")
+        expect(console.locator("#visit-record-kept")).to_be_visible()
+        console.wait_for_timeout(1500)  # the panel is looked at more than once a second: still there
+        expect(record).to_be_visible()
+        panel.get_by_role("button", name="Kopieren").click()
+        expect(panel.locator("#exchange-record-status")).to_have_text("Kopiert.")
+        assert "Büro: Bürgerbüro" in console.evaluate("navigator.clipboard.readText()")
+        assert axe_violations(console, axe_source) == []
+
+        # until the clerk closes it
+        console.get_by_role("button", name="Schließen").click()
+        expect(console.locator("#visit-media iframe")).to_have_count(0)
+        expect(console.locator("#visit-media")).to_contain_text("Hier erscheint das Video")
+        expect(console.locator("#visit-empty")).to_be_visible()
+        assert console.errors == []
+    finally:
+        for citizen in citizens:
+            citizen.close()
+        context.close()

@@ -25,6 +25,14 @@ def test_the_console_shows_the_offices_the_clerk_staffs(staff: Staff) -> None:
     assert config["strings"]["error.queue_empty"] == "Niemand wartet."
     for key in ("N", "F", "B", "X"):
         assert f"<kbd>{key}</kbd>" in page
+    # nobody waits until the queue says otherwise, and the count next to "call next" says so
+    assert ('<button type="button" class="call-next primary" aria-keyshortcuts="N" aria-describedby="waiting-buergerbuero" disabled>'
+            in page)
+    assert '<p id="waiting-buergerbuero" class="waiting-count" aria-live="polite">Niemand wartet</p>' in page
+    # a call may be withdrawn at once: no-show is never disabled by the page itself
+    assert re.search(r'<button type="button" id="no-show"[^>]*aria-describedby="no-show-hint">', page)
+    assert not re.search(r'<button type="button" id="no-show"[^>]*disabled', page)
+    assert "jederzeit zurücknehmen" in page
 
 
 def test_the_console_in_english(staff: Staff) -> None:

@@ -98,7 +98,10 @@
 
     var waiting = waitingOf(q);
     $(".waiting-count", card).textContent = waiting.length === 1 ? S["waiting.1"] : fmt(waiting.length ? "waiting.n" : "waiting.0", { n: waiting.length });
+    $(".call-next", card).disabled = waiting.length === 0;
     var body = $("tbody", card);
+    // Each cell carries its column's name: rows laid out as cards (a narrow column, a phone) show some (staff.css).
+    var labels = Array.prototype.map.call(card.querySelectorAll("thead th"), function (h) { return h.textContent; });
     body.textContent = "";
     q.tickets.forEach(function (t) {
       var row = document.createElement("tr");
@@ -125,6 +128,7 @@
         button.addEventListener("click", function () { call(q.office_id, t.id); });
         action.appendChild(button);
       }
+      Array.prototype.forEach.call(row.children, function (c, i) { c.dataset.label = labels[i] || ""; });
       body.appendChild(row);
     });
     $("table.queue", card).hidden = q.tickets.length === 0;
@@ -245,8 +249,10 @@
       // A repeat of the same call keeps the earlier, local deadline (no jitter in the countdown).
       if (previous && previous.ticket.id === ticket.id && previous.deadline) deadline = Math.min(deadline, previous.deadline);
     }
+    var same = previous && ticket && previous.ticket.id === ticket.id;
     state.visit = { office_id: officeId, ticket: ticket || (previous && previous.ticket), state: visitState, reason: reason || null,
-                    deadline: deadline, endedAt: visitState === "ended" ? Date.now() : null };
+                    deadline: deadline, endedAt: visitState === "ended" ? Date.now() : null,
+                    began: visitState === "in_visit" || !!(same && previous.began) };
     renderVisit();
   }
 
@@ -270,15 +276,24 @@
     $("#visit-concern").textContent = t.concern || "–";
     $("#visit-language").textContent = t.language || "–";
     var live = v.state !== "ended";
+    var called = v.state === "called";
+    // Called, not yet in: the clerk may withdraw the call at once (the countdown only informs).
+    // Finishing needs a visit that began: the server refuses it for a call (not_in_visit).
+    $("#finish").hidden = called;
     $("#finish").disabled = v.state !== "in_visit";
+    $("#no-show").hidden = !called;
+    $("#no-show").disabled = !called;
     $("#send-back").disabled = !live;
+    if (called) $("#send-back").setAttribute("aria-describedby", "no-show-hint");
+    else $("#send-back").removeAttribute("aria-describedby");
     $("#transfer").disabled = !live;
     $("#transfer-target").disabled = !live;
     $("#visit-dismiss").hidden = live;
     // Once a visit has ended only "close" is left to do.
     visitBox.querySelector(".actions").hidden = !live;
     visitBox.querySelector(".transfer").hidden = !live;
-    $("#no-show-hint").hidden = !live;
+    $("#no-show-hint").hidden = !called;
+    $("#visit-record-kept").hidden = live || !v.began;
     var select = $("#transfer-target");
     select.textContent = "";
     config.targets.forEach(function (o) {
@@ -298,13 +313,11 @@
     if (!v) return;
     var line = $("#visit-state");
     var noShow = $("#no-show");
-    noShow.disabled = true;
     if (v.state === "called") {
       var left = secondsLeft();
       if (left === 0) {
         line.textContent = S["visit.expired"];
         visitBox.dataset.state = "expired";
-        noShow.disabled = false;
         if (!v.announcedExpiry) { v.announcedExpiry = true; say(S["visit.expired"]); }
       } else {
         line.textContent = fmt("visit.called", { seconds: left === null ? "…" : left });
@@ -337,15 +350,19 @@
     if (!v || v.state === "ended") return;
     var data = { office_id: v.office_id, ticket_id: v.ticket.id };
     Object.keys(extra || {}).forEach(function (k) { data[k] = extra[k]; });
+    var inCard = visitBox.contains(document.activeElement);
     send(event, data, function (answer) {
       if (state.visit && state.visit.ticket.id === v.ticket.id && state.visit.state !== "ended") setVisit(v.office_id, v.ticket, "ended", after);
       say(fmt("visit.ended", { number: v.ticket.number, reason: S["ended." + after] || "" }));
+      // The button pressed is gone with the visit: "close" is what is left to do.
+      var lost = !document.activeElement || document.activeElement === document.body || visitBox.contains(document.activeElement);
+      if (inCard && lost && state.visit && state.visit.state === "ended") $("#visit-dismiss").focus();
       return answer;
     });
   }
   $("#finish").addEventListener("click", function () { act("finish", null, "finished"); });
   $("#send-back").addEventListener("click", function () { act("send_back", null, "sent_back"); });
-  $("#no-show").addEventListener("click", function () { if (secondsLeft() === 0) act("no_show", null, "no_show"); });
+  $("#no-show").addEventListener("click", function () { act("no_show", null, "no_show"); });
   $("#transfer").addEventListener("click", function () {
     var target = $("#transfer-target").value;
     if (target) act("transfer", { target_office_id: target }, "transferred");
@@ -369,8 +386,10 @@
     var best = state.activeOffice;
     if (state.queues[best] && waitingOf(state.queues[best]).length) return best;
     var ids = Object.keys(state.queues).filter(function (id) { return waitingOf(state.queues[id]).length; });
+    // Nobody waiting, as far as this page knows: the server says so (or calls who came meanwhile).
     return ids.length ? ids[0] : best;
   }
+  function usable(el) { return !el.disabled && !el.closest("[hidden]"); }
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     var key = event.key.toLowerCase();
@@ -380,7 +399,7 @@
       if (id) { event.preventDefault(); callNext(id); }
     } else if (button) {
       var el = $(button);
-      if (!$("#visit-details").hidden && !el.disabled) { event.preventDefault(); el.click(); }
+      if (usable(el)) { event.preventDefault(); el.click(); }
     }
   });
 

@@ -1,6 +1,8 @@
 /* The console's video panel: the current visit's page (/visit/<id>) framed into #visit-media
  * while the clerk has someone called or in a visit, and the invitations of colleagues who add
- * this clerk to their visit. Reads the console's state (window.VirtualOfficeConsole). */
+ * this clerk to their visit. Reads the console's state (window.VirtualOfficeConsole).
+ * Once the visit has ended the frame stays until the clerk closes the visit (or calls the next
+ * person): the visit page hangs up by itself and keeps the final visit record there to copy. */
 (function (VO) {
   "use strict";
 
@@ -10,14 +12,37 @@
   var config = VO.config("console-config");
   var S = config.strings;
   var fmt = VO.translator(S);
-  var current = null;
+  var current = null;  // the framed visit's ticket id
+  var over = false;     // and whether that visit has ended
+  var endedAt = 0;
+
+  // At its end the framed visit page moves the focus to its own "ended" heading; in the console
+  // the clerk works on from the console (the keyboard shortcuts are there): the focus comes back.
+  function reclaimFocus() {
+    var frame = box.querySelector("iframe");
+    if (!over || !frame || document.activeElement !== frame || Date.now() - endedAt > 5000) return;
+    var inside = null;
+    try { inside = frame.contentDocument && frame.contentDocument.activeElement; } catch (e) { return; }
+    if (!inside || inside.id !== "ended-heading") return;  // the clerk went there: leave it
+    var dismiss = VO.$("visit-dismiss");
+    if (dismiss && !dismiss.hidden) dismiss.focus();
+    else frame.blur();
+  }
+  window.addEventListener("blur", function () { window.setTimeout(reclaimFocus, 0); });
 
   function sync() {
     var v = api.state.visit;
-    var id = v && (v.state === "called" || v.state === "in_visit") ? v.ticket.id : null;
-    if (id === current) return;
+    var id = v ? v.ticket.id : null;
+    var ended = !!v && v.state === "ended";
+    // The same ticket called again after it ended (sent back, say) is a new visit: a new frame.
+    if (id === current && !(over && !ended)) {
+      if (ended && !over) { over = true; endedAt = Date.now(); reclaimFocus(); }
+      return;
+    }
     current = id;
-    box.textContent = "";  // removing the frame hangs up
+    over = ended;
+    if (ended) id = null;  // a visit that ended before it was framed: nothing of it to keep
+    box.textContent = "";  // removing the frame hangs up (a visit still going on)
     box.classList.toggle("media-placeholder", !id);
     if (!id) {
       var none = document.createElement("p");
@@ -29,11 +54,8 @@
     var frame = document.createElement("iframe");
     frame.src = "/visit/" + encodeURIComponent(id) + "?embed=console&lang=" + encodeURIComponent(config.lang);
     frame.title = S["media.frame"];
-    frame.allow = "camera; microphone; display-capture; autoplay";
-    frame.className = "visit-frame";
-    frame.style.width = "100%";
-    frame.style.height = "38rem";
-    frame.style.border = "0";
+    frame.allow = "camera; microphone; display-capture; autoplay; clipboard-write";  // the record's "copy"
+    frame.className = "visit-frame";  // its size: staff.css
     box.appendChild(frame);
   }
 
