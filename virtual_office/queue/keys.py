@@ -119,3 +119,8 @@ def visit_chat(visit_id: str) -> str:
 def visit_state(visit_id: str) -> str:
     """Hash: a visit's office, start, ID check and signature requests (deleted when the visit ends)."""
     return f"{PREFIX}:exchange:{{{visit_id}}}:state"
+
+
+def limit(name: str, address: str) -> str:
+    """Integer (expires with its window): how often one address did ``name`` (server/limits.py)."""
+    return f"{PREFIX}:limit:{name}:{address}"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -26,7 +28,10 @@ from virtual_office.queue import (
 )
 from virtual_office.server import payloads
 from virtual_office.server.i18n import request_language
+from virtual_office.server.limits import TooMany
 from virtual_office.server.sessions import Throttled
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
 
@@ -39,6 +44,7 @@ _STATUS = {
     QueueFull: 409,
     NotAuthorized: 401,
     Throttled: 429,
+    TooMany: 429,
     StoreUnavailable: 503,
 }
 
@@ -81,6 +87,9 @@ def json_route(path: str, endpoint: Endpoint, *, methods: list[str] | None = Non
             return await endpoint(request)
         except QueueError as exc:
             return refuse(request, exc)
+        except RedisError as exc:  # the queue translates its own; this is Redis met elsewhere
+            log.warning("%s %s: Redis unavailable (%s)", request.method, path, type(exc).__name__)
+            return refuse(request, StoreUnavailable("the store is unavailable"))
 
     return Route(path, answer, methods=methods)
 

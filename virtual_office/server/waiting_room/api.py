@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from virtual_office.server import limits
 from virtual_office.server.api import json_body, json_route
 from virtual_office.server.i18n import request_language
 from virtual_office.server.visit.lifecycle import LEFT
@@ -14,6 +15,7 @@ from virtual_office.server.visit.membership import bearer_token
 async def join(request: Request) -> Response:
     services = request.app.state.services
     data = await json_body(request)
+    await limits.take(services.redis, limits.JOINS, limits.client_address(request))
     joined = await services.room.join(
         request.path_params["office_id"], name=data.get("name"), concern=data.get("concern"), language=data.get("language")
     )

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from virtual_office.media import BadSignal, Busy, MediaError
+from virtual_office.server import limits, payloads
 from virtual_office.server.i18n import language, translate
 from virtual_office.server.security import is_own_origin
 
@@ -39,9 +40,14 @@ async def connection_check(request: Request) -> Response:
         body += chunk
         if len(body) > MAX_OFFER:
             return _refusal("bad_signal", lang, 413)
+    services = request.app.state.services
+    try:
+        await limits.take(services.redis, limits.CONNECTION_CHECKS, limits.client_address(request))
+    except limits.TooMany as exc:
+        return JSONResponse(payloads.error(exc, lang), status_code=429, headers={"Retry-After": "60"})
     try:
         offer = json.loads(body or b"{}")
-        answer = await request.app.state.services.media.connection_check(offer)
+        answer = await services.media.connection_check(offer)
     except (ValueError, BadSignal):
         return _refusal("bad_signal", lang, 400)
     except Busy:
