@@ -1,11 +1,8 @@
-"""What the city's website sees: the widget script, office status over /public, the JSON office list."""
+"""What the city's website sees: the widget script (``widget``), office status over /public
+(``namespace``), the JSON office list and the health check (``api``)."""
 
-from starlette.routing import BaseRoute
-
-from virtual_office.server.public.api import routes as api_routes
+from virtual_office.server.public.api import routes
 from virtual_office.server.public.namespace import PublicNamespace
 from virtual_office.server.public.widget import widget_routes
 
-__all__ = ["PublicNamespace", "api_routes", "widget_routes"]
-
-routes: list[BaseRoute] = list(api_routes)
+__all__ = ["PublicNamespace", "routes", "widget_routes"]
