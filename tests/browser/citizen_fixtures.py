@@ -96,8 +96,10 @@ def citizen(browser) -> Iterator[Any]:
     contexts = []
 
     def open_tab(*, camera: bool = True, notifications: bool = False, locale: str = "de-DE", width: int = 800,
-                 init_script: str = "", reduced_motion: str = "no-preference") -> Any:
-        permissions = (["camera", "microphone"] if camera else []) + (["notifications"] if notifications else [])
+                 init_script: str = "", reduced_motion: str = "no-preference", devices: list[str] | None = None) -> Any:
+        """``devices``: which of "camera" and "microphone" the browser allows (instead of ``camera``: both or none)."""
+        allowed = devices if devices is not None else ["camera", "microphone"] if camera else []
+        permissions = allowed + (["notifications"] if notifications else [])
         context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, permissions=permissions,
                                       reduced_motion=reduced_motion)
         contexts.append(context)
@@ -113,6 +115,23 @@ def citizen(browser) -> Iterator[Any]:
     finally:
         for context in contexts:
             context.close()
+
+
+# The ticket's token as the waiting room keeps it (VO.keep in shared.js: JSON in localStorage,
+# or in sessionStorage where localStorage is off); the argument is the storage key.
+STORED_TOKEN = """k => {
+  const raw = localStorage.getItem(k) || sessionStorage.getItem(k);
+  if (!raw) return null;
+  try { const entry = JSON.parse(raw); return entry && typeof entry === 'object' ? entry.value : raw; } catch (e) { return raw; }
+}"""
+
+# No WebRTC at all, as in some WebKit builds and old browsers.
+NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;"
+
+
+def stored_token(page: Any, office_id: str) -> str | None:
+    """The token this browser keeps for the office's ticket (None when it keeps none)."""
+    return page.evaluate(STORED_TOKEN, "virtual-office.ticket." + office_id)
 
 
 def join(page: Any, url: str, *, name: str = "", notify: bool = False) -> str:

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import harness
+from tests.browser.citizen_fixtures import NO_WEBRTC, join, stored_token
 from tests.browser.staff_fixtures import axe_violations
 
 OFFICE = "buergerbuero"
@@ -299,7 +300,7 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     for handle in (citizen_remote, colleague_remote):
         assert handle.evaluate("tracks => tracks.length > 0 && tracks.every(t => t.readyState === 'ended')")
     assert decoded(citizen) == -1 and decoded(colleague) == -1  # no peer connection left
-    assert citizen.evaluate("k => sessionStorage.getItem(k)", f"virtual-office.ticket.{OFFICE}") is None
+    assert stored_token(citizen, OFFICE) is None
     assert citizen.errors == []
 
 
@@ -319,7 +320,7 @@ def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Vi
         citizen.get_by_role("button", name="Ohne Test weiter").click()
         citizen.get_by_role("button", name="Jetzt anstellen").click()
         expect(citizen.locator("#number")).not_to_have_text("…", timeout=15_000)
-        token = citizen.evaluate("() => sessionStorage.getItem('virtual-office.ticket.kfz')")
+        token = stored_token(citizen, "kfz")
         visit_id = desk.emit("call_next", {"office_id": "kfz"})["ticket"]["id"]
         citizen.get_by_role("button", name="Jetzt eintreten").click()
         citizen.wait_for_url(re.compile(rf"/visit/{visit_id}$"))
@@ -344,11 +345,67 @@ def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Vi
         expect(citizen.locator("#leave-yes")).to_be_focused()
         citizen.keyboard.press("Enter")
         expect(citizen.get_by_role("heading", name="Sie haben das Gespräch verlassen")).to_be_focused()
-        assert citizen.evaluate("() => sessionStorage.getItem('virtual-office.ticket.kfz')") is None
+        assert stored_token(citizen, "kfz") is None
         assert citizen.evaluate("() => window.VirtualOfficeVisit.pc()") is None
         assert axe_violations(citizen, axe_source) == []
         gone = httpx.get(f"{origin}/api/tickets/me", headers={"Authorization": f"Bearer {token}"})
         assert gone.status_code == 404
         context.close()
     finally:
+        desk.close()
+
+
+# Every peer connection relays only, with no relay server: ICE never finds a way (a network that lets no media through).
+NO_WAY_THROUGH = """
+const Native = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends Native {
+  constructor(config) { super({ ...(config || {}), iceServers: [], iceTransportPolicy: 'relay' }); }
+};
+"""
+
+
+@pytest.mark.parametrize(("init", "heading", "retry"), [
+    (NO_WEBRTC, "Mit diesem Browser geht kein Video", False),
+    (NO_WAY_THROUGH, "Die Video-Verbindung kommt nicht zustande", True),
+])
+def test_no_video_is_explained_with_a_way_forward_never_an_endless_spinner(visit_env: Visit, axe_source: str,
+                                                                          init: str, heading: str, retry: bool) -> None:
+    from tests.browser.clerk import ClerkClient
+
+    origin = visit_env.server.origin
+    desk = ClerkClient(origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
+    context = visit_env.browser("red", "--use-fake-ui-for-media-stream").new_context(
+        permissions=["camera", "microphone"], locale="de-DE", viewport={"width": 390, "height": 844})
+    try:
+        desk.presence("kfz", "available")
+        context.add_init_script(init)
+        citizen = context.new_page()
+        errors: list[object] = []
+        citizen.on("pageerror", lambda exc: errors.append(exc))
+        join(citizen, f"{origin}/w/kfz?lang=de")
+        visit_id = desk.emit("call_next", {"office_id": "kfz"})["ticket"]["id"]
+        citizen.get_by_role("button", name="Jetzt eintreten").click()
+        citizen.wait_for_url(re.compile(rf"/visit/{visit_id}$"))
+        help_box = citizen.locator("#video-help")
+        expect(help_box.get_by_role("heading")).to_have_text(heading, timeout=40_000)
+        expect(help_box).to_contain_text("hier auf der Seite")  # writing to the office still works
+        if retry:
+            expect(help_box.get_by_role("button", name="Noch einmal versuchen")).to_be_visible()
+            expect(help_box).to_contain_text("anderes Netz")
+        else:
+            expect(help_box).to_contain_text("anderen Browser")
+            expect(citizen.locator("#connection")).not_to_have_text("Verbindung wird aufgebaut …")
+        assert axe_violations(citizen, axe_source) == []
+        if retry:
+            help_box.get_by_role("button", name="Noch einmal versuchen").click()
+            expect(help_box).to_be_hidden()
+            expect(help_box).to_be_visible(timeout=40_000)  # and back, still with nothing coming through
+        citizen.locator("#leave").click()
+        citizen.locator("#leave-yes").click()
+        expect(citizen.get_by_role("heading", name="Sie haben das Gespräch verlassen")).to_be_visible()
+        expect(help_box).to_be_hidden()
+        expect(citizen.get_by_role("button", name="Fenster schließen")).to_be_visible()
+        assert errors == []
+    finally:
+        context.close()
         desk.close()

@@ -10,7 +10,7 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 
-from tests.browser.citizen_fixtures import SENSES, RoomEnv, citizen, join, room_env  # noqa: F401 - fixtures
+from tests.browser.citizen_fixtures import NO_WEBRTC, SENSES, RoomEnv, citizen, join, room_env, stored_token  # noqa: F401 - fixtures
 from tests.browser.staff_fixtures import axe_violations
 
 
@@ -29,7 +29,7 @@ def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(roo
 
     # the office speaks to everyone waiting
     room_env.clerk.emit("announce", {"office_id": office, "text": "Heute etwas längere Wartezeiten."})
-    expect(bernd.locator("#announcement-list li").first).to_have_text("Heute etwas längere Wartezeiten.")
+    expect(bernd.locator("#announcement-list li").first).to_have_text(re.compile(r"^Um \d\d:\d\d Uhr: Heute etwas längere Wartezeiten\.$"))
 
     # Anna is called; Bernd moves up
     called = room_env.clerk.emit("call_next", {"office_id": office})["ticket"]
@@ -74,7 +74,7 @@ def test_the_end_of_a_visit_is_explained_and_forgets_the_token(room_env: RoomEnv
     page = citizen(reduced_motion="reduce")
     join(page, room_env.room(office))
     key = "virtual-office.ticket." + office
-    assert page.evaluate("k => sessionStorage.getItem(k)", key)
+    assert stored_token(page, office)
     called = room_env.clerk.emit("call_next", {"office_id": office})["ticket"]
     expect(page.get_by_role("button", name="Jetzt eintreten")).to_be_visible()
     assert page.evaluate("getComputedStyle(document.getElementById('called')).animationName") == "none"  # reduced motion
@@ -86,7 +86,7 @@ def test_the_end_of_a_visit_is_explained_and_forgets_the_token(room_env: RoomEnv
     called = room_env.clerk.emit("call_next", {"office_id": office})["ticket"]
     other_tab = socketio.Client(reconnection=False)
     other_tab.connect(room_env.origin, namespaces=["/citizen"], transports=["polling"],
-                      auth={"token": page.evaluate("k => sessionStorage.getItem(k)", key), "lang": "de"}, wait_timeout=10)
+                      auth={"token": stored_token(page, office), "lang": "de"}, wait_timeout=10)
     try:
         assert other_tab.call("accept", {}, namespace="/citizen", timeout=10)["ok"]
     finally:
@@ -95,7 +95,7 @@ def test_the_end_of_a_visit_is_explained_and_forgets_the_token(room_env: RoomEnv
     # the clerk finishes: the page says so and forgets the token
     room_env.clerk.emit("finish", {"office_id": office, "ticket_id": called["id"]})
     expect(page.get_by_role("heading", name="Ihr Besuch ist beendet")).to_be_visible()
-    assert page.evaluate("k => sessionStorage.getItem(k)", key) is None
+    assert page.evaluate("k => localStorage.getItem(k) || sessionStorage.getItem(k)", key) is None
     page.reload()
     expect(page.get_by_role("heading", name="Bevor es losgeht: Ihre Daten")).to_be_visible()
 
@@ -245,7 +245,7 @@ def test_a_closed_office_says_when_it_opens(room_env: RoomEnv, citizen, axe_sour
     expect(page.get_by_role("alert")).to_have_text(opens)  # the server's refusal, translated, with the time
     expect(page.locator("#queue")).to_be_hidden()
     assert axe_violations(page, axe_source) == []
-    assert page.evaluate("sessionStorage.getItem('virtual-office.ticket.ruhetag')") is None
+    assert stored_token(page, "ruhetag") is None
 
 
 def test_a_full_waiting_room_says_so(room_env: RoomEnv, citizen) -> None:
@@ -263,6 +263,125 @@ def test_a_full_waiting_room_says_so(room_env: RoomEnv, citizen) -> None:
     # room again: the same button now works
     page.get_by_role("button", name="Jetzt anstellen").click()
     expect(page.locator("#number")).to_have_text(re.compile(r"^L-\d+$"))
+
+
+def test_a_closed_tab_comes_back_to_its_place_and_every_tab_shows_the_same_ticket(room_env: RoomEnv, citizen, axe_source) -> None:
+    office = "standesamt"
+    first = citizen(width=390)
+    number = join(first, room_env.room(office))
+    context = first.context
+    errors: list[object] = []
+    context.on("weberror", lambda error: errors.append(error.error))
+    first.close()  # the tab is gone; the place is kept for the grace period
+
+    again = context.new_page()
+    again.goto(room_env.room(office))
+    expect(again.get_by_role("heading", name="Sie sind im Warteraum")).to_be_visible()
+    expect(again.locator("#number")).to_have_text(number)
+    expect(again.locator("#position")).to_have_text("1")
+    expect(again.locator("#step-privacy")).to_be_hidden()
+    second = context.new_page()  # a second tab of the same browser: the same ticket, no second one
+    second.goto(room_env.room(office))
+    expect(second.locator("#number")).to_have_text(number)
+    assert axe_violations(second, axe_source) == []
+
+    called = room_env.clerk.emit("call_next", {"office_id": office})["ticket"]
+    assert called["number"] == number
+    for tab in (again, second):
+        expect(tab.get_by_role("button", name="Jetzt eintreten")).to_be_visible()
+    again.get_by_role("button", name="Jetzt eintreten").click()
+    again.wait_for_url(re.compile(rf"/visit/{called['id']}$"))
+    # the other tab follows, with the way back into the visit should that tab be closed
+    expect(second.locator("#queue-state")).to_have_text("Ihr Gespräch hat begonnen.")
+    expect(second.get_by_role("link", name="Zurück ins Gespräch")).to_have_attribute("href", f"/visit/{called['id']}")
+    room_env.clerk.emit("finish", {"office_id": office, "ticket_id": called["id"]})
+    expect(second.get_by_role("heading", name="Ihr Besuch ist beendet")).to_be_visible()
+    expect(again.locator("#ended-heading")).to_have_text("Das Gespräch ist beendet", timeout=15_000)
+    assert stored_token(again, office) is None
+    with pytest.raises(RuntimeError, match="queue_empty"):  # there never was a second ticket
+        room_env.clerk.emit("call_next", {"office_id": office})
+
+    # a kept token whose ticket is gone: forgotten, and the page starts at step 1 without a fuss
+    again.evaluate("""k => localStorage.setItem(k, JSON.stringify({value: 'deadbeefdeadbeef.secret', until: Date.now() + 60000, seconds: 60}))""",
+                   "virtual-office.ticket." + office)
+    third = context.new_page()
+    third.goto(room_env.room(office))
+    expect(third.get_by_role("heading", name="Bevor es losgeht: Ihre Daten")).to_be_visible()
+    expect(third.locator("#queue")).to_be_hidden()
+    third.wait_for_function("k => localStorage.getItem(k) === null", arg="virtual-office.ticket." + office)
+    # one past its time is dropped before anything is asked
+    third.evaluate("""k => localStorage.setItem(k, JSON.stringify({value: 'x.y', until: Date.now() - 1000, seconds: 60}))""",
+                   "virtual-office.ticket." + office)
+    third.reload()
+    expect(third.get_by_role("heading", name="Bevor es losgeht: Ihre Daten")).to_be_visible()
+    assert third.evaluate("k => localStorage.getItem(k)", "virtual-office.ticket." + office) is None
+    assert errors == []
+
+
+DENIED = {
+    "camera": ("Die Kamera ist gesperrt", "Das Amt kann Sie hören, aber nicht sehen.", "Ihr Ton kommt an."),
+    "microphone": ("Das Mikrofon ist gesperrt", "Das Amt kann Sie sehen, aber nicht hören.", "Ihr Bild kommt an."),
+    "both": ("Kamera und Mikrofon sind gesperrt", "Kamera und Mikrofon nicht erlaubt", None),
+}
+
+
+@pytest.mark.parametrize(("allowed", "denied"), [(["microphone"], "camera"), (["camera"], "microphone"), ([], "both")])
+def test_camera_or_microphone_or_both_denied_each_get_their_own_words(room_env: RoomEnv, citizen, axe_source,
+                                                                        allowed: list[str], denied: str) -> None:
+    heading, text, connection = DENIED[denied]
+    page = citizen(devices=allowed)
+    page.goto(room_env.room("fundbuero"))
+    page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
+    page.get_by_role("button", name="Weiter").click()
+    page.locator("#step-details").get_by_role("button", name="Weiter").click()
+    page.get_by_role("button", name="Kamera und Mikrofon testen").click()
+    help_box = page.locator("#help-denied")
+    expect(help_box.get_by_role("heading")).to_have_text(heading)
+    expect(help_box).to_contain_text(text)
+    expect(help_box).not_to_contain_text("Ihr Platz")  # there is no place yet to keep
+    check = page.locator("#connection-check")
+    if connection:
+        # what works goes through the server and back; the words say which half
+        expect(check).to_have_attribute("data-state", "ok", timeout=30_000)
+        expect(check).to_contain_text(connection)
+        expect(page.locator("#preview")).to_be_visible()
+        if denied == "microphone":
+            expect(page.locator("#preview-video")).to_be_visible()
+        else:
+            expect(page.locator("#preview-video")).to_be_hidden()
+        way_on = page.get_by_role("button", name="Weiter", exact=True)
+    else:
+        expect(page.locator("#preview")).to_be_hidden()
+        page.wait_for_timeout(1000)
+        expect(check).to_be_empty()  # a permission problem is no firewall
+        way_on = page.get_by_role("button", name="Ohne Test weiter")
+    expect(page.locator("#step-check")).not_to_contain_text("Firewall")
+    # one way on, never two that look alike
+    expect(page.locator("#step-check .form-actions button:visible", has_text="weiter")).to_have_count(1)
+    assert axe_violations(page, axe_source) == []
+    way_on.click()
+    expect(page.get_by_role("heading", name="Im Warteraum anstellen")).to_be_focused()
+    assert page.errors == []
+
+
+def test_a_browser_without_webrtc_is_told_so_and_where_to_go(room_env: RoomEnv, citizen, axe_source) -> None:
+    page = citizen(init_script=NO_WEBRTC, width=390)
+    page.goto(room_env.room("fundbuero"))
+    notice = page.locator("#no-webrtc")
+    expect(notice.get_by_role("heading")).to_have_text("Mit diesem Browser geht kein Video-Gespräch")
+    expect(notice).to_contain_text("in einem anderen Browser")
+    expect(notice.locator("#no-webrtc-address")).to_have_text(room_env.room("fundbuero"))
+    expect(notice.get_by_role("button", name="Seite neu laden")).to_be_visible()
+    assert axe_violations(page, axe_source) == []
+    page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
+    page.get_by_role("button", name="Weiter").click()
+    page.locator("#step-details").get_by_role("button", name="Weiter").click()
+    page.get_by_role("button", name="Kamera und Mikrofon testen").click()
+    check = page.locator("#connection-check")
+    expect(check).to_have_attribute("data-state", "failed")
+    expect(check).to_have_text(re.compile("^Dieser Browser kann keine Video-Gespräche führen"))
+    expect(page.locator("#step-check")).not_to_contain_text("Firewall")
+    assert page.errors == []
 
 
 def test_a_lost_connection_keeps_the_place(room_env: RoomEnv, citizen) -> None:

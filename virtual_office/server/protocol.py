@@ -24,7 +24,7 @@ GUEST = "guest"
 
 
 TICKET_STORAGE_PREFIX = "virtual-office.ticket."
-"""sessionStorage key of an office's ticket token, + office id (the waiting room and visit pages share it)."""
+"""Browser storage key of an office's ticket token, + office id (the waiting room and visit pages share it; shared.js VO.keep)."""
 
 
 def waiting_room_url(office_id: str, lang: str) -> str:

@@ -42,6 +42,72 @@
   };
   VO.forget = function (key) { VO.store(key, null); };
 
+  /* A value that belongs to the browser rather than to one tab (a ticket's token): kept in
+   * localStorage with a time after which it is dropped, refreshed with VO.keep or VO.touch while
+   * a page uses it. Where localStorage is off, this tab's sessionStorage keeps it instead.
+   * Stored as JSON {value, until (ms), seconds}; a plain string in sessionStorage (as kept
+   * before) is read too. */
+  function kept(storage, key) {
+    var raw = storage.getItem(key);
+    if (!raw) return null;
+    var entry;
+    try { entry = JSON.parse(raw); } catch (e) { entry = null; }
+    if (!entry || typeof entry !== "object") return { value: raw, until: 0, seconds: 0 };  // the older plain form
+    if (typeof entry.value !== "string" || !entry.value) return null;
+    if (entry.until && entry.until < Date.now()) {
+      storage.removeItem(key);
+      return null;
+    }
+    return entry;
+  }
+
+  var memory = {};  // what no storage would keep: for as long as the page lasts
+
+  function read(key) {
+    var stores = [];
+    try { stores.push(window.localStorage); } catch (e) { /* off */ }
+    try { stores.push(window.sessionStorage); } catch (e) { /* off */ }
+    for (var i = 0; i < stores.length; i++) {
+      try {
+        var entry = stores[i] && kept(stores[i], key);
+        if (entry) return entry;
+      } catch (e) { /* this storage is off: the next one */ }
+    }
+    var inPage = memory[key];
+    return inPage && inPage.until >= Date.now() ? inPage : null;
+  }
+
+  VO.kept = function (key) {
+    var entry = key ? read(key) : null;
+    return entry ? entry.value : null;
+  };
+
+  /* Keep value under key for seconds from now (null forgets it everywhere). */
+  VO.keep = function (key, value, seconds) {
+    if (!key) return;
+    if (value === null || value === undefined) {
+      delete memory[key];
+      try { window.localStorage.removeItem(key); } catch (e) { /* off */ }
+      try { window.sessionStorage.removeItem(key); } catch (e) { /* off */ }
+      return;
+    }
+    var entry = { value: value, until: Date.now() + seconds * 1000, seconds: seconds };
+    var text = JSON.stringify(entry);
+    delete memory[key];
+    try {
+      window.localStorage.setItem(key, text);
+      try { window.sessionStorage.removeItem(key); } catch (e) { /* off */ }
+    } catch (e) {
+      try { window.sessionStorage.setItem(key, text); } catch (e2) { memory[key] = entry; }
+    }
+  };
+
+  /* Push the time of a kept value on by its own number of seconds (a page still using it). */
+  VO.touch = function (key) {
+    var entry = key ? read(key) : null;
+    if (entry) VO.keep(key, entry.value, entry.seconds || 300);
+  };
+
   /* The key under which the waiting room keeps the origin of the widget's page that framed it. */
   VO.PARENT_KEY = "virtual-office.parent";
 

@@ -4,7 +4,9 @@ Rendered on the server's own origin, alone in a tab or framed by a city's websit
 through the widget's dialog. Which websites may frame it is the embed allowlist
 (the deployment's, the administrator's and the office's own), sent as the CSP
 ``frame-ancestors`` rule. The page sets no cookie: the ticket's token lives in the
-tab's sessionStorage and only ever travels in a request body or the socket.io auth.
+browser's localStorage (this tab's sessionStorage where that is off), dropped once the
+grace period could have passed (``keep_seconds``), and only ever travels in a request body
+or the socket.io auth.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from virtual_office.queue import QueueError, UnknownOffice
 from virtual_office.server.i18n import LANGUAGES, request_language, script_strings, translate
 from virtual_office.server.protocol import TICKET_STORAGE_PREFIX
 from virtual_office.server.templating import render_citizen
+
+KEEP_MARGIN_SECONDS = 60
+"""How much longer than the grace period a browser keeps a ticket's token after its last page went."""
 
 
 def _strings(lang: str) -> dict[str, str]:
@@ -48,6 +53,7 @@ async def waiting_room(request: Request) -> Response:
         "embedded": embedded,
         "frame_ancestors": [a for a in ancestors if a != "'self'"],
         "storage_key": TICKET_STORAGE_PREFIX + office.id,
+        "keep_seconds": services.settings.grace_seconds + KEEP_MARGIN_SECONDS,
         "can_join": status.can_join if status else True,
         "opens_at": status.opens_at.isoformat() if status and status.opens_at else None,
         "strings": _strings(lang),

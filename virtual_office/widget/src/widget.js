@@ -79,7 +79,10 @@
       open_tab: "Warteraum in neuem Tab öffnen",
       confirm_leave: "Warteraum wirklich verlassen? Ihr Platz in der Warteschlange geht verloren.",
       confirm_yes: "Verlassen",
-      confirm_no: "Weiter warten"
+      confirm_no: "Weiter warten",
+      dialog_title_visit: "Video-Gespräch: {office}",
+      confirm_leave_visit: "Gespräch wirklich verlassen? Ihre Wartenummer verfällt dann.",
+      confirm_no_visit: "Im Gespräch bleiben"
     },
     en: {
       region: "Live office status",
@@ -121,7 +124,10 @@
       open_tab: "Open the waiting room in a new tab",
       confirm_leave: "Leave the waiting room? You will lose your place in the queue.",
       confirm_yes: "Leave",
-      confirm_no: "Keep waiting"
+      confirm_no: "Keep waiting",
+      dialog_title_visit: "Video call: {office}",
+      confirm_leave_visit: "Leave the conversation? Your queue number will then expire.",
+      confirm_no_visit: "Stay in the conversation"
     }
   };
 
@@ -640,7 +646,7 @@
     this.inQueue = false;
     this.closing = false;
     var titleId = nextId("dialog-title");
-    var name = String(office.name || office.id);
+    var name = this.officeName = String(office.name || office.id);
     this.tabUrl = url.replace("&embed=1", "");
 
     this.title = el("h2", { id: titleId, "class": "dialog-title" }, [t("dialog_title", { office: name })]);
@@ -712,6 +718,7 @@
       this.post("hello", { lang: this.widget.config.lang });
     } else if (data.type === "state") {
       this.inQueue = !!data.in_queue;
+      if (data.phase === "visit") this.showVisit();
     } else if (data.type === "escape") {
       if (!this.confirm.hidden) this.hideConfirm();
       else this.requestClose();
@@ -721,6 +728,17 @@
     } else if (data.type === "left" && this.closing) {
       this.close();
     }
+  };
+
+  /* The waiting room became the video visit: the dialog's title and its question say so. */
+  Room.prototype.showVisit = function () {
+    var t = this.widget.t;
+    if (this.inVisit) return;
+    this.inVisit = true;
+    this.title.textContent = t("dialog_title_visit", { office: this.officeName });
+    this.confirm.setAttribute("aria-label", t("confirm_leave_visit"));
+    this.confirm.firstChild.textContent = t("confirm_leave_visit");
+    this.confirmNo.textContent = t("confirm_no_visit");
   };
 
   Room.prototype.showFallback = function () {

@@ -10,15 +10,18 @@
   function citizenToken() {
     var shared = window.VirtualOfficeVisit;
     if (shared && typeof shared.token === "string") return shared.token;
-    try {
-      var keys = [X.pageConfig.storage_key];
-      for (var i = 0; i < window.sessionStorage.length; i++) keys.push(window.sessionStorage.key(i));
-      for (var j = 0; j < keys.length; j++) {
-        if (!keys[j] || keys[j].indexOf("virtual-office.ticket.") !== 0) continue;
-        var value = window.sessionStorage.getItem(keys[j]);
-        if (value && value.indexOf(X.visitId + ".") === 0) return value;  // the token starts with the ticket id
-      }
-    } catch (e) { /* storage off: staff, or a citizen who cannot be recognised */ }
+    var keys = [X.pageConfig.storage_key];
+    ["localStorage", "sessionStorage"].forEach(function (name) {
+      try {
+        var storage = window[name];
+        for (var i = 0; i < storage.length; i++) keys.push(storage.key(i));
+      } catch (e) { /* storage off: staff, or a citizen who cannot be recognised */ }
+    });
+    for (var j = 0; j < keys.length; j++) {
+      if (!keys[j] || keys[j].indexOf("virtual-office.ticket.") !== 0) continue;
+      var value = VO.kept(keys[j]);  // the waiting room keeps it (VO.keep)
+      if (value && value.indexOf(X.visitId + ".") === 0) return value;  // the token starts with the ticket id
+    }
     return null;
   }
   X.token = citizenToken();

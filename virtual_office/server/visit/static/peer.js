@@ -22,6 +22,7 @@
 
   V.openPeer = function () {
     V.closePeer();
+    if (V.noVideo) return;
     var pc = new RTCPeerConnection({ iceServers: V.config.ice_servers || [] });
     rtc.pc = pc;
     rtc.serverUfrag = null;

@@ -22,7 +22,7 @@
   var V = VO.visit = {
     config: config,
     t: t,
-    token: VO.stored(config.storage_key),
+    token: VO.kept(config.storage_key),  // the citizen's, kept by the waiting room (VO.keep)
     socket: null,
     me: { participant: null, role: null },
     people: {},  // participant -> {name, role}
@@ -37,10 +37,38 @@
 
   V.announce = VO.announcer("announcer");
 
+  /* A connection that does not come up in this time gets an explanation and a way forward. */
+  var STUCK_MS = 20000;
+  var stuckTimer = 0;
+
   V.status = function (state, key) {
     var line = $("connection");
     line.setAttribute("data-state", state);
     line.textContent = key ? t(key) : "";
+    if (state === "connecting" || state === "reconnecting") {
+      if (!stuckTimer) {
+        stuckTimer = window.setTimeout(function () {
+          stuckTimer = 0;
+          if (!V.over && !V.noVideo) V.videoHelp("stuck");
+        }, STUCK_MS);
+      }
+    } else {
+      window.clearTimeout(stuckTimer);
+      stuckTimer = 0;
+      if (state === "live") V.videoHelp(null);
+    }
+  };
+
+  /* Why there is no video and what to do (kind: "no_webrtc" or "stuck"); null hides it. */
+  V.videoHelp = function (kind) {
+    var box = $("video-help");
+    if (!kind) { box.hidden = true; return; }
+    if (!box.hidden && box.getAttribute("data-kind") === kind) return;
+    box.setAttribute("data-kind", kind);
+    $("video-help-heading").textContent = t(kind + ".heading");
+    $("video-help-text").textContent = t(kind + ".text");
+    $("video-help-retry").hidden = kind !== "stuck";
+    box.hidden = false;
   };
 
   V.showError = function (text) {

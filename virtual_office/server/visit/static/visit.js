@@ -18,12 +18,13 @@
     V.ended(V.me.role === "guest" ? "guest_left" : "clerk_left");
   });
   $("leave-no").addEventListener("click", function () { $("leave-confirm").hidden = true; $("leave").focus(); });
-  $("leave-yes").addEventListener("click", function () {
+  function leaveVisit() {
     var done = V.token
       ? fetch("/api/tickets/me", { method: "DELETE", headers: { Authorization: "Bearer " + V.token }, credentials: "omit" }).catch(function () {})
       : Promise.resolve();
-    done.then(function () { V.ended("left"); });
-  });
+    return done.then(function () { V.ended("left"); });
+  }
+  $("leave-yes").addEventListener("click", leaveVisit);
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !$("leave-confirm").hidden) { $("leave-confirm").hidden = true; $("leave").focus(); }
   });
@@ -38,11 +39,24 @@
     V.removeTiles();
   }
 
-  function tellWidget() {
-    var parentOrigin = VO.stored(VO.PARENT_KEY);
-    if (window.parent === window || !parentOrigin) return;
-    try { window.parent.postMessage({ source: "virtual-office", type: "state", in_queue: false }, parentOrigin); } catch (e) { /* gone */ }
+  /* ---------- the widget's dialog, when it framed the waiting room and so this visit ---------- */
+
+  var parentOrigin = window.parent !== window ? VO.stored(VO.PARENT_KEY) : null;
+
+  function tellWidget(type, extra) {
+    if (!parentOrigin) return;
+    var msg = { source: "virtual-office", type: type };
+    Object.keys(extra || {}).forEach(function (k) { msg[k] = extra[k]; });
+    try { window.parent.postMessage(msg, parentOrigin); } catch (e) { /* gone */ }
   }
+
+  window.addEventListener("message", function (event) {
+    if (!parentOrigin || event.origin !== parentOrigin || event.source !== window.parent) return;
+    var data = event.data;
+    if (!data || data.source !== "virtual-office") return;
+    // the citizen confirmed closing the dialog: leaving it gives the visit up, as "leave" here does
+    if (data.type === "leave" && V.me.role === "citizen" && !V.over) leaveVisit().then(function () { tellWidget("left"); });
+  });
 
   V.ended = function (reason) {
     if (V.over && reason !== "replaced") return;
@@ -51,8 +65,8 @@
     var citizen = V.me.role === "citizen" || (!V.me.role && V.token);
     var back = citizen && (reason === "sent_back" || reason === "transferred") && config.waiting_room_url;
     if (citizen && !back && ["finished", "left", "no_show", "removed", "expired", "unknown"].indexOf(reason) >= 0) {
-      VO.forget(config.storage_key);
-      tellWidget();
+      VO.keep(config.storage_key, null);
+      tellWidget("state", { in_queue: false });
     }
     var known = ["finished", "left", "sent_back", "transferred", "no_show", "removed", "expired", "dismissed",
                  "refused", "replaced", "guest_left", "clerk_left"].indexOf(reason) >= 0 ? reason : "unknown";
@@ -64,6 +78,9 @@
     link.hidden = !back;
     if (back) link.href = config.waiting_room_url + (window.parent !== window ? "&embed=1" : "");
     $("rejoin").hidden = ["replaced", "guest_left", "clerk_left"].indexOf(known) < 0;
+    $("close-window").hidden = !!config.console || !!back;  // in the console the panel closes by itself; sent back: on to the room
+    $("closed-hint").hidden = true;
+    V.videoHelp(null);
     V.status("live", null);
     $("ended-heading").focus();
   };
@@ -75,10 +92,29 @@
   $("rejoin").addEventListener("click", function () {
     window.location.reload();  // a fresh start takes the media over again
   });
+  $("close-window").addEventListener("click", function () {
+    if (parentOrigin) { tellWidget("close"); return; }
+    window.close();  // only a tab a script opened may close itself: otherwise say how
+    window.setTimeout(function () { $("closed-hint").hidden = false; }, 300);
+  });
+
+  /* ---------- no video at all, or none for too long ---------- */
+
+  V.noVideo = typeof window.RTCPeerConnection !== "function";
+  $("video-help-retry").addEventListener("click", function () {
+    V.videoHelp(null);
+    if (V.socket && !V.socket.connected) { V.socket.connect(); V.status("connecting", "connecting"); }
+    else if (V.started) { V.restart(true, "retry"); }
+  });
 
   /* ---------- socket.io ---------- */
 
   function start() {
+    if (V.noVideo) {  // chat and documents still work; video never will in this browser
+      V.status("novideo", null);
+      V.videoHelp("no_webrtc");
+      return;
+    }
     V.startLocal().then(function () {
       if (V.over) { V.stopLocal(); return; }
       V.started = true;
@@ -106,8 +142,10 @@
         $("leave").hidden = V.me.role === "clerk" && config.console;
         $("leave").textContent = V.me.role === "citizen" ? t("leave.citizen") : t("leave.staff");
         V.loadColleagues();
+        if (V.me.role === "citizen") tellWidget("state", { in_queue: true, phase: "visit" });
         if (!everConnected) { everConnected = true; start(); }
         else if (V.started) V.restart(true, "socket reconnected");  // the server let our media go with the old socket
+        else if (V.noVideo) V.status("novideo", null);
       });
     });
     socket.on("disconnect", function (reason) {
@@ -140,6 +178,11 @@
   // connection, the latest track map, and why it started over.
   window.VirtualOfficeVisit = { socket: null, token: V.token, pc: function () { return V.rtc.pc; },
                                 tracks: function () { return V.rtc.tracks; }, restarts: function () { return V.rtc.restarts; } };
+
+  // The citizen's token stays with the browser while the visit lasts (see VO.keep).
+  window.setInterval(function () {
+    if (V.token && !V.over && V.socket && V.socket.connected) VO.touch(config.storage_key);
+  }, 20000);
 
   connect();
 })(window.VO, window.VO.visit);

@@ -69,13 +69,28 @@
     if (R.last.state === "called") return;  // already showing; the deadline is refreshed
     $("called").hidden = false;
     $("accept-error").hidden = true;
-    $("call-alert").textContent = t("called.alert", { number: ticket.number });
+    R.withNumber($("call-alert"), t("called.alert", { number: "\u0000" }), ticket.number);
     window.clearInterval(call.timer);
     call.timer = window.setInterval(countdown, 1000);
     countdown();
     playTone();
     notify(ticket);
     $("accept").focus();
+  };
+
+  /* text into box, its "\0" replaced by the ticket's number, which never breaks across lines. */
+  R.withNumber = function (box, text, number) {
+    var parts = text.split("\u0000");
+    box.textContent = "";
+    parts.forEach(function (part, i) {
+      if (i > 0) {
+        var span = document.createElement("span");
+        span.className = "nowrap";
+        span.textContent = number;
+        box.appendChild(span);
+      }
+      box.appendChild(document.createTextNode(part));
+    });
   };
 
   R.endCall = function () {

@@ -1,7 +1,8 @@
 /* The connection check of the waiting room's device step: for a few seconds the server echoes
  * this browser's own camera and microphone back (POST /api/connection-check), over the same
  * path, codecs and ICE settings as a visit. Nothing is stored. Provides the waiting room's hook
- * window.VirtualOfficeConnectionCheck(officeId) -> Promise<{ok, text?}>. */
+ * window.VirtualOfficeConnectionCheck(officeId, works?) -> Promise<{ok, text?}>, works saying
+ * which of {audio, video} the device check got (the camera or the microphone may be refused). */
 (function (VO) {
   "use strict";
 
@@ -20,7 +21,16 @@
     });
   }
 
-  function check(servers) {
+  function media(works) {
+    var video = { width: { ideal: 320 }, height: { ideal: 240 } };
+    var wanted = works && (works.audio || works.video) ? works : { audio: true, video: true };
+    var first = { audio: !!wanted.audio, video: wanted.video ? video : false };
+    return navigator.mediaDevices.getUserMedia(first).catch(function () {
+      return navigator.mediaDevices.getUserMedia(first.audio ? { audio: true } : { video: video });
+    });
+  }
+
+  function check(servers, works) {
     var pc = new RTCPeerConnection({ iceServers: servers });
     var stream = null;
     var lang = document.documentElement.lang || "de";
@@ -29,8 +39,7 @@
       if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
       return result;
     }
-    return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 320 }, height: { ideal: 240 } } })
-      .catch(function () { return navigator.mediaDevices.getUserMedia({ audio: true }); })
+    return media(works)
       .then(function (s) {
         stream = s;
         stream.getTracks().forEach(function (track) { pc.addTransceiver(track, { direction: "sendrecv" }); });
@@ -63,10 +72,10 @@
       .catch(function (err) { return done({ ok: false, text: err && err.text }); });
   }
 
-  window.VirtualOfficeConnectionCheck = function () {
+  window.VirtualOfficeConnectionCheck = function (officeId, works) {
     if (!window.RTCPeerConnection || !navigator.mediaDevices) return Promise.resolve({ ok: false });
     return fetch("/api/connection-check", { credentials: "omit" })
       .then(function (response) { return response.json(); })
-      .then(function (body) { return check(body.ice_servers || []); }, function () { return { ok: false }; });
+      .then(function (body) { return check(body.ice_servers || [], works); }, function () { return { ok: false }; });
   };
 })(window.VO);

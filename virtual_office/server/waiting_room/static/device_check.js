@@ -18,8 +18,45 @@
     $("mic-level").value = 0;
   };
 
-  function showHelp(which) {
+  /* which: help-denied (denied: "both", "camera" or "microphone"), help-missing, help-other or null. */
+  function showHelp(which, denied) {
     ["help-denied", "help-missing", "help-other"].forEach(function (id) { $(id).hidden = id !== which; });
+    if (which === "help-denied") {
+      var kind = denied || "both";
+      $("help-denied").setAttribute("data-denied", kind);
+      $("help-denied-heading").textContent = t("check.denied." + kind + ".heading");
+      $("help-denied-text").textContent = t("check.denied." + kind + ".text");
+      $("help-denied-step2").textContent = t("check.denied." + kind + ".step2");
+    }
+  }
+
+  /* After a test: one way on, never two that look alike ("Continue" once something works,
+   * "Continue without testing" otherwise). */
+  function showWayOn(works) {
+    $("check-next").hidden = !works;
+    $("check-skip").hidden = works;
+  }
+
+  function problem(err) {
+    var name = err && err.name;
+    if (name === "NotAllowedError" || name === "SecurityError") return "denied";
+    if (name === "NotFoundError" || name === "OverconstrainedError") return "missing";
+    return "other";
+  }
+
+  /* Camera and microphone asked for one by one, after asking for both together failed:
+   * which of them works, and why the other does not. */
+  function oneByOne(constraints) {
+    function ask(kind) {
+      var one = {};
+      one[kind] = constraints[kind];
+      return navigator.mediaDevices.getUserMedia(one).then(function (stream) {
+        return { stream: stream, problem: null };
+      }, function (err) { return { stream: null, problem: problem(err) }; });
+    }
+    return ask("audio").then(function (audio) {
+      return ask("video").then(function (video) { return { audio: audio, video: video }; });
+    });
   }
 
   function fillChoices(select, devices, kind, current) {
@@ -53,12 +90,16 @@
     tick();
   }
 
+  /* Resolves with what works: {audio, video} (both false when nothing does). */
   function startCheck() {
     R.stopCheck();
     showHelp(null);
+    $("connection-check").setAttribute("data-state", "idle");
+    $("connection-check").textContent = "";
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       showHelp("help-other");
-      return Promise.resolve();
+      showWayOn(false);
+      return Promise.resolve({ audio: false, video: false });
     }
     var camera = $("camera-choice").value;
     var microphone = $("microphone-choice").value;
@@ -66,36 +107,72 @@
       video: camera ? { deviceId: { exact: camera } } : true,
       audio: microphone ? { deviceId: { exact: microphone } } : true
     };
+    var nothing = { audio: false, video: false };
     return navigator.mediaDevices.getUserMedia(constraints).then(function (stream) {
-      if ($("step-check").hidden) {  // the citizen moved on meanwhile
-        stream.getTracks().forEach(function (track) { track.stop(); });
-        return;
-      }
-      check.stream = stream;
-      $("preview").hidden = false;
-      $("preview-video").srcObject = stream;
-      meter(stream);
-      var video = stream.getVideoTracks()[0];
-      var audio = stream.getAudioTracks()[0];
-      return navigator.mediaDevices.enumerateDevices().then(function (devices) {
-        fillChoices($("camera-choice"), devices, "videoinput", video && video.getSettings().deviceId);
-        fillChoices($("microphone-choice"), devices, "audioinput", audio && audio.getSettings().deviceId);
-        R.announce(t("check.working"));
+      return show(stream, null);
+    }, function () {
+      return oneByOne(constraints).then(function (got) {
+        var tracks = [];
+        [got.audio.stream, got.video.stream].forEach(function (s) { if (s) tracks = tracks.concat(s.getTracks()); });
+        var audioProblem = got.audio.problem, videoProblem = got.video.problem;
+        if (audioProblem === "denied" || videoProblem === "denied") {
+          var denied = audioProblem === "denied" && videoProblem === "denied" ? "both"
+            : videoProblem === "denied" ? "camera" : "microphone";
+          showHelp("help-denied", denied);
+        } else if (audioProblem === "missing" || videoProblem === "missing") {
+          showHelp("help-missing");
+        } else if (audioProblem || videoProblem) {
+          showHelp("help-other");
+        }
+        if (!tracks.length) {
+          $("preview").hidden = true;
+          showWayOn(false);
+          return nothing;
+        }
+        return show(new MediaStream(tracks), audioProblem || videoProblem);
       });
-    }).catch(function (err) {
-      var name = err && err.name;
+    }).catch(function () {
       $("preview").hidden = true;
-      if (name === "NotAllowedError" || name === "SecurityError") showHelp("help-denied");
-      else if (name === "NotFoundError" || name === "OverconstrainedError") showHelp("help-missing");
-      else showHelp("help-other");
+      showHelp("help-other");
+      showWayOn(false);
+      return nothing;
     });
+  }
+
+  /* The preview of what works; partly: only one of camera and microphone does. */
+  function show(stream, partly) {
+    var works = { audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 };
+    if ($("step-check").hidden) {  // the citizen moved on meanwhile
+      stream.getTracks().forEach(function (track) { track.stop(); });
+      return works;
+    }
+    check.stream = stream;
+    $("preview").hidden = false;
+    $("preview-video").hidden = !works.video;
+    $("preview-video").srcObject = stream;
+    meter(stream);
+    showWayOn(true);
+    var video = stream.getVideoTracks()[0];
+    var audio = stream.getAudioTracks()[0];
+    return navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      fillChoices($("camera-choice"), devices, "videoinput", video && video.getSettings().deviceId);
+      fillChoices($("microphone-choice"), devices, "audioinput", audio && audio.getSettings().deviceId);
+      if (!partly) R.announce(t("check.working"));
+      return works;
+    }, function () { return works; });
   }
 
   /* Hook for the connection check through the server, provided with the video visit:
    * a script may set window.VirtualOfficeConnectionCheck = function (officeId) -> Promise<{ok, text}>.
    * Until then the page says the check is not available; it never invents a result. */
-  function runConnectionCheck() {
+  function runConnectionCheck(works) {
     var out = $("connection-check");
+    if (!window.RTCPeerConnection) {  // whatever camera and microphone do, video cannot work here
+      out.setAttribute("data-state", "failed");
+      out.textContent = t("check.no_webrtc");
+      return;
+    }
+    if (!works || (!works.audio && !works.video)) return;  // the help above says why; nothing to send
     var provider = window.VirtualOfficeConnectionCheck;
     if (typeof provider !== "function") {
       out.setAttribute("data-state", "unavailable");
@@ -104,9 +181,13 @@
     }
     out.setAttribute("data-state", "running");
     out.textContent = t("check.connection_running");
-    Promise.resolve(provider(R.config.office_id)).then(function (result) {
-      out.setAttribute("data-state", result && result.ok ? "ok" : "failed");
-      out.textContent = (result && result.text) || t(result && result.ok ? "check.connection_ok" : "check.connection_failed");
+    Promise.resolve(provider(R.config.office_id, works)).then(function (result) {
+      var ok = !!(result && result.ok);
+      var key = !ok ? "check.connection_failed"
+        : works.audio && works.video ? "check.connection_ok"
+        : works.audio ? "check.connection_ok_audio" : "check.connection_ok_video";
+      out.setAttribute("data-state", ok ? "ok" : "failed");
+      out.textContent = (result && result.text) || t(key);
     }, function () {
       out.setAttribute("data-state", "failed");
       out.textContent = t("check.connection_failed");

@@ -23,6 +23,16 @@
     }
   }
 
+  function clock(ms) {
+    try {
+      return new Intl.DateTimeFormat(config.lang === "de" ? "de-DE" : "en-GB", {
+        hour: "2-digit", minute: "2-digit", timeZone: config.timezone
+      }).format(new Date(ms));
+    } catch (e) {
+      return new Date(ms).toLocaleTimeString();
+    }
+  }
+
   function closedText(message, opensAt) {
     return message + (opensAt ? " " + t("opens_at", { when: formatWhen(opensAt) }) : "");
   }
@@ -38,6 +48,10 @@
   var joining = false;
   $("join").addEventListener("click", function () {
     if (joining) return;
+    if (VO.kept(config.storage_key)) {  // this browser joined meanwhile (another tab): the same place
+      R.enterQueue(null);
+      return;
+    }
     joining = true;
     $("join-error").hidden = true;
     R.prepareSound();
@@ -57,7 +71,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.status === 201 && data.token) {
-          VO.store(config.storage_key, data.token);
+          R.keepToken(data.token);
           R.enterQueue(data.ticket);
         } else if (data.error === "closed") {
           showJoinError(closedText(data.message || t("closed"), data.opens_at));
@@ -108,20 +122,40 @@
     $("facts").hidden = ticket.state !== "waiting";  // the place in the queue means nothing once called
     $("queue-state").hidden = ticket.state === "called";
     $("queue-state").textContent = ticket.state === "in_visit" ? t("in_visit") : t("queue_hint");
+    // the visit's tab was closed: the way back into it (a ticket's token begins with its id, the visit's)
+    var token = VO.kept(config.storage_key);
+    $("back-to-visit").hidden = ticket.state !== "in_visit" || !token;
+    if (token) $("back-to-visit-link").href = "/visit/" + encodeURIComponent(token.split(".")[0]) + (R.parentOrigin ? "?embed=1" : "");
     last.state = ticket.state;
   }
 
+  /* The token belongs to the browser (every tab of it), for as long as the grace period could
+   * keep the place after the last page went; every open page pushes that time on. */
+  R.keepToken = function (token) { VO.keep(config.storage_key, token, config.keep_seconds || 300); };
+  var keepTimer = 0;
+
   R.enterQueue = function (ticket) {
+    R.resuming = !ticket;  // from the browser's storage: the server still has to confirm the ticket
     R.showStep("queue");
     R.post("state", { in_queue: true });
     if (ticket) render(ticket);
     connect();
+    window.clearInterval(keepTimer);
+    keepTimer = window.setInterval(function () {
+      if (R.socket && R.socket.connected) VO.touch(config.storage_key);
+    }, 20000);
   };
+
+  R.stopKeeping = function () {
+    window.clearInterval(keepTimer);
+    keepTimer = 0;
+  };
+  window.addEventListener("pagehide", function () { if (R.socket) VO.touch(config.storage_key); });
 
   function connect() {
     if (R.socket || typeof window.io !== "function") return;
     var socket = R.socket = window.io("/citizen", {
-      auth: { token: VO.stored(config.storage_key), lang: config.lang },
+      auth: { token: VO.kept(config.storage_key), lang: config.lang },
       transports: ["websocket", "polling"]
     });
     var everConnected = false;
@@ -135,19 +169,34 @@
     });
     socket.on("connect_error", function (err) {
       if (err && err.data && err.data.error === "unknown_ticket") {
-        R.ended("unknown");
+        if (R.resuming) R.startAfresh();  // a token kept from earlier, its ticket long gone
+        else R.ended("unknown");
         return;
       }
       R.connection("reconnecting");
       // a refusal (e.g. the server briefly without Redis) is not retried by the client itself
       if (!R.socket.active) window.setTimeout(function () { if (R.socket) R.socket.connect(); }, 3000);
     });
-    socket.on("ticket", render);
+    socket.on("ticket", function (ticket) {
+      R.resuming = false;
+      VO.touch(config.storage_key);
+      render(ticket);
+    });
     socket.on("announcement", function (data) {
       if (!data || !data.text) return;
-      var item = document.createElement("li");
-      item.textContent = data.text;
       var list = $("announcement-list");
+      var seen = Array.prototype.some.call(list.children, function (li) { return li.getAttribute("data-text") === data.text; });
+      if (seen && !data.at) return;  // the office's latest message, sent again on every connect
+      var item = document.createElement("li");
+      item.setAttribute("data-text", data.text);
+      if (data.at) {
+        var time = document.createElement("time");
+        time.dateTime = new Date(data.at).toISOString();
+        time.textContent = t("announcement.at", { time: clock(data.at) });
+        item.appendChild(time);
+        item.appendChild(document.createTextNode(" "));
+      }
+      item.appendChild(document.createTextNode(data.text));
       list.insertBefore(item, list.firstChild);
       while (list.children.length > 5) list.removeChild(list.lastChild);
       $("announcements").hidden = false;

@@ -1,7 +1,9 @@
 /* The citizen's waiting room: consent, details, device check, joining, waiting, being called.
  *
- * The ticket's token stays in this tab's sessionStorage (kept across reloads, gone with
- * the tab) and only travels in the join response and the socket.io auth, never in a URL.
+ * The ticket's token belongs to the browser, not to one tab (VO.keep: localStorage, or this
+ * tab's sessionStorage where that is off): a reload, another tab or the browser started again
+ * within the grace period come back to the same place. It only travels in the join response
+ * and the socket.io auth, never in a URL.
  * Framed by the widget's dialog, the page speaks the widget's postMessage protocol
  * (virtual_office/widget/README.md) with the embedding page's origin only.
  *

@@ -1,6 +1,7 @@
-/* The waiting room's leaving and its end, and the start of the page: a ticket kept in this
- * tab (after a reload) goes straight back to the queue. The steps and the queue are the other
- * modules of this page (see steps.js). */
+/* The waiting room's leaving and its end, and the start of the page: a ticket this browser
+ * keeps (a reload, another tab, the browser started again within the grace period) goes
+ * straight back to the queue. The steps and the queue are the other modules of this page
+ * (see steps.js). */
 (function (VO, R) {
   "use strict";
 
@@ -21,7 +22,7 @@
   $("leave-yes").addEventListener("click", function () { R.leaveQueue(); });
 
   R.leaveQueue = function () {
-    var token = VO.stored(config.storage_key);
+    var token = VO.kept(config.storage_key);
     if (!token) return Promise.resolve();
     var socket = R.socket;
     var done = socket && socket.connected
@@ -31,31 +32,67 @@
     return done.then(function () { R.ended("left"); });
   };
 
-  R.ended = function (reason) {
-    VO.forget(config.storage_key);
+  function dropSocket() {
+    R.stopKeeping();
     if (R.socket) {
       var old = R.socket;
       R.socket = null;
       old.disconnect();
     }
+  }
+
+  R.ended = function (reason) {
+    VO.keep(config.storage_key, null);
+    dropSocket();
     R.endCall();
     R.connection("live");
     var known = ["finished", "no_show", "left", "expired", "removed"].indexOf(reason) >= 0 ? reason : "unknown";
     $("ended-heading").textContent = t("ended." + known + ".heading");
     $("ended-text").textContent = t("ended." + known + ".text");
-    $("close-dialog").hidden = !R.parentOrigin;
+    $("closed-hint").hidden = true;
     if ($("ended").hidden) R.showStep("ended");
     R.last = { position: null, state: null, number: null };
     R.post("state", { in_queue: false });
   };
 
-  $("again").addEventListener("click", function () {
+  function fresh() {
     $("announcement-list").textContent = "";
     $("announcements").hidden = true;
     R.showStep($("consent").checked ? "step-join" : "step-privacy");  // after a reload: from the start
-  });
-  $("close-dialog").addEventListener("click", function () { R.post("close"); });
+  }
 
-  if (VO.stored(config.storage_key)) R.enterQueue(null);
+  /* The kept token's ticket is gone (ended while no page was open): forget it and begin again. */
+  R.startAfresh = function () {
+    VO.keep(config.storage_key, null);
+    dropSocket();
+    R.endCall();
+    R.connection("live");
+    R.resuming = false;
+    R.last = { position: null, state: null, number: null };
+    R.post("state", { in_queue: false });
+    fresh();
+  };
+
+  $("again").addEventListener("click", fresh);
+  $("close-dialog").addEventListener("click", function () {
+    if (R.parentOrigin) { R.post("close"); return; }
+    window.close();  // only a tab a script opened may close itself: otherwise say how
+    window.setTimeout(function () { $("closed-hint").hidden = false; }, 300);
+  });
+
+  // Another tab of this browser joined (or came back to the place): this one shows the same ticket.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== config.storage_key || !event.newValue || R.socket) return;
+    if (VO.kept(config.storage_key)) R.enterQueue(null);
+  });
+
+  // A browser without WebRTC cannot take part in a video visit: say so before anything else.
+  if (typeof window.RTCPeerConnection !== "function") {
+    $("no-webrtc").hidden = false;
+    $("no-webrtc-address").textContent = window.location.href.replace(/([?&])embed=1(&|$)/, "$1").replace(/[?&]$/, "");
+    $("no-webrtc-retry").addEventListener("click", function () { window.location.reload(); });
+  }
+
+  if (VO.kept(config.storage_key)) R.enterQueue(null);
   R.post("ready");
 })(window.VO, window.VO.room);
