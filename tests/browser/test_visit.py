@@ -395,6 +395,8 @@ def test_no_video_is_explained_with_a_way_forward_never_an_endless_spinner(visit
         else:
             expect(help_box).to_contain_text("anderen Browser")
             expect(citizen.locator("#connection")).not_to_have_text("Verbindung wird aufgebaut …")
+            expect(citizen.locator("#quality")).to_be_hidden()  # nothing to wait for
+            expect(citizen.get_by_role("button", name="Bildschirm teilen")).to_be_hidden()
         assert axe_violations(citizen, axe_source) == []
         if retry:
             help_box.get_by_role("button", name="Noch einmal versuchen").click()

@@ -113,6 +113,7 @@
     if (V.noVideo) {  // chat and documents still work; video never will in this browser
       V.status("novideo", null);
       V.videoHelp("no_webrtc");
+      ["tiles", "alone", "quality", "mute", "camera-off", "share"].forEach(function (id) { $(id).hidden = true; });
       return;
     }
     V.startLocal().then(function () {
