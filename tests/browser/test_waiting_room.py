@@ -21,7 +21,7 @@ def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(roo
     number_b = join(bernd, room_env.room(office), notify=True)
     assert number_a != number_b
     expect(bernd.locator("#position")).to_have_text("2")
-    expect(bernd.locator("#ahead")).to_have_text("1")
+    expect(bernd.locator("#ahead")).to_have_text("1 Person")
     expect(bernd.locator("#estimate")).not_to_have_text("…")
     expect(anna.locator("#ahead")).to_have_text("niemand")
     expect(bernd.locator("#announcer")).to_have_text(f"Sie sind im Warteraum. Ihre Nummer: {number_b}. Ihr Platz: 2.")

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from virtual_office.queue import UnknownOffice
-from virtual_office.server.i18n import script_strings
+from virtual_office.server.i18n import Text, script_strings
 from virtual_office.server.sessions import staff_page
 from virtual_office.server.templating import page_language, render
 
@@ -15,7 +15,7 @@ SHORTCUTS = (("N", "console.shortcut.next"), ("F", "console.shortcut.finish"), (
              ("X", "console.shortcut.no_show"))
 
 
-def _strings(lang: str) -> dict[str, str]:
+def _strings(lang: str) -> dict[str, Text]:
     """The strings the console's script shows, and the error messages (``error.<code>``)."""
     errors = {f"error.{k}": v for k, v in script_strings(lang, "error.").items()}
     return {**script_strings(lang, "console.js."), **errors}

@@ -24,9 +24,24 @@
     });
   };
 
-  /* t(key, values): the translated string for key from strings (the key itself if there is none). */
+  /* The form of a plural text ({zero?, one?, other}) for n, by the rule German and English share
+   * (CLDR: "one" for exactly 1, "other" for the rest; "zero", where given, for exactly 0).
+   * The server picks forms with the same rule (virtual_office/server/i18n.py). */
+  VO.plural = function (forms, n) {
+    var isNumber = typeof n === "number";
+    if (isNumber && n === 0 && forms.zero !== undefined) return forms.zero;
+    var form = isNumber && n === 1 ? forms.one : forms.other;
+    return form !== undefined ? form : forms.other;
+  };
+
+  /* t(key, values): the translated string for key from strings (the key itself if there is none);
+   * a plural text in the form for values.n. */
   VO.translator = function (strings) {
-    return function (key, values) { return VO.format(strings[key] || key, values); };
+    return function (key, values) {
+      var text = strings[key] || key;
+      if (typeof text === "object") text = VO.plural(text, values && values.n);
+      return VO.format(text, values);
+    };
   };
 
   /* sessionStorage, which may be switched off: then nothing is kept and nothing fails. */

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from virtual_office.queue import QueueError, UnknownOffice
-from virtual_office.server.i18n import LANGUAGES, request_language, script_strings, translate
+from virtual_office.server.i18n import LANGUAGES, Text, request_language, script_strings, translate
 from virtual_office.server.protocol import TICKET_STORAGE_PREFIX
 from virtual_office.server.templating import render_citizen
 
@@ -24,7 +24,7 @@ KEEP_MARGIN_SECONDS = 60
 """How much longer than the grace period a browser keeps a ticket's token after its last page went."""
 
 
-def _strings(lang: str) -> dict[str, str]:
+def _strings(lang: str) -> dict[str, Text]:
     """The strings the waiting room's script shows."""
     strings = script_strings(lang, "citizen.js.")
     strings["closed"] = translate(lang, "error.closed")  # the same words as the server's refusal

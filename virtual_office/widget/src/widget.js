@@ -58,9 +58,7 @@
       opens_today: "öffnet um {time} Uhr",
       opens_tomorrow: "öffnet morgen um {time} Uhr",
       opens_on: "öffnet am {day} um {time} Uhr",
-      waiting_0: "Niemand wartet",
-      waiting_1: "1 Person wartet",
-      waiting_n: "{n} Personen warten",
+      waiting: { zero: "Niemand wartet", one: "1 Person wartet", other: "{n} Personen warten" },
       estimate_range: "Wartezeit etwa {min}–{max} Min.",
       estimate_one: "Wartezeit etwa {min} Min.",
       estimate_none: "Keine Wartezeit",
@@ -103,9 +101,7 @@
       opens_today: "opens at {time}",
       opens_tomorrow: "opens tomorrow at {time}",
       opens_on: "opens on {day} at {time}",
-      waiting_0: "Nobody waiting",
-      waiting_1: "1 person waiting",
-      waiting_n: "{n} people waiting",
+      waiting: { zero: "Nobody waiting", one: "1 person waiting", other: "{n} people waiting" },
       estimate_range: "Estimated wait about {min}–{max} min",
       estimate_one: "Estimated wait about {min} min",
       estimate_none: "No waiting time",
@@ -131,10 +127,22 @@
     }
   };
 
+  /* The form of a plural text ({zero?, one?, other}) for n: the rule German and English share
+   * (CLDR: "one" for exactly 1, "other" for the rest; "zero", where given, for exactly 0),
+   * the same as the office server's pages (virtual_office/server/static/shared.js). */
+  function plural(forms, n) {
+    var isNumber = typeof n === "number";
+    if (isNumber && n === 0 && forms.zero !== undefined) return forms.zero;
+    var form = isNumber && n === 1 ? forms.one : forms.other;
+    return form !== undefined ? form : forms.other;
+  }
+
+  /* t(key, vars): the text for key in the widget's language; a plural text in the form for vars.n. */
   function translator(lang) {
     var dict = I18N[lang] || I18N.de;
     return function (key, vars) {
       var text = dict[key] !== undefined ? dict[key] : key;
+      if (typeof text === "object") text = plural(text, vars && vars.n);
       if (vars) {
         text = text.replace(/\{(\w+)\}/g, function (m, name) {
           return vars[name] !== undefined ? String(vars[name]) : m;
@@ -235,10 +243,7 @@
   }
 
   function waitingText(n, t) {
-    n = Math.max(0, parseInt(n, 10) || 0);
-    if (n === 0) return t("waiting_0");
-    if (n === 1) return t("waiting_1");
-    return t("waiting_n", { n: n });
+    return t("waiting", { n: Math.max(0, parseInt(n, 10) || 0) });
   }
 
   function estimateText(estimate, t) {

@@ -97,7 +97,7 @@
     }
 
     var waiting = waitingOf(q);
-    $(".waiting-count", card).textContent = waiting.length === 1 ? S["waiting.1"] : fmt(waiting.length ? "waiting.n" : "waiting.0", { n: waiting.length });
+    $(".waiting-count", card).textContent = fmt("waiting", { n: waiting.length });
     $(".call-next", card).disabled = waiting.length === 0;
     var body = $("tbody", card);
     // Each cell carries its column's name: rows laid out as cards (a narrow column, a phone) show some (staff.css).

@@ -80,7 +80,7 @@ async def upload(request: Request) -> Response:
         return _refuse(request, 413, "too_large", mb=megabytes)
 
     if len(await asyncio.to_thread(exchange.files.list, visit_id)) >= MAX_FILES:
-        return _refuse(request, 409, "too_many", count=MAX_FILES)
+        return _refuse(request, 409, "too_many", n=MAX_FILES)
 
     name: object = unquote(request.headers.get("x-file-name", ""))
     types, document, sign_request = tuple(settings.upload_types), "", None

@@ -59,7 +59,7 @@
 
   function countdown() {
     var seconds = Math.max(0, Math.round((call.deadline - Date.now()) / 1000));
-    $("countdown").textContent = seconds > 0 ? t("called.seconds", { seconds: seconds }) : t("called.expired");
+    $("countdown").textContent = seconds > 0 ? t("called.seconds", { n: seconds }) : t("called.expired");
     titleTick();
   }
 

@@ -98,8 +98,8 @@
 
   function estimateText(estimate) {
     if (!estimate) return t("estimate.unknown");
-    if (estimate.min === estimate.max) return t("estimate.about", { minutes: estimate.max });
-    if (!estimate.min) return t("estimate.up_to", { minutes: estimate.max });
+    if (estimate.min === estimate.max) return t("estimate.about", { n: estimate.max });
+    if (!estimate.min) return t("estimate.up_to", { n: estimate.max });
     return t("estimate.range", { min: estimate.min, max: estimate.max });
   }
 
@@ -107,7 +107,7 @@
     var last = R.last;
     $("number").textContent = ticket.number;
     $("position").textContent = ticket.position ? String(ticket.position) : "–";
-    $("ahead").textContent = ticket.ahead === 0 ? t("ahead.none") : ticket.ahead ? String(ticket.ahead) : "–";
+    $("ahead").textContent = typeof ticket.ahead === "number" ? t("ahead", { n: ticket.ahead }) : "–";
     $("estimate").textContent = ticket.state === "waiting" ? estimateText(ticket.estimate) : "–";
     if (ticket.state === "waiting" && ticket.position && ticket.position !== last.position) {
       // only the position is announced, not every estimate update
