@@ -51,6 +51,10 @@ class Settings:
     secure_cookies: bool | None = None
     """None: Secure cookies when public_url is https."""
     log_level: str = "info"
+    joins_per_address: int = 20
+    """Tickets one address may draw in ten minutes (a library's public PC stays below)."""
+    checks_per_address: int = 6
+    """Connection checks one address may start a minute."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For and
     X-Forwarded-Proto are believed. None by default: a header anyone can send must not decide

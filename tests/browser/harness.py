@@ -149,6 +149,10 @@ class OfficeServer:
             "VO_ALLOWED_ORIGINS": ",".join(allowed_origins),
             "VO_LOG_LEVEL": "warning",
             "VO_MEDIA_HOST_ADDRESSES": "127.0.0.1",
+            # Every simulated citizen shares the loopback address: per-address limits off
+            # (tests/server/test_limits.py checks them with the defaults).
+            "VO_JOINS_PER_ADDRESS": "1000000",
+            "VO_CHECKS_PER_ADDRESS": "1000000",
             "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         })
         env.update(extra_env or {})

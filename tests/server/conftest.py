@@ -36,6 +36,10 @@ class ServerProcess:
             "VO_SECRET_KEY": "test-secret-key-" + "x" * 32,
             "VO_STATUS_INTERVAL": "0.05",
             "VO_LOG_LEVEL": "warning",
+            # Every simulated citizen shares the loopback address: per-address limits off
+            # (tests/server/test_limits.py checks them with the defaults).
+            "VO_JOINS_PER_ADDRESS": "1000000",
+            "VO_CHECKS_PER_ADDRESS": "1000000",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -7,12 +7,27 @@ server tells them apart as it would tell citizens apart.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import redis.asyncio
 
-from tests.server.conftest import ServerProcess, join
+from tests.conftest import RedisServer
+from tests.server.conftest import ServerProcess, join, seed
 from tests.server.test_realtime import clerk
+
+
+@pytest.fixture
+async def server(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    """A server with the limits a deployment has by default."""
+    await seed(redis_server.url)
+    process = ServerProcess(tmp_path, {"VO_REDIS_URL": redis_server.url, "VO_JOINS_PER_ADDRESS": "20", "VO_CHECKS_PER_ADDRESS": "6"})
+    process.start()
+    yield process
+    process.stop()
 
 
 def client(server: ServerProcess, address: str) -> httpx.AsyncClient:

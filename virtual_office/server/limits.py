@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 
 from virtual_office.queue import QueueError, keys
+from virtual_office.settings import Settings
 
 
 class TooMany(QueueError):
@@ -29,11 +30,15 @@ class Limit:
     seconds: int
 
 
-JOINS = Limit("join", 20, 600)
-"""Tickets drawn from one address in ten minutes: a family, a library's public PC or a
-city hall's terminal stay well below; a script that fills an office does not."""
-CONNECTION_CHECKS = Limit("check", 6, 60)
-"""Connection checks started from one address a minute (each holds a media slot for a while)."""
+def joins(settings: Settings) -> Limit:
+    """Tickets drawn from one address in ten minutes: a family, a library's public PC or a
+    city hall's terminal stay well below; a script that fills an office does not."""
+    return Limit("join", settings.joins_per_address, 600)
+
+
+def connection_checks(settings: Settings) -> Limit:
+    """Connection checks started from one address a minute (each holds a media slot for a while)."""
+    return Limit("check", settings.checks_per_address, 60)
 
 
 def client_address(request: Request) -> str:
@@ -52,4 +57,4 @@ async def take(redis: Redis, limit: Limit, address: str) -> None:
         raise TooMany(f"more than {limit.count} in {limit.seconds} s")
 
 
-__all__ = ["CONNECTION_CHECKS", "JOINS", "Limit", "TooMany", "client_address", "take"]
+__all__ = ["Limit", "TooMany", "client_address", "connection_checks", "joins", "take"]

@@ -15,7 +15,7 @@ from virtual_office.server.visit.membership import bearer_token
 async def join(request: Request) -> Response:
     services = request.app.state.services
     data = await json_body(request)
-    await limits.take(services.redis, limits.JOINS, limits.client_address(request))
+    await limits.take(services.redis, limits.joins(services.settings), limits.client_address(request))
     joined = await services.room.join(
         request.path_params["office_id"], name=data.get("name"), concern=data.get("concern"), language=data.get("language")
     )

@@ -42,7 +42,7 @@ async def connection_check(request: Request) -> Response:
             return _refusal("bad_signal", lang, 413)
     services = request.app.state.services
     try:
-        await limits.take(services.redis, limits.CONNECTION_CHECKS, limits.client_address(request))
+        await limits.take(services.redis, limits.connection_checks(services.settings), limits.client_address(request))
     except limits.TooMany as exc:
         return JSONResponse(payloads.error(exc, lang), status_code=429, headers={"Retry-After": "60"})
     try:
