@@ -296,6 +296,9 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     console.locator("#finish").click()
     expect(citizen.get_by_role("heading", name="Das Gespräch ist beendet")).to_be_visible()
     expect(colleague.locator("#ended")).to_be_visible()
+    # The clerk's visit page hangs up too and keeps the final record until the clerk closes it.
+    expect(clerk_frame.locator("#ended")).to_be_visible()
+    console.get_by_role("button", name="Schließen").click()
     expect(console.locator("#visit-media iframe")).to_have_count(0)
     for handle in (citizen_remote, colleague_remote):
         assert handle.evaluate("tracks => tracks.length > 0 && tracks.every(t => t.readyState === 'ended')")
