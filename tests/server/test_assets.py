@@ -26,6 +26,8 @@ def test_each_bundle_has_the_shared_helpers_once_and_the_pages_code(tmp_path: Pa
     assert "window.VirtualOfficeVisit = " in visit and "VO.exchange = " in visit
     waiting_room = (tmp_path / scripts.files["waiting_room"]).read_text(encoding="utf-8")
     assert "window.VirtualOfficeConnectionCheck = " in waiting_room and "VO.visit = " not in waiting_room
+    console = (tmp_path / scripts.files["console"]).read_text(encoding="utf-8")
+    assert "window.VirtualOfficeConsole = " in console and "VO.console = " in console
     # no page script brings a copy of a shared helper of its own
     for copy in ("function $(", "function t(", "function fmt(", "function stored(", "function gathered("):
         assert all(copy not in (tmp_path / name).read_text(encoding="utf-8") for name in scripts.files.values()), copy

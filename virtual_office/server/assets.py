@@ -37,7 +37,10 @@ SCRIPTS: Mapping[str, tuple[str, ...]] = {
         "state.js", "media.js", "peer.js", "tiles.js", "colleagues.js", "visit.js",
         "exchange.js", "exchange_files.js", "exchange_signature.js", "exchange_record.js", "exchange_connection.js",
     )),
-    "console": ("console/static/console.js", "console/static/visit-panel.js"),
+    "console": tuple(f"console/static/{name}" for name in (
+        "state.js", "connection.js", "queues.js", "joined.js", "offices.js", "visit.js", "shortcuts.js", "console.js",
+        "visit-panel.js",
+    )),
     "admin": ("admin/static/admin.js",),
 }
 """Each page's bundle: its files (relative to ``virtual_office/server``) in the order they run, after the shared helpers."""
