@@ -192,3 +192,46 @@ def test_a_new_password_ends_the_accounts_other_sessions(staff: Staff) -> None:
     own = staff.post(f"/admin/clerks/{root.id}", {"name": "Ada Admin", "role": "admin", "password": "mein neues passwort"})
     assert own.status_code == 303
     assert staff.client.get("/admin").status_code == 200
+
+
+def test_a_session_ended_on_the_server_is_worth_nothing_even_if_its_cookie_is_kept(staff: Staff) -> None:
+    """Logout, the JSON logout and "log out everywhere" end the session on the server."""
+    staff.login("anna")
+    kept = dict(staff.client.cookies)
+    assert staff.client.get("/api/me").status_code == 200
+    staff.post("/logout", {}, form_page="/console")
+    staff.client.cookies.clear()
+    staff.client.cookies.update(kept)  # the cookie as it was before the logout
+    assert staff.client.get("/api/me").status_code == 401
+    assert staff.client.get("/console", follow_redirects=False).status_code == 303
+
+    # The JSON logout: only as JSON (another website's form cannot post it), then the same.
+    staff.client.cookies.clear()
+    assert staff.client.post("/api/login", json={"login": "anna", "password": PASSWORD}).status_code == 200
+    kept = dict(staff.client.cookies)
+    assert staff.client.post("/api/logout", data={"x": "1"}).status_code == 400
+    assert staff.client.get("/api/me").status_code == 200
+    assert staff.client.post("/api/logout", json={}).status_code == 200
+    staff.client.cookies.update(kept)
+    assert staff.client.get("/api/me").status_code == 401
+
+
+def test_log_out_everywhere_ends_every_session_of_an_account(staff: Staff) -> None:
+    anna = staff.accounts["anna"]
+    laptops = []
+    for _ in range(2):  # two devices of Anna's
+        staff.client.cookies.clear()
+        assert staff.client.post("/api/login", json={"login": "anna", "password": PASSWORD}).status_code == 200
+        laptops.append(dict(staff.client.cookies))
+    staff.client.cookies.clear()
+    staff.login("root")
+    admin = dict(staff.client.cookies)
+    assert "Überall abmelden" in staff.client.get(f"/admin/clerks/{anna.id}").text
+    assert staff.post(f"/admin/clerks/{anna.id}/logout", {}, form_page=f"/admin/clerks/{anna.id}").status_code == 303
+    for laptop in laptops:
+        staff.client.cookies.clear()
+        staff.client.cookies.update(laptop)
+        assert staff.client.get("/api/me").status_code == 401
+    staff.client.cookies.clear()
+    staff.client.cookies.update(admin)
+    assert staff.client.get("/admin").status_code == 200  # the administrator's own session goes on

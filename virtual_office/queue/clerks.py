@@ -23,6 +23,8 @@ CLERK = "clerk"
 ADMIN = "admin"
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
+SESSION_SECONDS = 12 * 3600
+"""A working day and a half; a clerk logs in again each morning."""
 
 _T = TypeVar("_T")
 
@@ -168,15 +170,58 @@ class ClerkDirectory:
         if password is not None:
             _check_password(password)
             changes["password_hash"] = await _hashed(_hasher.hash, password)
+            await self.end_sessions(clerk.id)  # a new password ends every session of the old one
         updated = replace(clerk, **changes)  # type: ignore[arg-type]
         await self._redis.hset(keys.CLERKS, clerk.id, updated.to_json())
         return updated
 
     async def delete(self, clerk: Clerk) -> None:
+        await self.end_sessions(clerk.id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hdel(keys.CLERKS, clerk.id)
             pipe.hdel(keys.LOGINS, clerk.login)
             await pipe.execute()
+
+    # -- login sessions: kept here, so that logging out, a new password or "log out
+    # everywhere" ends them for good (a signed cookie alone would live on until it expires)
+
+    async def open_session(self, clerk_id: str) -> str:
+        """A new login session of the account; its id goes into the cookie (only a digest is stored)."""
+        session_id = secrets.token_urlsafe(32)
+        digest = _digest(session_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(keys.login_session(digest), clerk_id, ex=SESSION_SECONDS)
+            pipe.sadd(keys.clerk_sessions(clerk_id), digest)
+            pipe.expire(keys.clerk_sessions(clerk_id), SESSION_SECONDS)
+            await pipe.execute()
+        return session_id
+
+    async def session_alive(self, clerk_id: str, session_id: object) -> bool:
+        if not isinstance(session_id, str) or not session_id:
+            return False
+        return await self._redis.get(keys.login_session(_digest(session_id))) == clerk_id
+
+    async def end_session(self, session_id: object) -> None:
+        if not isinstance(session_id, str) or not session_id:
+            return
+        digest = _digest(session_id)
+        clerk_id = cast(str | None, await self._redis.getdel(keys.login_session(digest)))
+        if clerk_id:
+            await self._redis.srem(keys.clerk_sessions(clerk_id), digest)
+
+    async def end_sessions(self, clerk_id: str) -> int:
+        """End every login session of the account; returns how many there were."""
+        digests = [str(d) for d in await self._redis.smembers(keys.clerk_sessions(clerk_id))]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for digest in digests:
+                pipe.delete(keys.login_session(digest))
+            pipe.delete(keys.clerk_sessions(clerk_id))
+            await pipe.execute()
+        return len(digests)
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
 
 
 def _check_password(password: str) -> None:

@@ -2,7 +2,8 @@
 
 All keys of one office carry the hash tag ``{office_id}`` so that the Lua scripts,
 which touch only one office's keys, stay valid on Redis Cluster. The exceptions are
-the global directories (offices, clerks) and ``where``, the token-to-office index.
+the global directories (offices, clerks), ``where``, the token-to-office index, and
+the refused embed origins (their own hash tag, for their one script).
 """
 
 PREFIX = "vo"
@@ -15,6 +16,12 @@ LOGINS = f"{PREFIX}:logins"
 """Hash: login name -> clerk id."""
 ALLOWED_ORIGINS = f"{PREFIX}:allowed-origins"
 """Set: websites the administrator allows to embed the widget (all offices)."""
+REFUSED_ORIGINS = f"{PREFIX}:{{refused-origins}}:seen"
+"""Sorted set: website (origin) the embed allowlist refused -> last refusal (ms); a few dozen, for a month."""
+REFUSED_ORIGIN_COUNTS = f"{PREFIX}:{{refused-origins}}:count"
+"""Hash: refused origin -> how often it was refused (kept and dropped with REFUSED_ORIGINS)."""
+REFUSED_ORIGIN_LOGGED = f"{PREFIX}:{{refused-origins}}:logged"
+"""Hash: refused origin -> when its refusal was last logged (ms), so a busy page logs once a minute."""
 SWEEPER_LOCK = f"{PREFIX}:sweeper"
 """The one process that runs timed transitions holds this for a moment."""
 CHANGES = f"{PREFIX}:changes"
@@ -124,3 +131,13 @@ def visit_state(visit_id: str) -> str:
 def limit(name: str, address: str) -> str:
     """Integer (expires with its window): how often one address did ``name`` (server/limits.py)."""
     return f"{PREFIX}:limit:{name}:{address}"
+
+
+def login_session(digest: str) -> str:
+    """String (expires with the session): the clerk id a login session belongs to, by a digest of its id."""
+    return f"{PREFIX}:session:{digest}"
+
+
+def clerk_sessions(clerk_id: str) -> str:
+    """Set: digests of one account's login sessions (to end them all at once)."""
+    return f"{PREFIX}:clerk-sessions:{clerk_id}"

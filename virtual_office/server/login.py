@@ -11,6 +11,7 @@ from virtual_office.queue import Clerk, NotAuthorized, QueueError
 from virtual_office.server import payloads
 from virtual_office.server.api import json_body, json_route
 from virtual_office.server.i18n import request_language
+from virtual_office.server.security import same_origin
 from virtual_office.server.sessions import Throttled, current_clerk, log_in, log_out, read_form
 from virtual_office.server.templating import render, text
 
@@ -76,7 +77,7 @@ async def logout(request: Request) -> Response:
         await read_form(request)
     except HTTPException:
         return render(request, "error.html", {"status": 403, "message": text(request, "staff.error.csrf")}, status_code=403)
-    log_out(request)
+    await log_out(request, request.app.state.services.clerks)
     if chosen:
         request.session["lang"] = chosen
     return RedirectResponse("/login?logged_out=1", status_code=303)
@@ -97,7 +98,10 @@ async def api_login(request: Request) -> Response:
 
 
 async def api_logout(request: Request) -> Response:
-    log_out(request)
+    await json_body(request)  # JSON only: another website's plain form cannot post it
+    if not same_origin(request):
+        return JSONResponse(payloads.error("origin_not_allowed", request_language(request)), status_code=403)
+    await log_out(request, request.app.state.services.clerks)
     return JSONResponse({"ok": True})
 
 
@@ -113,6 +117,6 @@ routes = [
     Route("/login", login_submit, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
     json_route("/api/login", api_login, methods=["POST"]),
-    Route("/api/logout", api_logout, methods=["POST"]),
+    json_route("/api/logout", api_logout, methods=["POST"]),
     json_route("/api/me", api_me, methods=["GET"]),
 ]

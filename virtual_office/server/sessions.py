@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueError, keys
+from virtual_office.queue.clerks import SESSION_SECONDS
 from virtual_office.server.security import verify_csrf
 from virtual_office.server.templating import render, text
 from virtual_office.settings import Settings
@@ -33,8 +34,8 @@ from virtual_office.settings import Settings
 # -- the cookie ------------------------------------------------------------
 
 SESSION_COOKIE = "vo_session"
-MAX_AGE = 12 * 3600
-"""A working day and a half; a clerk logs in again each morning."""
+MAX_AGE = SESSION_SECONDS
+"""The cookie lives as long as the session it names (the server ends sessions earlier on logout)."""
 
 
 def session_middleware(settings: Settings) -> Middleware:
@@ -130,16 +131,23 @@ async def log_in(request: Request, clerks: ClerkDirectory, throttle: LoginThrott
         raise
     await throttle.succeeded(login)
     request.session.clear()
-    request.session.update(session_of(clerk))
+    await start_session(request, clerks, clerk)
     return clerk
 
 
-def session_of(clerk: Clerk) -> dict[str, str]:
-    """What a login session holds: who, and the password's stamp at login."""
-    return {"clerk_id": clerk.id, "stamp": clerk.session_stamp}
+async def start_session(request: Request, clerks: ClerkDirectory, clerk: Clerk) -> None:
+    """Put a new login session of ``clerk`` into the request's cookie."""
+    request.session.update({"clerk_id": clerk.id, "stamp": clerk.session_stamp, "sid": await clerks.open_session(clerk.id)})
 
 
-def log_out(request: Request) -> None:
+def session_of(session: Mapping[str, object]) -> dict[str, object]:
+    """What identifies a login session (to keep with a socket and check again on every event)."""
+    return {k: session[k] for k in ("clerk_id", "stamp", "sid") if k in session}
+
+
+async def log_out(request: Request, clerks: ClerkDirectory) -> None:
+    """End the session here and on the server: the cookie is worth nothing afterwards, even if kept."""
+    await clerks.end_session(request.session.get("sid"))
     request.session.clear()
 
 
@@ -148,10 +156,13 @@ async def current_clerk(request: Request, clerks: ClerkDirectory) -> Clerk | Non
 
 
 async def session_clerk(clerks: ClerkDirectory, session: Mapping[str, object]) -> Clerk | None:
-    """The account a session (cookie or socket) acts for; None once it was deleted or its password changed."""
+    """The account a session (cookie or socket) acts for; None once it was ended (logged out, deleted,
+    a new password, "log out everywhere")."""
     clerk_id, stamp = session.get("clerk_id"), session.get("stamp")
     clerk = await clerks.get(clerk_id) if isinstance(clerk_id, str) else None
     if clerk is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, clerk.session_stamp):
+        return None
+    if not await clerks.session_alive(clerk.id, session.get("sid")):
         return None
     return clerk
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from virtual_office.queue import ADMIN, CLERK, Clerk
 from virtual_office.queue.clerks import LOGIN, MIN_PASSWORD
 from virtual_office.server.i18n import translate
-from virtual_office.server.sessions import error_page, is_reading, session_of, staff_page
+from virtual_office.server.sessions import error_page, is_reading, staff_page, start_session
 from virtual_office.server.templating import page_language, render
 
 
@@ -103,8 +103,8 @@ async def edit_clerk(request: Request) -> Response:
     # Staffing of offices that no longer exist is dropped; the rest is what the form says.
     updated = await services.clerks.update(clerk, name=form.values["name"], role=form.values["role"], offices=tuple(form.offices),
                                            password=form.values["password"] or None)
-    if updated.id == request.state.clerk.id:
-        request.session.update(session_of(updated))  # a new own password ends the other sessions, not this one
+    if updated.id == request.state.clerk.id and form.values["password"]:
+        await start_session(request, services.clerks, updated)  # a new own password ends the other sessions, not this one
     return _done(request, "admin.flash.clerk_saved")
 
 
@@ -127,8 +127,23 @@ async def delete_clerk(request: Request) -> Response:
     return _done(request, "admin.flash.clerk_deleted")
 
 
+@staff_page(admin=True)
+async def log_out_everywhere(request: Request) -> Response:
+    """End every login session of the account (a lost laptop, a shared PC left logged in)."""
+    services = request.app.state.services
+    clerk = await services.clerks.get(request.path_params["clerk_id"])
+    if clerk is None:
+        return error_page(request, 404, "staff.error.not_found")
+    await services.clerks.end_sessions(clerk.id)
+    if clerk.id == request.state.clerk.id:  # the administrator's own: this session too
+        request.session.clear()
+        return RedirectResponse("/login?logged_out=1", status_code=303)
+    return _done(request, "admin.flash.clerk_logged_out")
+
+
 routes = [
     Route("/admin/clerks/new", new_clerk, methods=["GET", "POST"]),
     Route("/admin/clerks/{clerk_id}", edit_clerk, methods=["GET", "POST"]),
     Route("/admin/clerks/{clerk_id}/delete", delete_clerk, methods=["GET", "POST"]),
+    Route("/admin/clerks/{clerk_id}/logout", log_out_everywhere, methods=["POST"]),
 ]

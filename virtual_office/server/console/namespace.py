@@ -33,7 +33,7 @@ class ClerkNamespace(Namespace):
         clerk = await session_clerk(self._services.clerks, session)
         if clerk is None:
             raise refuse("not_authenticated", lang)
-        await self.save_session(sid, {**session_of(clerk), "lang": lang})
+        await self.save_session(sid, {**session_of(session), "lang": lang})
         await self.enter_room(sid, clerk_room(clerk.id))
         self._online[sid] = clerk.id
         for office_id in clerk.offices:

@@ -16,7 +16,7 @@ from virtual_office.queue import QueueError
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.protocol import VISIT, visit_room
 from virtual_office.server.realtime import Namespace, UnknownEvent, from_own_page, refuse
-from virtual_office.server.sessions import read_session
+from virtual_office.server.sessions import read_session, session_of
 from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import ExchangeEvents
 from virtual_office.server.visit.membership import Context, Membership
@@ -60,7 +60,7 @@ class VisitNamespace(Namespace):
             {
                 "visit": member.visit_id, "token": token, "participant": member.participant, "lang": lang,
                 # kept to re-check on every event: a changed password ends the clerk's part too
-                "staff": {k: staff[k] for k in ("clerk_id", "stamp") if k in staff},
+                "staff": session_of(staff),
             },
         )
         await self.enter_room(sid, visit_room(member.visit_id))
