@@ -1,4 +1,9 @@
-"""Browser test fixtures: real Redis, the real office server, two city websites, Chromium.
+"""Browser test fixtures: real Redis, the real office server, two city websites, Chromium and Firefox.
+
+A test runs in Chromium alone unless marked ``@pytest.mark.engines("chromium", "firefox")``:
+then once in each (ids ``[chromium]``, ``[firefox]``; ``-k firefox`` picks one). Its ``browser``,
+``page`` and ``engine`` fixtures are of that engine. Each engine is launched once a session,
+when a test first needs it; Firefox is Debian's ``firefox-esr``, driven without a Playwright download.
 
 The whole suite is meant to run inside a network namespace with only loopback:
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -59,14 +65,77 @@ def env() -> Iterator[Env]:
         redis.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "engines(*names): run the test once in each of these browsers (default: chromium)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("engines")
+    if marker is not None and "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", marker.args, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """The browser engine of this test: "chromium" unless parametrised by the ``engines`` marker."""
+    name = getattr(request, "param", "chromium")
+    if not harness.has_engine(name):
+        pytest.skip(f"{name} is not installed (scripts/test.sh installs it)")
+    return name
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def playwright() -> Iterator[Any]:
     with sync_playwright() as p:
-        chromium = harness.launch_chromium(p)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield p
+
+
+class Browsers:
+    """One browser per engine for the whole session, launched when first asked for."""
+
+    def __init__(self, playwright: Any) -> None:
+        self.playwright = playwright
+        self.launched: dict[str, Any] = {}
+
+    def __getitem__(self, engine: str) -> Any:
+        if engine not in self.launched:
+            self.launched[engine] = harness.launch(self.playwright, engine)
+        return self.launched[engine]
+
+    def close(self) -> None:
+        for browser in self.launched.values():
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browsers(playwright: Any) -> Iterator[Browsers]:
+    launched = Browsers(playwright)
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture
+def browser(browsers: Browsers, engine: str) -> Any:
+    return browsers[engine]
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[Any]:
+    """A function that starts one virtual X display for the session (first call) and returns its name."""
+    started: list[harness.Xvfb] = []
+
+    def get() -> str:
+        if not started:
+            started.append(harness.Xvfb())
+        return started[0].display
+
+    try:
+        yield get
+    finally:
+        for xvfb in started:
+            xvfb.close()
 
 
 class PageErrors(list):

@@ -1,4 +1,4 @@
-"""Real parts for browser tests and benchmarks: Redis, the office server, Chromium.
+"""Real parts for browser tests and benchmarks: Redis, the office server, Chromium and Firefox.
 
 Used by tests/browser/conftest.py and benchmarks/widget.py. Everything binds to
 127.0.0.1; run inside a network namespace with only loopback (see
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,21 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--use-fake-device-for-media-stream",
     "--allow-loopback-in-peer-connection",
 ]
+FIREFOX = "/usr/bin/firefox-esr"
+FIREFOX_PREFS: dict[str, object] = {
+    # Fake camera and microphone, no permission prompt (Firefox has no launch flags for these:
+    # a context's camera permission does not reach getUserMedia; the prefs do).
+    "media.navigator.streams.fake": True,
+    "media.navigator.permission.disabled": True,
+    "permissions.default.camera": 1,
+    "permissions.default.microphone": 1,
+    # ICE candidates on 127.0.0.1 (Firefox leaves loopback out otherwise: gathering finds nothing).
+    "media.peerconnection.ice.loopback": True,
+    # Screen sharing: with the permission prompt off, getDisplayMedia takes the whole screen,
+    # which needs a display (see Xvfb); headless Firefox has none and answers NotFoundError.
+    "media.getdisplaymedia.enabled": True,
+}
+ENGINES = ("chromium", "firefox")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
 # Open around the clock, so the tests do not depend on the time they run at.
@@ -201,3 +217,88 @@ def serves_widget(origin: str) -> bool:
 def launch_chromium(playwright):
     """Debian's Chromium, headless, with the flags that keep it quiet and WebRTC on loopback."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def launch_firefox(playwright, *, display: str | None = None):
+    """Debian's Firefox ESR (no Playwright download), headless unless given an X display."""
+    env = dict(os.environ, DISPLAY=display) if display else None
+    return playwright.firefox.launch(channel="moz-firefox", executable_path=FIREFOX, headless=display is None,
+                                     firefox_user_prefs=FIREFOX_PREFS, env=env)
+
+
+def launch(playwright, engine: str, *, display: str | None = None):
+    """A browser of the given engine (one of ENGINES) as the tests use it."""
+    if engine == "chromium":
+        return launch_chromium(playwright)
+    if engine == "firefox":
+        return launch_firefox(playwright, display=display)
+    raise ValueError(f"unknown browser engine {engine!r}")
+
+
+def has_engine(engine: str) -> bool:
+    return os.path.exists({"chromium": CHROMIUM, "firefox": FIREFOX}[engine])
+
+
+# Firefox's fake camera is one moving colour pattern for every page, and it has no flag like
+# Chromium's --use-file-for-fake-video-capture. To tell participants apart the test camera paints
+# a colour (with a white bar moving across, so every frame differs) on a canvas and hands its
+# captureStream() to the page in place of the fake camera's track; encoding, sending and decoding
+# are still the browser's own. Format with the RGB colour, as a context's init script.
+CANVAS_CAMERA = """(() => {
+  if (typeof MediaDevices === 'undefined') return;  // e.g. a new tab's about:blank
+  const [r, g, b] = %s;
+  const original = MediaDevices.prototype.getUserMedia;
+  MediaDevices.prototype.getUserMedia = async function (constraints) {
+    const stream = await original.call(this, constraints);
+    if (!constraints || !constraints.video) return stream;
+    const canvas = document.createElement('canvas');
+    canvas.width = 320; canvas.height = 240;
+    const ctx = canvas.getContext('2d');
+    let x = 0;
+    const paint = () => {
+      ctx.fillStyle = `rgb(${r}, ${g}, ${b})`; ctx.fillRect(0, 0, 320, 240);
+      ctx.fillStyle = '#fff'; ctx.fillRect(x, 0, 16, 240);
+      x = (x + 32) %% 320;
+    };
+    paint();
+    const track = canvas.captureStream(15).getVideoTracks()[0];
+    const timer = setInterval(paint, 1000 / 15);
+    const stop = track.stop.bind(track);
+    track.stop = () => { clearInterval(timer); stop(); };
+    for (const fake of stream.getVideoTracks()) { fake.stop(); stream.removeTrack(fake); }
+    stream.addTrack(track);
+    return stream;
+  };
+})();"""
+
+
+class Xvfb:
+    """A virtual X display (Debian's xvfb) for a browser that must not run headless."""
+
+    def __init__(self, size: str = "1280x1024x24") -> None:
+        binary = shutil.which("Xvfb")
+        if not binary:
+            raise RuntimeError("Xvfb not found (apt-get install xvfb)")
+        read, write = os.pipe()
+        self.proc = subprocess.Popen([binary, "-displayfd", str(write), "-screen", "0", size, "-nolisten", "tcp"],
+                                     pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write)
+        try:
+            number = b""
+            deadline = time.monotonic() + 30
+            while not number.endswith(b"\n"):
+                if not select.select([read], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    raise TimeoutError("Xvfb did not say its display in 30 s")
+                chunk = os.read(read, 16)
+                if not chunk:
+                    raise RuntimeError(f"Xvfb exited with {self.proc.wait()}")
+                number += chunk
+        except BaseException:
+            _stop(self.proc)
+            raise
+        finally:
+            os.close(read)
+        self.display = ":" + number.decode().strip()
+
+    def close(self) -> None:
+        _stop(self.proc)

@@ -1,7 +1,10 @@
-"""A video visit in Chromium through the real server: citizen (red camera), clerk (blue) in the
-console, a colleague (green); the connection check, screen sharing and hanging up.
+"""A video visit through the real server, in Chromium and in Firefox: citizen (red camera), clerk
+(blue) in the console, a colleague (green); the connection check, a reload, a server restart,
+screen sharing and hanging up.
 
-Each participant is a Chromium process of its own: the fake camera file is per process.
+In Chromium each participant is a process of its own: the fake camera file is per process. In
+Firefox one process serves all three; each context's camera paints its colour (harness.CANVAS_CAMERA).
+That Firefox runs on a virtual X display, not headless: its screen sharing captures a real screen.
 Run inside a loopback-only network namespace (see tests/browser/conftest.py).
 """
 
@@ -70,17 +73,41 @@ MEDIAN = """video => {
 }"""
 
 
+# What a visit page's peer connection is doing, for the message of a failed check.
+PEER_STATE = """async () => {
+  const V = window.VirtualOfficeVisit, pc = V && V.pc();
+  if (!pc) return 'no peer connection';
+  const rtp = [];
+  (await pc.getStats()).forEach(s => {
+    if (s.type === 'inbound-rtp') rtp.push(`in ${s.kind} mid ${s.mid}: ${s.packetsReceived} packets, ${s.framesDecoded} frames decoded`);
+    if (s.type === 'outbound-rtp') rtp.push(`out ${s.kind} mid ${s.mid}: ${s.packetsSent} packets`);
+  });
+  return JSON.stringify({signaling: pc.signalingState, ice: pc.iceConnectionState, restarts: V.restarts(), tracks: V.tracks(),
+    transceivers: pc.getTransceivers().map(t => [t.mid, t.direction, t.currentDirection]), rtp});
+}"""
+
+
+def peer_state(frame: Any) -> str:
+    try:
+        return str(frame.evaluate(PEER_STATE))
+    except Exception as exc:  # noqa: BLE001 - only for a failure message
+        return f"(no state: {exc})"
+
+
 def sees(frame: Any, who: str, colour: str, timeout: float = 30) -> None:
     """Wait until the camera tile labelled ``who`` shows ``colour``."""
     video = frame.locator("li.tile[data-source=camera]").filter(has=frame.locator(".label", has_text=re.compile(f"^{re.escape(who)}$"))).locator("video")
-    expect(video).to_have_count(1, timeout=timeout * 1000)
+    try:
+        expect(video).to_have_count(1, timeout=timeout * 1000)
+    except AssertionError as exc:
+        raise AssertionError(f"no camera tile of {who}; the page's peer connection: {peer_state(frame)}") from exc
     last = None
     for _ in range(int(timeout * 4)):
         last = video.evaluate(MEDIAN)
         if last and colour_name(last) == colour:
             return
         time.sleep(0.25)
-    raise AssertionError(f"{who} shows {last}, not {colour}")
+    raise AssertionError(f"{who} shows {last}, not {colour}; the page's peer connection: {peer_state(frame)}")
 
 
 async def _add_colleague(redis_url: str) -> None:
@@ -98,38 +125,52 @@ async def _add_colleague(redis_url: str) -> None:
 
 
 class Visit:
-    def __init__(self, server: harness.OfficeServer, videos: Path, chromium: Any) -> None:
+    def __init__(self, server: harness.OfficeServer, videos: Path, playwright: Any, display: Any) -> None:
         self.server = server
         self.videos = videos
-        self.chromium = chromium
-        self.browsers: dict[str, Any] = {}
+        self.playwright = playwright
+        self.display = display
+        self.browsers: dict[tuple[str, str], Any] = {}
 
-    def browser(self, colour: str, *extra: str) -> Any:
-        """One Chromium per camera colour, kept for the module's tests."""
-        if colour in self.browsers:
-            return self.browsers[colour]
-        path = self.videos / f"{colour}.y4m"
-        write_y4m(path, COLOURS[colour])
-        browser = self.chromium.launch(
-            executable_path=harness.CHROMIUM, headless=True,
-            args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
-        )
-        self.browsers[colour] = browser
+    def browser(self, engine: str, colour: str) -> Any:
+        """The browser whose camera shows ``colour``, kept for the module's tests: in Chromium one
+        process per colour (the red citizen's accepts screen sharing without asking), in Firefox one."""
+        key = (engine, colour if engine == "chromium" else "")
+        if key in self.browsers:
+            return self.browsers[key]
+        if engine == "chromium":
+            path = self.videos / f"{colour}.y4m"
+            write_y4m(path, COLOURS[colour])
+            extra = ["--use-fake-ui-for-media-stream"] if colour == "red" else []
+            browser = self.playwright.chromium.launch(
+                executable_path=harness.CHROMIUM, headless=True,
+                args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
+            )
+        else:
+            browser = harness.launch(self.playwright, engine, display=self.display())
+        self.browsers[key] = browser
         return browser
 
-    def staff_context(self, browser: Any, login: str) -> Any:
+    def context(self, engine: str, colour: str, **options: Any) -> Any:
+        """A new context whose camera shows ``colour``."""
+        context = self.browser(engine, colour).new_context(permissions=["camera", "microphone"], locale="de-DE", **options)
+        if engine != "chromium":
+            context.add_init_script(harness.CANVAS_CAMERA % list(COLOURS[colour]))
+        return context
+
+    def staff_context(self, engine: str, colour: str, login: str) -> Any:
         with httpx.Client(base_url=self.server.origin) as http:
             response = http.post("/api/login", json={"login": login, "password": harness.CLERK_PASSWORD})
             assert response.status_code == 200, response.text
             cookie = http.cookies["vo_session"]
-        context = browser.new_context(permissions=["camera", "microphone"], locale="de-DE", viewport={"width": 1200, "height": 1000})
+        context = self.context(engine, colour, viewport={"width": 1200, "height": 1000})
         context.add_cookies([{"name": "vo_session", "value": cookie, "url": self.server.origin}])
         return context
 
 
 @pytest.fixture(scope="module")
-def visit_env(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Visit]:
-    """A server of its own; Chromiums launched through the suite's Playwright (one per process)."""
+def visit_env(tmp_path_factory: pytest.TempPathFactory, playwright: Any, display: Any) -> Iterator[Visit]:
+    """A server of its own; browsers launched through the suite's Playwright as the tests need them."""
     redis = harness.RedisServer()
     server = None
     try:
@@ -137,7 +178,7 @@ def visit_env(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterato
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _add_colleague(redis.url)).result(60)
         server = harness.OfficeServer(redis.url, [], extra_env={"VO_STATUS_INTERVAL": "0.05"})
-        env = Visit(server, tmp_path_factory.mktemp("videos"), browser.browser_type)
+        env = Visit(server, tmp_path_factory.mktemp("videos"), playwright, display)
         try:
             yield env
         finally:
@@ -147,6 +188,16 @@ def visit_env(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterato
         if server is not None:
             server.close()
         redis.close()
+
+
+# Every text the page's live region announces, in order (the region shows only the last one).
+ANNOUNCEMENTS = """
+window.__announced = [];
+document.addEventListener('DOMContentLoaded', () => {
+  const region = document.getElementById('announcer');
+  if (region) new MutationObserver(() => window.__announced.push(region.textContent)).observe(region, {childList: true, characterData: true, subtree: true});
+});
+"""
 
 
 def decoded(page_or_frame: Any) -> int:
@@ -172,23 +223,23 @@ def wait_for_new_citizen_camera(frame: Any, before: str | None, *, seconds: floa
     raise AssertionError(f"the clerk never got the citizen's tracks after {after}")
 
 
-def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(visit_env: Visit, axe_source: str) -> None:
+@pytest.mark.engines("chromium", "firefox")
+def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(visit_env: Visit, engine: str, axe_source: str) -> None:
     origin = visit_env.server.origin
 
     # The clerk (blue) opens the console and goes available.
-    blue = visit_env.browser("blue")
-    clerk_context = visit_env.staff_context(blue, harness.CLERK_LOGIN)
+    clerk_context = visit_env.staff_context(engine, "blue", harness.CLERK_LOGIN)
     console = clerk_context.new_page()
     console.goto(f"{origin}/console")
     console.locator(f"input[name=presence-{OFFICE}][value=available]").check()
     expect(console.locator("#visit-media")).to_contain_text("Hier erscheint das Video")
 
     # The citizen (red) runs the connection check, then joins the queue.
-    red = visit_env.browser("red", "--use-fake-ui-for-media-stream")
-    citizen_context = red.new_context(permissions=["camera", "microphone"], locale="de-DE", viewport={"width": 1000, "height": 900})
+    citizen_context = visit_env.context(engine, "red", viewport={"width": 1000, "height": 900})
     citizen = citizen_context.new_page()
     citizen.errors = []
     citizen.on("pageerror", lambda exc: citizen.errors.append(exc))
+    citizen.add_init_script(ANNOUNCEMENTS)
     citizen.goto(f"{origin}/w/{OFFICE}?lang=de")
     citizen.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
     citizen.get_by_role("button", name="Weiter").click()
@@ -243,8 +294,7 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     expect(citizen.locator("#visit")).to_be_visible()
 
     # The colleague (green) has a console open; the clerk adds them from the visit panel.
-    green = visit_env.browser("green")
-    colleague_context = visit_env.staff_context(green, COLLEAGUE_LOGIN)
+    colleague_context = visit_env.staff_context(engine, "green", COLLEAGUE_LOGIN)
     colleague_console = colleague_context.new_page()
     colleague_console.goto(f"{origin}/console")
     expect(colleague_console.locator("#connection")).to_have_attribute("data-state", "connected")
@@ -261,7 +311,8 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     sees(colleague, CLERK_LABEL, "blue")
     sees(citizen, COLLEAGUE_LABEL, "green")
     sees(clerk_frame, COLLEAGUE_LABEL, "green")
-    expect(citizen.locator("#announcer")).to_have_text(f"{COLLEAGUE_LABEL} ist im Gespräch.")
+    # (a line on a poor connection may follow at once: three pictures in one process on two cores)
+    citizen.wait_for_function("text => window.__announced.includes(text)", arg=f"{COLLEAGUE_LABEL} ist im Gespräch.")
 
     # The citizen shares the screen: the clerk gets a screen tile with moving pictures.
     citizen.get_by_role("button", name="Bildschirm teilen").click()
@@ -278,7 +329,8 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     expect(screen).to_have_count(0, timeout=30_000)
     for frame in (citizen, clerk_frame, colleague):
         # every offer of the server was applied: none had to be answered by starting over
-        assert [r for r in frame.evaluate("() => window.VirtualOfficeVisit.restarts()") if r.startswith("apply")] == []
+        restarts = frame.evaluate("() => window.VirtualOfficeVisit.restarts()")
+        assert [r for r in restarts if r.startswith("apply")] == [], (frame.url, restarts)
 
     # The clerk finishes in the console: both sides stop receiving.
     for frame in (citizen, clerk_frame, colleague):
@@ -304,17 +356,19 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
         assert handle.evaluate("tracks => tracks.length > 0 && tracks.every(t => t.readyState === 'ended')")
     assert decoded(citizen) == -1 and decoded(colleague) == -1  # no peer connection left
     assert stored_token(citizen, OFFICE) is None
-    assert citizen.errors == []
+    # Firefox reports the WebSocket the restart above refused as a page error, Chromium as a console message
+    assert [e for e in citizen.errors if "can’t establish a connection to the server" not in str(e)] == []
 
 
-def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Visit, axe_source: str) -> None:
+@pytest.mark.engines("chromium", "firefox")
+def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Visit, engine: str, axe_source: str) -> None:
     from tests.browser.clerk import ClerkClient
 
     origin = visit_env.server.origin
     desk = ClerkClient(origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
     try:
         desk.presence("kfz", "available")
-        context = visit_env.browser("red", "--use-fake-ui-for-media-stream").new_context(permissions=["camera", "microphone"], locale="de-DE")
+        context = visit_env.context(engine, "red")
         citizen = context.new_page()
         citizen.goto(f"{origin}/w/kfz?lang=de")
         citizen.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
@@ -331,7 +385,7 @@ def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Vi
         expect(citizen.locator("#own-video")).to_have_js_property("readyState", 4, timeout=15_000)
 
         # Someone with the address but neither token nor login gets nothing.
-        stranger = visit_env.browser("red").new_context().new_page()
+        stranger = visit_env.browser(engine, "red").new_context().new_page()
         stranger.goto(f"{origin}/visit/{visit_id}")
         expect(stranger.get_by_role("heading", name="Kein Zutritt zu diesem Gespräch")).to_be_visible()
         stranger.context.close()

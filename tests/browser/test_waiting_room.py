@@ -1,4 +1,4 @@
-"""The citizen's waiting room in Chromium against the real server: joining, waiting, being called,
+"""The citizen's waiting room in Chromium (the connection check in Firefox too) against the real server: joining, waiting, being called,
 reloading, the widget's dialog, the keyboard alone, accessibility and a camera the browser refuses."""
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ def test_the_end_of_a_visit_is_explained_and_forgets_the_token(room_env: RoomEnv
     expect(page.get_by_role("heading", name="Bevor es losgeht: Ihre Daten")).to_be_visible()
 
 
+@pytest.mark.engines("chromium", "firefox")  # the connection check through the server, in both
 def test_keyboard_alone_through_every_step_without_accessibility_violations(room_env: RoomEnv, citizen, axe_source) -> None:
     page = citizen()
     page.goto(room_env.room("fundbuero"))
