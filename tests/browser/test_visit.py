@@ -3,8 +3,8 @@
 screen sharing and hanging up.
 
 In Chromium each participant is a process of its own: the fake camera file is per process. In
-Firefox one process serves all three; each context's camera paints its colour (harness.CANVAS_CAMERA).
-That Firefox runs on a virtual X display, not headless: its screen sharing captures a real screen.
+Firefox each context's camera paints its colour (harness.CANVAS_CAMERA); the citizen's Firefox runs
+on a virtual X display, not headless, since its screen sharing captures a real screen.
 Run inside a loopback-only network namespace (see tests/browser/conftest.py).
 """
 
@@ -131,11 +131,15 @@ class Visit:
         self.playwright = playwright
         self.display = display
         self.browsers: dict[tuple[str, str], Any] = {}
+        self.contexts: list[Any] = []
 
     def browser(self, engine: str, colour: str) -> Any:
         """The browser whose camera shows ``colour``, kept for the module's tests: in Chromium one
-        process per colour (the red citizen's accepts screen sharing without asking), in Firefox one."""
-        key = (engine, colour if engine == "chromium" else "")
+        process per colour (the red citizen's accepts screen sharing without asking). In Firefox the
+        citizen's (red) runs on the virtual display to share its screen, alone there: Firefox holds
+        back getUserMedia in a window without the focus, and a display has one focused window.
+        The clerk and the colleague share one headless Firefox (there every page has the focus)."""
+        key = (engine, colour if engine == "chromium" else "display" if colour == "red" else "headless")
         if key in self.browsers:
             return self.browsers[key]
         if engine == "chromium":
@@ -147,13 +151,14 @@ class Visit:
                 args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
             )
         else:
-            browser = harness.launch(self.playwright, engine, display=self.display())
+            browser = harness.launch(self.playwright, engine, display=self.display() if colour == "red" else None)
         self.browsers[key] = browser
         return browser
 
     def context(self, engine: str, colour: str, **options: Any) -> Any:
         """A new context whose camera shows ``colour``."""
         context = self.browser(engine, colour).new_context(permissions=["camera", "microphone"], locale="de-DE", **options)
+        self.contexts.append(context)
         if engine != "chromium":
             context.add_init_script(harness.CANVAS_CAMERA % list(COLOURS[colour]))
         return context
@@ -198,6 +203,15 @@ document.addEventListener('DOMContentLoaded', () => {
   if (region) new MutationObserver(() => window.__announced.push(region.textContent)).observe(region, {childList: true, characterData: true, subtree: true});
 });
 """
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts(visit_env: Visit) -> Iterator[None]:
+    """Each test's pages go with it: a console left open by the clerk would take the next visit's
+    media over (one visit page per participant: the newest replaces the others)."""
+    yield
+    while visit_env.contexts:
+        visit_env.contexts.pop().close()
 
 
 def decoded(page_or_frame: Any) -> int:
@@ -385,7 +399,7 @@ def test_the_citizen_leaves_by_keyboard_and_strangers_are_kept_out(visit_env: Vi
         expect(citizen.locator("#own-video")).to_have_js_property("readyState", 4, timeout=15_000)
 
         # Someone with the address but neither token nor login gets nothing.
-        stranger = visit_env.browser(engine, "red").new_context().new_page()
+        stranger = visit_env.browser(engine, "blue").new_context().new_page()
         stranger.goto(f"{origin}/visit/{visit_id}")
         expect(stranger.get_by_role("heading", name="Kein Zutritt zu diesem Gespräch")).to_be_visible()
         stranger.context.close()
