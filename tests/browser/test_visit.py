@@ -445,8 +445,7 @@ def test_no_video_is_explained_with_a_way_forward_never_an_endless_spinner(visit
 
     origin = visit_env.server.origin
     desk = ClerkClient(origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
-    context = visit_env.browser("red", "--use-fake-ui-for-media-stream").new_context(
-        permissions=["camera", "microphone"], locale="de-DE", viewport={"width": 390, "height": 844})
+    context = visit_env.context("chromium", "red", viewport={"width": 390, "height": 844})
     try:
         desk.presence("kfz", "available")
         context.add_init_script(init)
