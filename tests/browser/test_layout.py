@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 
 from tests.browser import harness
 from tests.browser.citizen_fixtures import OFFICES
-from tests.browser.staff_fixtures import ADMIN_LOGIN, ADMIN_PASSWORD, Citizen, _add_admin, _aside, log_in
+from tests.browser.staff_fixtures import ADMIN_LOGIN, ADMIN_PASSWORD, Citizen, _add_admin, _aside, axe_violations, log_in
 
 WIDTHS = (320, 390, 768, 1280, 1920)
 HEIGHTS = {320: 568, 390: 844, 768: 1024, 1280: 800, 1920: 1080}
@@ -171,7 +171,7 @@ def test_login_and_administration_fit_every_width(layout_env: LayoutEnv, browser
     layout.assert_fits()
 
 
-def test_the_walk_in_journey_and_the_console_fit_every_width(layout_env: LayoutEnv, browser: Any) -> None:
+def test_the_walk_in_journey_and_the_console_fit_every_width(layout_env: LayoutEnv, browser: Any, axe_source: str) -> None:
     origin = layout_env.origin
     layout = Layout()
     media = {"permissions": ["camera", "microphone"]}
@@ -227,14 +227,55 @@ def test_the_walk_in_journey_and_the_console_fit_every_width(layout_env: LayoutE
         panel = console.frame_locator("#visit-media iframe")
         expect(panel.locator("li.tile[data-participant=citizen]")).to_be_visible(timeout=30_000)
         expect(citizen.locator("li.tile .label", has_text=CLERK_LABEL)).to_be_visible(timeout=30_000)
+
+        # On a phone the chat is below the video: what arrives there is named at the top.
+        citizen.set_viewport_size({"width": 390, "height": 700})
+        citizen.evaluate("window.scrollTo(0, 0)")
+        expect(citizen.locator("#exchange-chat-text")).not_to_be_in_viewport()
         panel.get_by_label("Nachricht", exact=True).fill("Guten Tag! Bitte unterschreiben Sie gleich die Verlustanzeige.")
         panel.get_by_role("button", name="Senden", exact=True).click()
+        expect(citizen.locator("#exchange-chat-log")).to_contain_text("Verlustanzeige")
+        notice = citizen.locator("#exchange-notice")
+        expect(notice).to_be_in_viewport()
+        expect(notice.get_by_role("link")).to_have_text(f"Neue Nachricht von {CLERK_LABEL}")
         panel.locator("#exchange-document").fill("Verlustanzeige Geldbörse")
         panel.get_by_role("button", name="Unterschrift anfordern").click()
         expect(citizen.locator("#exchange-pad-box")).to_be_visible()
-        expect(citizen.locator("#exchange-chat-log")).to_contain_text("Verlustanzeige")
+        expect(notice.get_by_role("link")).to_have_text("Bitte unterschreiben Sie: Verlustanzeige Geldbörse")
+        assert notice.bounding_box()["y"] < 150  # at the top, above the video
+        assert axe_violations(citizen, axe_source) == []
         layout.check(citizen, "visit")
+        # by keyboard: the notice comes first after the heading; its link leads to the pad
+        citizen.locator("#main").focus()
+        citizen.keyboard.press("Tab")
+        expect(notice.get_by_role("link")).to_be_focused()
+        citizen.keyboard.press("Enter")
+        expect(citizen.locator("#exchange-pad")).to_be_focused()
+        expect(citizen.locator("#exchange-pad")).to_be_in_viewport()
+        expect(notice).to_be_hidden()
+        # closed without going there; a message the citizen can see needs no notice
+        citizen.evaluate("window.scrollTo(0, 0)")
+        panel.get_by_label("Nachricht", exact=True).fill("Haben Sie Fragen?")
+        panel.get_by_role("button", name="Senden", exact=True).click()
+        expect(notice).to_be_visible()
+        citizen.locator("#main").focus()
+        citizen.keyboard.press("Tab")
+        citizen.keyboard.press("Tab")
+        expect(notice.get_by_role("button", name="Schließen")).to_be_focused()
+        citizen.keyboard.press("Enter")
+        expect(notice).to_be_hidden()
+        expect(citizen.locator("#main")).to_be_focused()
+        citizen.locator("#exchange-chat-log").evaluate("log => log.scrollIntoView({block: 'center'})")
+        panel.get_by_label("Nachricht", exact=True).fill("Gut, dann weiter.")
+        panel.get_by_role("button", name="Senden", exact=True).click()
+        expect(citizen.locator("#exchange-chat-log")).to_contain_text("Gut, dann weiter.")
+        expect(notice).to_be_hidden()
         layout.check(console, "console with a visit")
+        # At a laptop's 1280 x 800 the clerk sees the citizen, the chat to type in and the visit's actions at once.
+        console.evaluate("window.scrollTo(0, 0)")
+        for target in (panel.locator("li.tile[data-participant=citizen] video"), panel.locator("#exchange-chat-text"),
+                       console.locator("#finish"), console.locator("#send-back")):
+            expect(target).to_be_in_viewport()
 
         # The end: the citizen's last word, the clerk's record.
         console.locator("#finish").click()

@@ -73,9 +73,65 @@
     return (item.name || "") + " (" + t("role." + (item.role || (item.from === "citizen" ? "citizen" : "clerk"))) + ")";
   };
 
+  /* ---------- a notice at the top for what arrives out of view ---------- */
+
+  /* On a phone the panel is below the video: a message, a file, a signature or ID request that
+   * arrives there is named at the top of the page (#exchange-notice in visit.html), with a link to
+   * it and a button to close the notice. It never takes the focus; the panel's live regions speak. */
+  var notice = $("exchange-notice");
+  var noticeTarget = null;
+  var focusBefore = null;
+
+  /* Seen: all of it on the screen, or at least half a screen of it when it is taller. */
+  function inView(el) {
+    var box = el.getBoundingClientRect();
+    var height = window.innerHeight || document.documentElement.clientHeight;
+    var shown = Math.min(box.bottom, height) - Math.max(box.top, 0);
+    return box.height > 0 && shown >= Math.min(box.height, height / 2) - 1;
+  }
+
+  function closeNotice() {
+    var hadFocus = notice.contains(document.activeElement);
+    notice.hidden = true;
+    noticeTarget = null;
+    if (hadFocus) (focusBefore && document.contains(focusBefore) ? focusBefore : $("main")).focus();
+  }
+
+  /* Show text at the top unless what arrived (seen, else target) is in view; the notice's link
+   * leads to target (and focuses it). */
+  X.notify = function (text, target, seen) {
+    if (!notice || !target || !text || inView(seen || target)) return;
+    noticeTarget = target;
+    $("exchange-notice-link").textContent = text;
+    notice.hidden = false;
+  };
+
+  if (notice) {
+    notice.addEventListener("focusin", function (event) {
+      if (!notice.contains(event.relatedTarget)) focusBefore = event.relatedTarget;
+    });
+    $("exchange-notice-link").addEventListener("click", function (event) {
+      event.preventDefault();
+      var target = noticeTarget;
+      notice.hidden = true;
+      noticeTarget = null;
+      if (!target) return;
+      if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) target.setAttribute("tabindex", "-1");
+      target.focus({ preventScroll: true });
+      target.scrollIntoView({ block: "center" });
+    });
+    $("exchange-notice-close").addEventListener("click", closeNotice);
+    notice.addEventListener("keydown", function (event) { if (event.key === "Escape") closeNotice(); });
+    // Scrolled down to it: the notice has done its work (unless someone is using it).
+    window.addEventListener("scroll", function () {
+      if (!notice.hidden && noticeTarget && inView(noticeTarget) && !notice.contains(document.activeElement)) closeNotice();
+    }, { passive: true });
+  }
+
   /* ---------- chat ---------- */
 
-  X.addChat = function (m) {
+  /* live: it has just arrived (not loaded with everything so far). */
+  X.addChat = function (m, live) {
     var li = document.createElement("li");
     li.className = "exchange-message" + (X.me && m.from === X.me.participant ? " own" : "");
     var head = document.createElement("p");
@@ -94,6 +150,7 @@
     X.append("exchange-chat-log", li);
     var log = $("exchange-chat-log");
     log.scrollTop = log.scrollHeight;
+    if (live && !(X.me && m.from === X.me.participant)) X.notify(t("new_message", { name: X.who(m) }), log, li);
   };
 
   $("exchange-chat-form").addEventListener("submit", function (event) {

@@ -33,7 +33,7 @@
       transports: ["websocket", "polling"],
     });
     socket.on("connect", load);
-    socket.on("chat", function (m) { X.addChat(m); });
+    socket.on("chat", function (m) { X.addChat(m, true); });
     socket.on("file", function (f) { X.addFile(f, true); });
     socket.on("signature_request", function (r) { X.setRequest(r, true); });
     socket.on("signature", function (r) { X.setRequest(r, true); });

@@ -25,7 +25,10 @@
     li.appendChild(link);
     li.appendChild(about);
     X.append("exchange-files", li);
-    if (announce && !(X.me && f.from === X.me.participant)) X.say(t("new_file", { name: X.who(f), file: f.name }));
+    if (announce && !(X.me && f.from === X.me.participant)) {
+      X.say(t("new_file", { name: X.who(f), file: f.name }));
+      X.notify(t("new_file", { name: X.who(f), file: f.name }), link);
+    }
   };
 
   /* A link cannot carry the citizen's token: fetch with it, then save the result. */

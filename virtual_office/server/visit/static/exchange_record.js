@@ -13,6 +13,7 @@
     if (X.staff()) { if (announce) X.say(t("id_requested")); return; }
     $("exchange-id-done").hidden = true;
     $("exchange-id-instruction").hidden = false;
+    if (announce) X.notify($("exchange-id-instruction").textContent, $("exchange-id-instruction"));
   };
   X.idChecked = function (checked) {
     if (X.staff()) { $("exchange-id-checked").checked = checked; return; }

@@ -31,7 +31,10 @@
     if (!known) $("exchange-signatures").appendChild(li);
     if (announce) X.say(X.staff() ? t(r.state === "signed" ? "signature_arrived" : "signature_requested", { document: r.document })
       : (r.state === "requested" ? t("sign_now", { document: r.document }) : ""));
-    if (!X.staff()) openPad();
+    if (!X.staff()) {
+      openPad();
+      if (announce && r.state === "requested") X.notify(t("sign_now", { document: r.document }), pad);
+    }
   };
 
   var pad = $("exchange-pad");
