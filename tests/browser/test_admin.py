@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import pytest
+import socketio
 from playwright.sync_api import expect
 
 from tests.browser.staff_fixtures import (  # noqa: F401 - staff_env_fixture is a fixture
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
     StaffEnv,
+    _aside,
     axe_violations,
     log_in,
     staff_env_fixture,
@@ -104,6 +108,13 @@ def test_embed_code_with_live_preview_and_copy_button(staff_env: StaffEnv, brows
         frame = page.frame_locator("#embed-preview")
         expect(frame.locator("li.office[data-office='kfz']")).to_have_count(1, timeout=10_000)
         expect(frame.locator("li.office[data-office='buergerbuero']")).to_have_count(0)
+        # the preview opens no waiting room (it would create real tickets), and says so
+        expect(page.locator("#preview-hint")).to_contain_text("keine echten Wartenummern")
+        join = frame.locator("li.office[data-office='kfz'] .join")
+        expect(join).to_have_attribute("aria-disabled", "true")
+        expect(join).to_have_accessible_description(re.compile("Vorschau: Hier öffnet sich kein Warteraum"))
+        join.click(force=True)  # aria-disabled, yet focusable and clickable
+        expect(frame.locator("dialog")).to_have_count(0)
         assert axe_violations(page, axe_source) == []
     finally:
         context.close()
@@ -118,4 +129,30 @@ def test_statistics_page_is_accessible_in_both_languages(staff_env: StaffEnv, pa
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Statistics")
+    assert axe_violations(page, axe_source) == []
+
+
+def test_websites_that_tried_to_embed_the_widget_are_allowed_with_one_click(staff_env: StaffEnv, page, axe_source) -> None:
+    neighbour = "https://www.nachbarstadt.example"
+
+    async def refused_page() -> None:
+        client = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(staff_env.origin, namespaces=["/public"], headers={"Origin": neighbour},
+                                 transports=["websocket"], wait_timeout=10)
+        await client.disconnect()
+
+    _aside(lambda: asyncio.run(refused_page()))
+    log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    page.goto(staff_env.origin + "/admin/origins")
+    tried = page.get_by_role("table", name="Websites, die das Widget einbinden wollten")
+    row = tried.locator(f"tr[data-origin='{neighbour}']")
+    expect(row.locator(".count")).to_have_text("1")
+    assert axe_violations(page, axe_source) == []
+    allow = row.get_by_role("button", name=re.compile("^Erlauben"))
+    expect(allow).to_contain_text(neighbour)  # its name says which website (visually hidden)
+    allow.click()
+    expect(page.get_by_role("status")).to_have_text("Die Website ist jetzt erlaubt.")
+    expect(tried).to_have_count(0)
+    expect(page.get_by_label("Website-Adressen")).to_have_value(re.compile(f"(^|\n){re.escape(neighbour)}($|\n)"))
     assert axe_violations(page, axe_source) == []

@@ -112,13 +112,18 @@ def test_hostile_page_css_does_not_change_the_widget(env, page):
     assert page.errors == []
 
 
-def test_page_on_foreign_origin_gets_nothing(env, page):
+def test_page_on_foreign_origin_gets_no_status_only_a_line_for_its_webmaster(env, page):
     page.goto(env.foreign.url("/pages/plain.html"))
     host = page.locator("virtual-office")
     expect(host).to_have_attribute("data-state", "refused", timeout=10_000)
-    expect(host).to_be_hidden()
     assert host.evaluate("h => h.shadowRoot.querySelectorAll('li.office').length") == 0
-    assert "Bürgerbüro" not in host.evaluate("h => h.shadowRoot.textContent")
+    assert "Kfz-Zulassung" not in host.evaluate("h => h.shadowRoot.textContent")
+    # one polite line in the widget's own box, saying where the website can be allowed
+    notice = page.locator(".notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text(re.compile("Diese Website ist für das virtuelle Bürgerbüro noch nicht freigegeben"))
+    expect(notice).to_contain_text(env.server.origin + "/admin/origins")
+    expect(notice).to_have_attribute("role", "status")
     warnings = [text for kind, text in page.errors.console if kind == "warning"]
     assert any(text.startswith("[virtual-office]") and "not allowed" in text for text in warnings)
     assert page.errors == []

@@ -185,7 +185,7 @@ def test_embed_snippet_and_preview(staff: Staff) -> None:
     assert str(escape(snippet)) in page
     assert 'src="/admin/embed/preview?offices=kfz,buergerbuero"' in page
     preview = staff.client.get("/admin/embed/preview?offices=kfz,buergerbuero")
-    assert '<script src="/widget.js" data-offices="kfz,buergerbuero" async></script>' in preview.text
+    assert '<script src="/widget.js" data-offices="kfz,buergerbuero" data-preview async></script>' in preview.text
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
     everything = staff.client.get("/admin/embed").text
     assert str(escape('<script src="http://127.0.0.1:8000/widget.js" async></script>')) in everything

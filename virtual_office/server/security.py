@@ -16,7 +16,11 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -55,6 +59,43 @@ DOWNLOAD_HEADERS = {
 }
 """A file exchanged in a visit is never run or shown as a page of ours."""
 
+REFUSED_KEPT = 50
+"""How many refused websites the administration lists (the most recent ones)."""
+REFUSED_DAYS = 30
+"""How long a refused website stays listed after its last refusal."""
+REFUSED_LOG_EVERY_MS = 60_000
+"""A website refused again and again is logged once a minute."""
+MAX_ORIGIN_LENGTH = 300
+
+_NOTE_REFUSAL = """
+-- KEYS: last seen (sorted set), counts (hash), last logged (hash)
+-- ARGV: origin, now (ms), kept for (ms), how many are kept, log every (ms)
+local origin, now, keep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - keep))
+for _, o in ipairs(gone) do
+  redis.call('ZREM', KEYS[1], o); redis.call('HDEL', KEYS[2], o); redis.call('HDEL', KEYS[3], o)
+end
+redis.call('ZADD', KEYS[1], now, origin)
+local count = redis.call('HINCRBY', KEYS[2], origin, 1)
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+if over > 0 then
+  for _, o in ipairs(redis.call('ZRANGE', KEYS[1], 0, over - 1)) do
+    if o ~= origin then
+      redis.call('ZREM', KEYS[1], o); redis.call('HDEL', KEYS[2], o); redis.call('HDEL', KEYS[3], o)
+    end
+  end
+end
+local logged = tonumber(redis.call('HGET', KEYS[3], origin) or '0')
+local log = 0
+if now - logged >= tonumber(ARGV[5]) then
+  redis.call('HSET', KEYS[3], origin, now)
+  log = 1
+end
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, keep) end
+return {count, log}
+"""
+"""Note one refusal of ``origin``: last seen, count, the oldest and the stale ones dropped; 1 if it is to be logged."""
+
 
 def normalize(origin: str) -> str | None:
     """'https://www.Example.de/' -> 'https://www.example.de'; None if not an origin."""
@@ -79,18 +120,31 @@ def is_own_origin(origin: str | None, own_origin: str) -> bool:
     return origin is None or normalize(origin) == normalize(own_origin)
 
 
+@dataclass(frozen=True)
+class RefusedOrigin:
+    """A website the embed allowlist refused: when last, and how often (within :data:`REFUSED_DAYS`)."""
+
+    origin: str
+    last_seen: datetime
+    count: int
+
+
 class OriginPolicy:
     """Decides whether a page's Origin may use the widget and the /public namespace.
 
     The server's own origin is always allowed (the waiting room runs there). A
     request without an Origin header comes from no web page (curl, a server) and is
     allowed: the allowlist protects citizens' browsers, not public data.
+
+    Websites it refuses are noted (:meth:`note_refusal`, the origin only) so the
+    administration can see who tried and allow them with one click (:meth:`allow`).
     """
 
     def __init__(self, redis: Redis, own_origin: str, configured: Iterable[str]) -> None:
         self._redis = redis
         self._own = normalize(own_origin)
         self._configured = {o for o in (normalize(c) for c in configured) if o}
+        self._note = redis.register_script(_NOTE_REFUSAL)
 
     async def administered(self) -> set[str]:
         return {str(o) for o in await self._redis.smembers(keys.ALLOWED_ORIGINS)}  # stored as text
@@ -106,7 +160,62 @@ class OriginPolicy:
             if good:
                 pipe.sadd(keys.ALLOWED_ORIGINS, *good)
             await pipe.execute()
+        if good - {"*"}:
+            await self._forget_refused(*(good - {"*"}))
         return bad
+
+    async def allow(self, origin: str) -> str | None:
+        """Add one website to the administrator's list (and drop it from the refused ones); None if not an origin."""
+        value = normalize(origin)
+        if value is None or value == "*":
+            return None
+        await self._redis.sadd(keys.ALLOWED_ORIGINS, value)
+        await self._forget_refused(value)
+        return value
+
+    async def note_refusal(self, origin: str | None, *, now_ms: int | None = None) -> None:
+        """Remember that a page on ``origin`` was refused, and log it (at most once a minute per website).
+
+        Only a well-formed http(s) origin is kept, never more of the request. Redis
+        being away costs the note, never the refusal itself.
+        """
+        value = normalize(origin or "")
+        if value is None or value == "*" or len(value) > MAX_ORIGIN_LENGTH:
+            return
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        try:
+            _, logged = await self._note(
+                keys=[keys.REFUSED_ORIGINS, keys.REFUSED_ORIGIN_COUNTS, keys.REFUSED_ORIGIN_LOGGED],
+                args=[value, now, REFUSED_DAYS * 86_400_000, REFUSED_KEPT, REFUSED_LOG_EVERY_MS],
+            )
+        except Exception:  # noqa: BLE001 - a note, not a reason to fail
+            log.warning("could not note a refused embed origin")
+            return
+        if int(logged):
+            log.info("embedding refused for %s (not an allowed website)", value)
+
+    async def refused(self, *, now_ms: int | None = None) -> list[RefusedOrigin]:
+        """The websites refused lately, most recent first, without those allowed since."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        since = now - REFUSED_DAYS * 86_400_000
+        raw: list[Any] = await self._redis.zrevrangebyscore(keys.REFUSED_ORIGINS, "+inf", since, withscores=True)
+        entries = [(str(origin), float(score)) for origin, score in raw]
+        if not entries:
+            return []
+        counts = await self._redis.hmget(keys.REFUSED_ORIGIN_COUNTS, [o for o, _ in entries])
+        allowed = self._configured | await self.administered()
+        return [
+            RefusedOrigin(origin, datetime.fromtimestamp(score / 1000).astimezone(), int(count or 1))
+            for (origin, score), count in zip(entries, counts, strict=True)
+            if origin not in allowed and "*" not in allowed
+        ]
+
+    async def _forget_refused(self, *origins: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(keys.REFUSED_ORIGINS, *origins)
+            pipe.hdel(keys.REFUSED_ORIGIN_COUNTS, *origins)
+            pipe.hdel(keys.REFUSED_ORIGIN_LOGGED, *origins)
+            await pipe.execute()
 
     async def allows(self, origin: str | None, office_origins: Iterable[str] = ()) -> bool:
         if origin is None:
@@ -201,6 +310,7 @@ __all__ = [
     "CSRF_FIELD",
     "DOWNLOAD_HEADERS",
     "OriginPolicy",
+    "RefusedOrigin",
     "citizen_headers",
     "csrf_token",
     "is_own_origin",

@@ -1,6 +1,8 @@
-"""The public JSON API: every office's status, and the health check for load balancers."""
+"""The public JSON API: every office's status, the health check for load balancers, and the site icon."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,4 +27,16 @@ async def health(request: Request) -> Response:
     return JSONResponse({"ok": ok, "redis": ok}, status_code=200 if ok else 503)
 
 
-routes = [json_route("/api/offices", list_offices, methods=["GET"]), Route("/healthz", health, methods=["GET"])]
+FAVICON = Path(__file__).parent.parent / "static" / "favicon.svg"
+
+
+async def favicon(request: Request) -> Response:
+    """/favicon.ico, which browsers ask for on their own: the same SVG the pages link as their icon."""
+    return Response(FAVICON.read_bytes(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+routes = [
+    json_route("/api/offices", list_offices, methods=["GET"]),
+    Route("/healthz", health, methods=["GET"]),
+    Route("/favicon.ico", favicon, methods=["GET"]),
+]

@@ -38,8 +38,11 @@ class PublicNamespace(Namespace):
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
         lang = language(auth.get("lang"))
-        ids = await visible_offices(self._services, self._policy, environ.get("HTTP_ORIGIN"), auth.get("offices"))
+        origin = environ.get("HTTP_ORIGIN")
+        ids = await visible_offices(self._services, self._policy, origin, auth.get("offices"))
         if ids is None:
+            # The administration lists who tried (the origin only), to allow it with one click.
+            await self._policy.note_refusal(origin)
             raise refuse("origin_not_allowed", lang)
         for office_id in ids:
             await self.enter_room(sid, office_room(office_id, lang))

@@ -80,7 +80,10 @@
       confirm_no: "Weiter warten",
       dialog_title_visit: "Video-Gespräch: {office}",
       confirm_leave_visit: "Gespräch wirklich verlassen? Ihre Wartenummer verfällt dann.",
-      confirm_no_visit: "Im Gespräch bleiben"
+      confirm_no_visit: "Im Gespräch bleiben",
+      not_allowed: "Diese Website ist für das virtuelle Bürgerbüro noch nicht freigegeben. " +
+        "Die Verwaltung kann sie unter {where} freigeben.",
+      preview: "Vorschau: Hier öffnet sich kein Warteraum."
     },
     en: {
       region: "Live office status",
@@ -123,7 +126,10 @@
       confirm_no: "Keep waiting",
       dialog_title_visit: "Video call: {office}",
       confirm_leave_visit: "Leave the conversation? Your queue number will then expire.",
-      confirm_no_visit: "Stay in the conversation"
+      confirm_no_visit: "Stay in the conversation",
+      not_allowed: "This website is not yet allowed to show the virtual citizen office. " +
+        "The administration can allow it at {where}.",
+      preview: "Preview: no waiting room opens here."
     }
   };
 
@@ -188,7 +194,9 @@
       container: data.container || null,
       layout: data.layout === "compact" ? "compact" : "list",
       open: data.open === "tab" ? "tab" : "dialog",
-      headingLevel: level >= 2 && level <= 6 ? level : 3
+      headingLevel: level >= 2 && level <= 6 ? level : 3,
+      // data-preview (the administration's embed preview): status only, no waiting room, no ticket
+      preview: data.preview !== undefined
     };
   }
 
@@ -389,10 +397,11 @@
     else if (state === "unavailable") text = t("unavailable");
     else if (state === "reconnecting") text = t("reconnecting");
     else if (state === "live" && !this.order.length) text = t("no_offices");
+    else if (state === "refused" && this.notAllowed) text = t("not_allowed", { where: this.config.origin + "/admin/origins" });
     setText(this.notice, text);
     this.notice.hidden = !text;
-    // A page whose origin is not allowed gets nothing: no box, no text.
-    this.host.style.setProperty("display", state === "refused" ? "none" : "block", "important");
+    // A page whose origin is not allowed gets no office status, only the line for its webmaster.
+    this.host.style.setProperty("display", state === "refused" && !text ? "none" : "block", "important");
   };
 
   Widget.prototype.connect = function () {
@@ -442,12 +451,13 @@
         return;
       }
       // Refused by the server: on /public that means this page's origin is not
-      // allowed, and such a page gets nothing, not even an error box.
+      // allowed; such a page gets no office status, only a short line saying so.
       self.order = [];
       self.list.textContent = "";
       self.offices = {};
+      self.notAllowed = /origin_not_allowed/.test(String(code));
       self.setState("refused");
-      if (/origin_not_allowed/.test(String(code))) {
+      if (self.notAllowed) {
         warn("this page's origin is not allowed to show the office status; " +
           "ask the administrator to add it to the allowed websites");
       } else {
@@ -562,7 +572,7 @@
     var self = this;
     parts.join.addEventListener("click", guard(function () {
       var entry = self.offices[office.id];
-      if (!entry || !entry.data || !entry.data.can_join) return;
+      if (!entry || !entry.data || !entry.data.can_join || self.config.preview) return;
       self.openRoom(entry.data, parts.join);
     }));
     parts.ids = ids;
@@ -588,7 +598,12 @@
     // nobody serves a closed office: a wait estimate would mean nothing there
     p.estimate.hidden = key === "closed";
     setText(p.joinName, " – " + String(office.name || office.id));
-    if (office.can_join) {
+    if (this.config.preview) {
+      p.join.setAttribute("aria-disabled", "true");
+      p.join.setAttribute("aria-describedby", p.ids.reason);
+      setText(p.reason, t("preview"));
+      p.reason.hidden = false;
+    } else if (office.can_join) {
       p.join.removeAttribute("aria-disabled");
       p.join.removeAttribute("aria-describedby");
       setText(p.reason, "");
@@ -623,6 +638,7 @@
   };
 
   Widget.prototype.openRoom = function (office, opener) {
+    if (this.config.preview) return;
     var url = this.roomUrl(office);
     if (this.config.open === "tab" || typeof HTMLDialogElement === "undefined") {
       window.open(url.replace("&embed=1", ""), "_blank", "noopener");
