@@ -91,8 +91,11 @@ def room_env() -> Iterator[RoomEnv]:
 
 
 @pytest.fixture
-def citizen(browser) -> Iterator[Any]:
-    """A factory of citizen tabs, each in a browser context of its own (with or without camera)."""
+def citizen(browsers, engine: str) -> Iterator[Any]:
+    """A factory of citizen tabs of the test's engine, each in a browser context of its own (with or without camera).
+
+    Chromium refuses a device through the context's permissions; Firefox, whose getUserMedia does not
+    look at those, through a browser of its own that refuses it (conftest.Browsers.refusing)."""
     contexts = []
 
     def open_tab(*, camera: bool = True, notifications: bool = False, locale: str = "de-DE", width: int = 800,
@@ -100,6 +103,7 @@ def citizen(browser) -> Iterator[Any]:
         """``devices``: which of "camera" and "microphone" the browser allows (instead of ``camera``: both or none)."""
         allowed = devices if devices is not None else ["camera", "microphone"] if camera else []
         permissions = allowed + (["notifications"] if notifications else [])
+        browser = browsers.refusing(engine, {"camera", "microphone"} - set(allowed))
         context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, permissions=permissions,
                                       reduced_motion=reduced_motion)
         contexts.append(context)
@@ -125,8 +129,8 @@ STORED_TOKEN = """k => {
   try { const entry = JSON.parse(raw); return entry && typeof entry === 'object' ? entry.value : raw; } catch (e) { return raw; }
 }"""
 
-# No WebRTC at all, as in some WebKit builds and old browsers.
-NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;"
+# No WebRTC at all, as in some WebKit builds and old browsers (with the prefixed names of old ones).
+NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection; delete window.mozRTCPeerConnection;"
 
 
 def stored_token(page: Any, office_id: str) -> str | None:

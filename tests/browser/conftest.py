@@ -16,7 +16,7 @@ axe-core comes from npm (``npm ci --prefix tests/browser``, once, outside the na
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -101,6 +101,18 @@ class Browsers:
         if engine not in self.launched:
             self.launched[engine] = harness.launch(self.playwright, engine)
         return self.launched[engine]
+
+    def refusing(self, engine: str, blocked: Iterable[str]) -> Any:
+        """A browser that refuses camera and/or microphone to every page: Firefox only, launched
+        once a session for each set of refused devices (Chromium refuses per context, through a
+        context's permissions: there this is the engine's one browser)."""
+        blocked = tuple(sorted(set(blocked)))
+        if engine != "firefox" or not blocked:
+            return self[engine]
+        key = f"{engine} refusing {' and '.join(blocked)}"
+        if key not in self.launched:
+            self.launched[key] = harness.launch_firefox(self.playwright, blocked=blocked)
+        return self.launched[key]
 
     def close(self) -> None:
         for browser in self.launched.values():

@@ -219,11 +219,27 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-def launch_firefox(playwright, *, display: str | None = None):
-    """Debian's Firefox ESR (no Playwright download), headless unless given an X display."""
+def firefox_prefs(blocked: Iterable[str] = ()) -> dict[str, object]:
+    """FIREFOX_PREFS, with the devices in ``blocked`` ("camera", "microphone") refused as a person would
+    refuse them. A context's permissions do not reach getUserMedia in Firefox, and with
+    media.navigator.permission.disabled it never looks at a permission at all: so the permission is
+    asked again, and answered by the default (1 allow, 2 block) without a prompt."""
+    prefs = dict(FIREFOX_PREFS)
+    if blocked:
+        prefs["media.navigator.permission.disabled"] = False
+        for device in blocked:
+            if device not in ("camera", "microphone"):
+                raise ValueError(f"unknown device {device!r}")
+            prefs[f"permissions.default.{device}"] = 2
+    return prefs
+
+
+def launch_firefox(playwright, *, display: str | None = None, blocked: Iterable[str] = ()):
+    """Debian's Firefox ESR (no Playwright download), headless unless given an X display;
+    ``blocked``: the devices it refuses every page (see firefox_prefs)."""
     env = dict(os.environ, DISPLAY=display) if display else None
     return playwright.firefox.launch(channel="moz-firefox", executable_path=FIREFOX, headless=display is None,
-                                     firefox_user_prefs=FIREFOX_PREFS, env=env)
+                                     firefox_user_prefs=firefox_prefs(blocked), env=env)
 
 
 def launch(playwright, engine: str, *, display: str | None = None):

@@ -1,13 +1,18 @@
 """The clerk's console in Chromium: an administrator sets up an office and a clerk, the clerk
-serves citizens through call, no-show, transfer, send back and finish, and the numbers add up."""
+serves citizens through call, no-show, transfer, send back and finish, and the numbers add up.
+
+Withdrawing a call and calling past a citizen whose tab is closed run with the citizen's
+waiting room in Chromium and in Firefox (the console stays in Chromium)."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser import harness
+from tests.browser.citizen_fixtures import citizen, join  # noqa: F401 - citizen is a fixture
 from tests.browser.staff_fixtures import (  # noqa: F401 - staff_env_fixture is a fixture
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
@@ -270,8 +275,16 @@ def fits(page) -> None:
     assert layout["outside"] == [], layout
 
 
-def test_a_call_is_withdrawn_at_once_and_call_next_waits_for_someone(staff_env: StaffEnv, browser) -> None:
-    context, console = clerk_console(browser, staff_env.origin, LAPTOP, "kfz")
+WITHDRAWN = "Nicht erschienen – die Person hat den Aufruf nicht angenommen."
+
+
+def room(origin: str, office_id: str) -> str:
+    return f"{origin}/w/{office_id}?lang=de"
+
+
+@pytest.mark.engines("chromium", "firefox")  # the citizen's waiting room in each; the console in Chromium
+def test_a_call_is_withdrawn_at_once_and_call_next_waits_for_someone(staff_env: StaffEnv, browsers, citizen) -> None:
+    context, console = clerk_console(browsers["chromium"], staff_env.origin, LAPTOP, "kfz")
     kfz = office(console, "kfz")
     call_next = kfz.locator(".call-next")
     citizens: list[Citizen] = []
@@ -285,15 +298,16 @@ def test_a_call_is_withdrawn_at_once_and_call_next_waits_for_someone(staff_env: 
         expect(console.locator("#alert")).to_have_text("Niemand wartet.")
         expect(console.locator("#visit-empty")).to_be_visible()
 
-        first = Citizen(staff_env.origin, "kfz", name="Ada Abwesend")
+        first = citizen()  # in the waiting room of the test's browser
+        first_number = join(first, room(staff_env.origin, "kfz"), name="Ada Abwesend")
         second = Citizen(staff_env.origin, "kfz", name="Bo Bald")
-        citizens += [first, second]
+        citizens.append(second)
         expect(call_next).to_be_enabled()
         expect(call_next).to_have_accessible_description("2 Personen warten")
 
         # Called, not yet in: the call is withdrawn at once (X), long before its time runs out.
         call_next.click()
-        expect(console.locator("#visit-number")).to_have_text(first.number)
+        expect(console.locator("#visit-number")).to_have_text(first_number)
         expect(visit_state(console)).to_contain_text("Aufgerufen")
         expect(console.locator("#finish")).to_be_hidden()  # nothing to finish yet
         expect(console.locator("#no-show")).to_be_enabled()
@@ -302,10 +316,12 @@ def test_a_call_is_withdrawn_at_once_and_call_next_waits_for_someone(staff_env: 
         console.locator("h1").click()
         console.keyboard.press("f")  # no finishing a call
         console.keyboard.press("x")
-        expect(visit_state(console)).to_have_text("Nicht erschienen – die Person hat den Aufruf nicht angenommen.",
-                                                  timeout=CALL_TIMEOUT * 1000 / 2)
+        expect(visit_state(console)).to_have_text(WITHDRAWN, timeout=CALL_TIMEOUT * 1000 / 2)
         expect(console.locator("#alert")).to_be_hidden()
-        assert first.wait_for("ended", timeout=1)["reason"] == "no_show"
+        # the citizen's page says so, with the way to queue again
+        expect(first.get_by_role("heading", name="Die Zeit zum Eintreten ist abgelaufen")).to_be_visible(timeout=CALL_TIMEOUT * 1000 / 2)
+        expect(first.get_by_role("button", name="Jetzt eintreten")).to_be_hidden()
+        expect(first).not_to_have_title("Sie sind dran!")
         expect(kfz.locator("tbody tr")).to_have_count(1)
         expect(console.locator("#visit-dismiss")).to_be_visible()
 
@@ -321,10 +337,69 @@ def test_a_call_is_withdrawn_at_once_and_call_next_waits_for_someone(staff_env: 
         expect(kfz.locator("tbody tr[data-state='waiting'] th")).to_have_text(second.number)
         expect(call_next).to_be_enabled()
         expect(console.locator("#visit-dismiss")).to_be_focused()
-        assert console.errors == []
+        assert console.errors == [] and first.errors == []
     finally:
-        for citizen in citizens:
-            citizen.close()
+        for waiting in citizens:
+            waiting.leave(staff_env.origin)  # the office's queue empty again for the next test
+            waiting.close()
+        context.close()
+
+
+@pytest.mark.engines("chromium", "firefox")  # the citizens' waiting room in each; the console in Chromium
+def test_call_next_passes_over_a_closed_tab_which_keeps_its_place_and_is_called_when_back(staff_env: StaffEnv, browsers, citizen) -> None:
+    context, console = clerk_console(browsers["chromium"], staff_env.origin, LAPTOP, "kfz")
+    kfz = office(console, "kfz")
+    rows = kfz.locator("tbody tr")
+
+    def connection(row):  # the cell's class is its state: online or offline
+        return row.locator("td.online, td.offline")
+
+    try:
+        expect(kfz.locator(".waiting-count")).to_have_text("Niemand wartet")
+        gone, here = citizen(), citizen()
+        gone_number = join(gone, room(staff_env.origin, "kfz"), name="Greta Gegangen")
+        here_number = join(here, room(staff_env.origin, "kfz"), name="Hans Hier")
+        expect(rows).to_have_count(2)
+        expect(rows.first.locator("th")).to_have_text(gone_number)
+        expect(connection(rows.first)).to_have_text("verbunden")
+
+        # The first in line closes the tab: disconnected, still first.
+        browser_of_gone = gone.context
+        gone.close()
+        expect(connection(rows.first)).to_have_text("getrennt")
+        expect(rows.first.locator("th")).to_have_text(gone_number)
+        expect(here.locator("#position")).to_have_text("2")
+
+        # "Call next" passes over them: the second is called, in the console and on their page.
+        kfz.get_by_role("button", name="Nächste Person aufrufen").click()
+        expect(console.locator("#visit-number")).to_have_text(here_number)
+        expect(visit_state(console)).to_contain_text("Aufgerufen")
+        expect(here.get_by_role("alert")).to_have_text(f"Sie sind dran, Nummer {here_number}! Bitte klicken Sie auf „Jetzt eintreten“.")
+        console.locator("h1").click()
+        console.keyboard.press("x")  # not coming in (the call would run out after CALL_TIMEOUT seconds anyway)
+        expect(visit_state(console)).to_have_text(WITHDRAWN)
+        expect(here.get_by_role("heading", name="Die Zeit zum Eintreten ist abgelaufen")).to_be_visible()
+
+        # The first comes back to the page: the same number, first in line, and called next.
+        back = browser_of_gone.new_page()
+        back.errors = []
+        back.on("pageerror", lambda exc: back.errors.append(exc))
+        back.goto(room(staff_env.origin, "kfz"))
+        expect(back.get_by_role("heading", name="Sie sind im Warteraum")).to_be_visible()
+        expect(back.locator("#number")).to_have_text(gone_number)
+        expect(back.locator("#position")).to_have_text("1")
+        expect(rows).to_have_count(1)
+        expect(connection(rows.first)).to_have_text("verbunden")
+        kfz.get_by_role("button", name="Nächste Person aufrufen").click()
+        expect(console.locator("#visit-number")).to_have_text(gone_number)
+        expect(back.get_by_role("alert")).to_have_text(f"Sie sind dran, Nummer {gone_number}! Bitte klicken Sie auf „Jetzt eintreten“.")
+        console.locator("h1").click()
+        console.keyboard.press("x")
+        expect(visit_state(console)).to_have_text(WITHDRAWN)
+        expect(back.get_by_role("heading", name="Die Zeit zum Eintreten ist abgelaufen")).to_be_visible()
+        expect(kfz.locator(".waiting-count")).to_have_text("Niemand wartet")
+        assert console.errors == [] and here.errors == [] and back.errors == []
+    finally:
         context.close()
 
 

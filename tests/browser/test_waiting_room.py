@@ -1,5 +1,8 @@
-"""The citizen's waiting room in Chromium (the connection check in Firefox too) against the real server: joining, waiting, being called,
-reloading, the widget's dialog, the keyboard alone, accessibility and a camera the browser refuses."""
+"""The citizen's waiting room in Chromium against the real server: joining, waiting, being called,
+reloading, the widget's dialog, the keyboard alone, accessibility and a camera the browser refuses.
+
+In Firefox too: the keyboard alone with the connection check, a closed tab coming back to its place,
+a refused camera, microphone or both, and a browser without WebRTC."""
 
 from __future__ import annotations
 
@@ -174,6 +177,7 @@ def test_keyboard_alone_through_every_step_without_accessibility_violations(room
     assert page.errors == []
 
 
+@pytest.mark.engines("chromium", "firefox")
 def test_a_refused_camera_gets_help_and_the_way_on_without_it(room_env: RoomEnv, citizen, axe_source) -> None:
     page = citizen(camera=False, locale="en-GB")
     page.goto(f"{room_env.origin}/w/fundbuero")
@@ -266,6 +270,7 @@ def test_a_full_waiting_room_says_so(room_env: RoomEnv, citizen) -> None:
     expect(page.locator("#number")).to_have_text(re.compile(r"^L-\d+$"))
 
 
+@pytest.mark.engines("chromium", "firefox")
 def test_a_closed_tab_comes_back_to_its_place_and_every_tab_shows_the_same_ticket(room_env: RoomEnv, citizen, axe_source) -> None:
     office = "standesamt"
     first = citizen(width=390)
@@ -326,6 +331,7 @@ DENIED = {
 }
 
 
+@pytest.mark.engines("chromium", "firefox")  # Firefox refuses through prefs (citizen_fixtures.citizen)
 @pytest.mark.parametrize(("allowed", "denied"), [(["microphone"], "camera"), (["camera"], "microphone"), ([], "both")])
 def test_camera_or_microphone_or_both_denied_each_get_their_own_words(room_env: RoomEnv, citizen, axe_source,
                                                                         allowed: list[str], denied: str) -> None:
@@ -365,6 +371,7 @@ def test_camera_or_microphone_or_both_denied_each_get_their_own_words(room_env: 
     assert page.errors == []
 
 
+@pytest.mark.engines("chromium", "firefox")
 def test_a_browser_without_webrtc_is_told_so_and_where_to_go(room_env: RoomEnv, citizen, axe_source) -> None:
     page = citizen(init_script=NO_WEBRTC, width=390)
     page.goto(room_env.room("fundbuero"))
