@@ -435,17 +435,23 @@ window.RTCPeerConnection = class extends Native {
 """
 
 
-@pytest.mark.parametrize(("init", "heading", "retry"), [
-    (NO_WEBRTC, "Mit diesem Browser geht kein Video", False),
-    (NO_WAY_THROUGH, "Die Video-Verbindung kommt nicht zustande", True),
-])
-def test_no_video_is_explained_with_a_way_forward_never_an_endless_spinner(visit_env: Visit, axe_source: str,
-                                                                          init: str, heading: str, retry: bool) -> None:
+@pytest.mark.engines("chromium", "firefox")
+def test_a_browser_without_webrtc_is_told_so_on_the_visit_page_with_a_way_forward(visit_env: Visit, engine: str, axe_source: str) -> None:
+    no_video(visit_env, engine, axe_source, NO_WEBRTC, "Mit diesem Browser geht kein Video", retry=False)
+
+
+def test_a_network_that_lets_no_media_through_is_explained_with_a_way_forward_never_an_endless_spinner(visit_env: Visit,
+                                                                                                      axe_source: str) -> None:
+    no_video(visit_env, "chromium", axe_source, NO_WAY_THROUGH, "Die Video-Verbindung kommt nicht zustande", retry=True)
+
+
+def no_video(visit_env: Visit, engine: str, axe_source: str, init: str, heading: str, *, retry: bool) -> None:
+    """A citizen called into a visit whose video cannot work (``init``: what the browser lacks)."""
     from tests.browser.clerk import ClerkClient
 
     origin = visit_env.server.origin
     desk = ClerkClient(origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
-    context = visit_env.context("chromium", "red", viewport={"width": 390, "height": 844})
+    context = visit_env.context(engine, "red", viewport={"width": 390, "height": 844})
     try:
         desk.presence("kfz", "available")
         context.add_init_script(init)
