@@ -143,6 +143,17 @@ async def test_a_clerk_is_never_kept_waiting_by_a_citizen_who_is_gone(server: Se
     assert (await back.wait_for("ticket", lambda d: d["state"] == "waiting"))["position"] == 1
 
 
+async def test_waiting_citizens_learn_that_the_office_takes_a_break(server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "anna", available=("buergerbuero",))
+    joined = await join(server, "buergerbuero")
+    person = await citizen(clients, server, joined["token"])
+    assert (await person.wait_for("ticket"))["office_status"] == "open"
+    assert (await desk.call(CLERK, "presence", {"office_id": "buergerbuero", "presence": "paused"}))["ok"]
+    assert (await person.wait_for("ticket", lambda d: d["office_status"] == "paused"))["position"] == 1
+    assert (await desk.call(CLERK, "presence", {"office_id": "buergerbuero", "presence": "available"}))["ok"]
+    await person.wait_for("ticket", lambda d: d["office_status"] == "open" and d is person.of("ticket")[-1])
+
+
 async def test_send_back_and_transfer(server: ServerProcess, clients: Any) -> None:
     desk = await clerk(clients, server, "bea", available=("buergerbuero", "kfz"))
     a = await join(server, "buergerbuero")

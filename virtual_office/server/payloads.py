@@ -38,6 +38,7 @@ def ticket_for_citizen(
         "position": position,
         "ahead": position - 1 if position else None,
         "estimate": estimate.to_json() if estimate else None,
+        "office_status": status.status if status else None,
         "joined_at": iso(ticket.joined_at, office),
         "call": call,
     }

@@ -115,6 +115,11 @@
         ? t("joined", { number: ticket.number, position: ticket.position })
         : ticket.position === 1 ? t("position_next") : t("position_now", { position: ticket.position }));
     }
+    // every clerk of the office on a break: the citizen knows why nothing moves, and keeps the place
+    var paused = ticket.state === "waiting" && ticket.office_status === "paused";
+    $("paused-notice").hidden = !paused;
+    if (paused && !last.paused) R.announce(t("paused"));
+    last.paused = paused;
     last.position = ticket.state === "waiting" ? ticket.position : null;
     last.number = ticket.number;
     if (ticket.state === "called" && ticket.call) R.showCall(ticket);
