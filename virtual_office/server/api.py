@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
 
+MAX_DEPTH = 16
+"""Nesting of objects and lists in a request or event payload; ours go two or three deep."""
+MAX_INTEGER = 2**53
+"""Integers beyond this are not exact in a browser's JavaScript either: no client sends them."""
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 _STATUS = {
@@ -56,6 +62,50 @@ def refuse(request: Request, exc: QueueError) -> JSONResponse:
     return JSONResponse(body, status_code=_STATUS.get(type(exc), 400))
 
 
+def plain_json(value: object, depth: int = 0) -> None:
+    """Refuse (InvalidInput) what ``json.loads`` accepts but nothing downstream can use.
+
+    Nesting beyond ``MAX_DEPTH``, NaN and infinities, integers beyond ``MAX_INTEGER``, and
+    lone surrogates (``"\\ud800"`` decodes to a str that cannot be encoded to UTF-8 later,
+    in Redis, a log or a page). Applied once at the edge: to every JSON body and to every
+    socket.io event's payload.
+    """
+    if depth > MAX_DEPTH:
+        raise InvalidInput("nested too deeply")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("not valid Unicode text") from None
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            raise InvalidInput("number out of range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput("number out of range")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            plain_json(key, depth + 1)
+            plain_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            plain_json(item, depth + 1)
+    else:  # bytes (socket.io's binary attachments), anything not JSON
+        raise InvalidInput("not JSON")
+
+
+def parse_json(body: bytes) -> object:
+    """``body`` as JSON that passed :func:`plain_json`; InvalidInput otherwise."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
+        raise InvalidInput("malformed JSON") from exc
+    plain_json(data)
+    return data
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     """A small JSON object; anything else is InvalidInput.
 
@@ -69,10 +119,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         body += chunk
         if len(body) > MAX_BODY:
             raise InvalidInput("the request is too large")
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError as exc:
-        raise InvalidInput("malformed JSON") from exc
+    data = parse_json(body or b"{}")
     if not isinstance(data, dict):
         raise InvalidInput("expected a JSON object")
     return data
@@ -94,4 +141,4 @@ def json_route(path: str, endpoint: Endpoint, *, methods: list[str] | None = Non
     return Route(path, answer, methods=methods)
 
 
-__all__ = ["json_body", "json_route", "refuse"]
+__all__ = ["json_body", "json_route", "parse_json", "plain_json", "refuse"]

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 from virtual_office.server import admin, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.presence import CitizenPresence
-from virtual_office.server.realtime import create_sio
+from virtual_office.server.realtime import SocketApp, create_sio
 from virtual_office.server.security import OriginPolicy
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import LoginThrottle, session_middleware
@@ -95,4 +95,4 @@ def create_app(
     app.state.visits = visits
     app.state.origins = policy
     app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts)
-    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    return SocketApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -1,22 +1,27 @@
 """socket.io plumbing: the server, how processes share rooms, and what every namespace shares.
 
 Every namespace derives from :class:`Namespace`, whose ``trigger_event`` is the one
-place an inbound event is checked: the payload is a JSON object (or absent), the
-handler is called as ``on_<event>(sid, session, data)``, and any refusal becomes
+place an inbound event is checked: the payload is a JSON object (or absent) that the
+rest of the server can use (``api.plain_json``: no lone surrogates, NaN, huge numbers or
+deep nesting), the handler is called as ``on_<event>(sid, session, data)``, and any refusal becomes
 ``{"ok": false, "error": ..., "message": ...}`` for the sender alone.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import socketio
+from socketio import packet
 from socketio.exceptions import ConnectionRefusedError
+from starlette.types import Message, Receive, Scope, Send
 
 from virtual_office.queue import InvalidInput, QueueError
 from virtual_office.server import payloads
+from virtual_office.server.api import plain_json
 from virtual_office.server.i18n import language, translate
 from virtual_office.server.security import is_own_origin
 
@@ -41,12 +46,85 @@ class UnknownEvent(QueueError):
     code = "unknown_event"
 
 
+MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+"""What python-socketio raises on a packet that is not socket.io (bad JSON, a broken header, an
+attachment nobody announced, an event packet without a name)."""
+
+
+_HEADER = re.compile(r"([25])(?:\d{1,10}-)?(?:(/[^,]*),)?(\d{1,100})(?!\d)")
+"""The start of an event packet: type (event, binary event), attachments, namespace, acknowledgement id."""
+
+
+class Server(socketio.AsyncServer):  # type: ignore[misc]  # python-socketio ships no types
+    """socket.io's server, answering packets it cannot decode instead of logging a traceback.
+
+    python-socketio raises while decoding a malformed packet (JSON it cannot read, integers
+    of more than 100 digits, nesting deeper than the parser's stack, an attachment nobody
+    announced, an event without a name); Engine.IO logs the traceback and the client waits
+    for an acknowledgement that never comes. Here an event that asked for one gets
+    ``bad_request``; anything else closes the connection. Handlers' own errors never arrive
+    here: events run in tasks of their own, answered by :meth:`Namespace.trigger_event`.
+    """
+
+    async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
+        try:
+            if eio_sid in self._binary_packet and not isinstance(data, bytes):
+                raise ValueError("a text packet where an announced binary attachment belongs")
+            await super()._handle_eio_message(eio_sid, data)
+        except MALFORMED as exc:
+            self._binary_packet.pop(eio_sid, None)
+            if not await self._refuse_event(eio_sid, data):
+                log.warning("malformed socket.io packet (%s): connection closed", type(exc).__name__)
+                await self.eio.disconnect(eio_sid)
+
+    async def _refuse_event(self, eio_sid: str, data: object) -> bool:
+        """Answer an undecodable event with ``bad_request``, if it asked for an answer on a namespace it joined."""
+        header = _HEADER.match(data) if isinstance(data, str) else None
+        if header is None:
+            return False
+        namespace = header.group(2) or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None or not self.manager.is_connected(sid, namespace):
+            return False
+        lang = (await self.get_session(sid, namespace=namespace)).get("lang", "de")
+        answer = payloads.error("bad_request", lang)
+        await self._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, data=[answer], id=int(header.group(3))))
+        return True
+
+
+ENGINEIO_TYPES = frozenset("0123456")
+"""The Engine.IO packet types a text frame may start with (open, close, ping, pong, message, upgrade, noop)."""
+
+
+class SocketApp(socketio.ASGIApp):  # type: ignore[misc]  # python-socketio ships no types
+    """socket.io's ASGI app, closing a WebSocket whose text frame is no Engine.IO packet.
+
+    Engine.IO decodes a frame outside any handler: an empty one, or one of an unknown
+    packet type, ends in a traceback in the log (and, for the empty frame, in an
+    unhandled exception of the connection). Such a client speaks some other protocol.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            return await super().__call__(scope, receive, send)
+
+        async def checked() -> Message:
+            message = await receive()
+            text = message.get("text") if message["type"] == "websocket.receive" else None
+            if text is not None and (not text or text[0] not in ENGINEIO_TYPES):
+                log.warning("a WebSocket frame that is no Engine.IO packet: connection closed")
+                return {"type": "websocket.disconnect", "code": 1002}
+            return message
+
+        return await super().__call__(scope, checked, send)
+
+
 def create_sio(redis_url: str | None) -> socketio.AsyncServer:
     """The socket.io server; with ``redis_url`` rooms are shared by every process on that Redis."""
     # Every emit is also published to Redis, one connection each while in flight; with
     # redis-py's default cap of 100 a burst of connecting widgets makes publishes fail.
     manager = socketio.AsyncRedisManager(redis_url, redis_options={"max_connections": PUBLISH_CONNECTIONS}) if redis_url else None
-    return socketio.AsyncServer(
+    return Server(
         async_mode="asgi",
         client_manager=manager,
         # Origins are checked per namespace (the widget's allowlist differs from the
@@ -106,7 +184,13 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
                 return payloads.error("bad_request", "de")
             if event == "disconnect":
                 return await self.on_disconnect(sid)
-            return await self.on_connect(*args[:3])
+            try:
+                return await self.on_connect(*args[:3])
+            except ConnectionRefusedError:
+                raise
+            except Exception:  # noqa: BLE001 - refused with a clear error, and not taken for a malformed packet
+                log.exception("connect on %s failed", self.namespace)
+                raise refuse("internal", "de") from None
         session = await self.get_session(sid)
         lang = session.get("lang", "de")
         data = args[1] if len(args) > 1 else None
@@ -115,6 +199,8 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
         if not isinstance(event, str) or not isinstance(data, dict) or len(args) > 2:
             return payloads.error("bad_request", lang)
         try:
+            plain_json(event)
+            plain_json(data)
             return await self.dispatch(event, sid, session, data)
         except QueueError as exc:
             return payloads.error(exc, lang)
@@ -137,4 +223,4 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
         return None
 
 
-__all__ = ["Namespace", "UnknownEvent", "create_sio", "field", "from_own_page", "refuse"]
+__all__ = ["Namespace", "Server", "UnknownEvent", "SocketApp", "create_sio", "field", "from_own_page", "refuse"]

@@ -7,14 +7,14 @@ echoes its own camera and microphone back (virtual_office.media.MediaServer.conn
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from virtual_office.media import BadSignal, Busy, MediaError
+from virtual_office.queue import InvalidInput
 from virtual_office.server import limits, payloads
+from virtual_office.server.api import parse_json
 from virtual_office.server.i18n import language, translate
 from virtual_office.server.security import is_own_origin
 
@@ -46,9 +46,8 @@ async def connection_check(request: Request) -> Response:
     except limits.TooMany as exc:
         return JSONResponse(payloads.error(exc, lang), status_code=429, headers={"Retry-After": "60"})
     try:
-        offer = json.loads(body or b"{}")
-        answer = await services.media.connection_check(offer)
-    except (ValueError, BadSignal):
+        answer = await services.media.connection_check(parse_json(body or b"{}"))
+    except (InvalidInput, BadSignal):
         return _refusal("bad_signal", lang, 400)
     except Busy:
         return _refusal("busy", lang, 503, {"Retry-After": "10"})
