@@ -145,14 +145,16 @@ class Peer:
         self._schedule()  # changes that came in while the offer was out
 
     async def _handle_candidate(self, message: signaling.Candidate) -> None:
-        pc = self._pc
-        if pc is None or pc.remoteDescription is None or message.candidate is None:
-            return  # the offer carries the candidates gathered so far; nothing to add
+        if message.candidate is None:
+            return  # the end of candidates
         text = message.candidate.removeprefix("candidate:")
         try:
             candidate = candidate_from_sdp(text)
         except _AIORTC_ERRORS as exc:
             raise BadSignal("malformed ICE candidate") from exc
+        pc = self._pc
+        if pc is None or pc.remoteDescription is None:
+            return  # the offer carries the candidates gathered so far; nothing to add
         candidate.sdpMid = message.sdp_mid
         candidate.sdpMLineIndex = message.sdp_mline_index
         if candidate.sdpMid is None and candidate.sdpMLineIndex is None:

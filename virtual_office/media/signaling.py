@@ -32,6 +32,8 @@ MAX_CANDIDATE_LENGTH = 1_000
 MAX_SOURCES = 32
 MAX_MEDIA_SECTIONS = 16
 "m-lines a browser may offer (each costs the server a receiver and a thread)."
+MEDIA_KINDS = ("audio", "video", "application")
+"m-line kinds aiortc negotiates; on any other it fails half-way, with a peer connection it cannot even close."
 
 Message = dict[str, object]
 "A signaling message as exchanged with a browser (JSON)."
@@ -73,6 +75,8 @@ def parse(message: object) -> Signal:
             raise BadSignal(f"SDP longer than {MAX_SDP_LENGTH} characters")
         if kind == "offer" and len(re.findall(r"^m=", sdp, re.M)) > MAX_MEDIA_SECTIONS:
             raise BadSignal(f"more than {MAX_MEDIA_SECTIONS} media sections")
+        if any(media not in MEDIA_KINDS for media, _ in media_sections(sdp)):
+            raise BadSignal(f"media sections are {', '.join(MEDIA_KINDS)}")
         sources = message.get("sources") if kind == "offer" else None
         if sources is not None:
             if not isinstance(sources, dict) or len(sources) > MAX_SOURCES:
