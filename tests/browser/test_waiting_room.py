@@ -300,6 +300,8 @@ def test_a_closed_tab_comes_back_to_its_place_and_every_tab_shows_the_same_ticke
     # the other tab follows, with the way back into the visit should that tab be closed
     expect(second.locator("#queue-state")).to_have_text("Ihr Gespräch hat begonnen.")
     expect(second.get_by_role("link", name="Zurück ins Gespräch")).to_have_attribute("href", f"/visit/{called['id']}")
+    # the visit page is in the visit before the clerk ends it (else it only learns the visit is gone)
+    again.wait_for_function("() => window.VirtualOfficeVisit && window.VirtualOfficeVisit.socket && window.VirtualOfficeVisit.socket.connected")
     room_env.clerk.emit("finish", {"office_id": office, "ticket_id": called["id"]})
     expect(second.get_by_role("heading", name="Ihr Besuch ist beendet")).to_be_visible()
     expect(again.locator("#ended-heading")).to_have_text("Das Gespräch ist beendet", timeout=15_000)
