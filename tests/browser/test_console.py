@@ -168,6 +168,8 @@ def test_a_working_day_at_the_console(staff_env: StaffEnv, browser, page, axe_so
         console.keyboard.press("b")
         expect(visit_state(console)).to_have_text("Zurück in den Warteraum gestellt.")
         max_.wait_for("ticket", lambda t: t["state"] == "waiting" and t["office"]["id"] == "ordnungsamt")
+        # N calls once the console's queue shows someone waiting again (it is off while nobody waits)
+        expect(ordnungsamt.locator(".call-next")).to_be_enabled()
 
         # and finally served: F finishes the visit
         console.keyboard.press("n")
