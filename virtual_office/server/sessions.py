@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 
 from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueError, keys
 from virtual_office.queue.clerks import SESSION_SECONDS
+from virtual_office.server.limits import client_address
 from virtual_office.server.security import verify_csrf
 from virtual_office.server.templating import render, text
 from virtual_office.settings import Settings
@@ -122,7 +123,7 @@ async def log_in(request: Request, clerks: ClerkDirectory, throttle: LoginThrott
     """Check the credentials and start a session; raises NotAuthorized or Throttled."""
     if not isinstance(login, str) or not isinstance(password, str) or len(login) > 100 or len(password) > 1000:
         raise NotAuthorized("wrong login or password")
-    address = request.client.host if request.client else "-"
+    address = client_address(request)
     await throttle.check(login, address)
     try:
         clerk = await clerks.authenticate(login, password)
