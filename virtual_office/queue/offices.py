@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from virtual_office.queue import keys
 from virtual_office.queue.errors import InvalidInput, UnknownOffice
+from virtual_office.queue.hotline import Hotline, check_hotline
 from virtual_office.queue.hours import OpeningHours
 
 OFFICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -40,6 +41,8 @@ class Office:
     embed_origins: tuple[str, ...] = ()
     """Websites allowed to embed this office, besides the deployment-wide list."""
     order: int = 0
+    hotline: str = ""
+    """A phone number as people write it ("0941 400-1234"), for citizens whose video cannot work; "" for none."""
 
     def __post_init__(self) -> None:
         if not OFFICE_ID.match(self.id):
@@ -50,6 +53,8 @@ class Office:
             raise InvalidInput("maximum queue length must be between 1 and 10000")
         if not 0 <= self.early_queue_minutes <= 240:
             raise InvalidInput("early queueing must be between 0 and 240 minutes")
+        if self.hotline:
+            check_hotline(self.hotline)
 
     @property
     def number_prefix(self) -> str:
@@ -60,6 +65,10 @@ class Office:
 
     def localized_description(self, lang: str) -> str:
         return self.description_en if lang == "en" and self.description_en else self.description
+
+    def hotline_link(self) -> Hotline | None:
+        """The hotline citizens are shown, None when there is none: pages read it only here."""
+        return Hotline(self.hotline) if self.hotline else None
 
     def can_join_at(self, at: datetime) -> bool:
         """Open now, or within the early-queue window before the next opening."""

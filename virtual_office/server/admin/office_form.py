@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from starlette.datastructures import FormData
 
 from virtual_office.queue import InvalidInput, Office
+from virtual_office.queue.hotline import check_hotline
 from virtual_office.queue.hours import WEEKDAYS, parse_time
 from virtual_office.queue.offices import OFFICE_ID
 from virtual_office.server.i18n import translate
@@ -18,7 +19,7 @@ from virtual_office.server.security import normalize
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 PREFIX = re.compile(r"^[A-Za-z0-9]{1,3}$")
-TEXT_FIELDS = ("id", "name", "name_en", "description", "description_en", "timezone", "prefix")
+TEXT_FIELDS = ("id", "name", "name_en", "description", "description_en", "timezone", "prefix", "hotline")
 NUMBER_FIELDS = {"max_queue": (1, 10_000), "early_queue_minutes": (0, 240), "order": (-10_000, 10_000)}
 
 
@@ -92,6 +93,11 @@ class OfficeForm:
                 err(name, "number", low=low, high=high)
         if self.values["prefix"] and not PREFIX.match(self.values["prefix"]):
             err("prefix", "prefix")
+        if self.values["hotline"]:
+            try:
+                check_hotline(self.values["hotline"])
+            except InvalidInput:
+                err("hotline", "hotline")
         for origin in _lines(self.values["embed_origins"]):
             if origin == "*" or normalize(origin) is None:
                 err("embed_origins", "origin", origin=origin)
@@ -154,6 +160,7 @@ class OfficeForm:
             "prefix": v["prefix"].upper(),
             "embed_origins": [normalize(o) for o in _lines(v["embed_origins"])],
             "order": int(v["order"]),
+            "hotline": v["hotline"],
         }
 
     def office(self, lang: str) -> Office | None:

@@ -45,7 +45,10 @@ async def visit_page(request: Request) -> Response:
         "strings": script_strings(lang, "visit.js."),
     }
     ancestors = await request.app.state.origins.frame_ancestors(office)
-    context = {"office_name": office.localized_name(lang) if office else "", "embed": embed, "config": config}
+    context = {
+        "office_name": office.localized_name(lang) if office else "", "embed": embed, "config": config,
+        "hotline": office.hotline_link() if office and not staff else None,  # the citizen's way forward, not staff's
+    }
     return render_citizen(request, "visit/visit.html", lang, context, ancestors)
 
 

@@ -66,6 +66,7 @@ async def waiting_room(request: Request) -> Response:
         "languages": [c for c in office.languages if c in LANGUAGES] or [lang],
         "embedded": embedded,
         "closed": bool(status and not status.can_join),
+        "hotline": office.hotline_link(),
         "config": config,
     }
     return render_citizen(request, "waiting_room/waiting_room.html", lang, context, ancestors)
