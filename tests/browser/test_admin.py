@@ -29,11 +29,12 @@ def test_office_form_shows_errors_next_to_the_fields_and_keeps_the_input(staff_e
     tuesday = page.locator("fieldset.day[data-day='tue']")
     tuesday.locator("input").nth(0).fill("16:00")
     tuesday.locator("input").nth(1).fill("09:00")
+    page.get_by_label("Telefon-Hotline").fill("Ruf 0941 an")
     page.get_by_role("button", name="Speichern").click()
 
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
-    expect(summary.get_by_role("link")).to_have_count(4)  # id, name, max_queue, tuesday
+    expect(summary.get_by_role("link")).to_have_count(5)  # id, name, hotline, max_queue, tuesday
     name = page.locator("#name")
     expect(name).to_have_attribute("aria-invalid", "true")
     expect(name).to_have_accessible_description(re.compile("Bitte geben Sie einen Namen ein."))
@@ -41,6 +42,10 @@ def test_office_form_shows_errors_next_to_the_fields_and_keeps_the_input(staff_e
     expect(page.locator("#hours-tue-0-start")).to_have_value("16:00")
     expect(page.locator("#hours-tue-0-start")).to_have_accessible_description(re.compile("nach seinem Beginn"))
     expect(page.locator("#id")).to_have_value("Falsch!")
+    hotline = page.locator("#hotline")
+    expect(hotline).to_have_value("Ruf 0941 an")
+    expect(hotline).to_have_attribute("type", "tel")
+    expect(hotline).to_have_accessible_description(re.compile("gezeigt.*5 bis 30 Zeichen"))
     # the summary's links lead to the fields
     summary.get_by_role("link", name=re.compile("Namen")).click()
     expect(name).to_be_focused()
@@ -123,7 +128,7 @@ def test_embed_code_with_live_preview_and_copy_button(staff_env: StaffEnv, brows
 def test_statistics_page_is_accessible_in_both_languages(staff_env: StaffEnv, page, axe_source) -> None:
     log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
     page.goto(staff_env.origin + "/admin/stats?office=buergerbuero&days=7")
-    expect(page.locator("svg[role=img]")).to_have_accessible_name(re.compile("Gespräche pro Tag: Bürgerbüro"))
+    expect(page.locator(".chart [role=img]")).to_have_accessible_name(re.compile("Gespräche pro Tag: Bürgerbüro"))
     expect(page.locator("#stats-table tbody tr")).to_have_count(7)
     assert axe_violations(page, axe_source) == []
     page.get_by_role("link", name="English").click()
@@ -155,4 +160,58 @@ def test_websites_that_tried_to_embed_the_widget_are_allowed_with_one_click(staf
     expect(page.get_by_role("status")).to_have_text("Die Website ist jetzt erlaubt.")
     expect(tried).to_have_count(0)
     expect(page.get_by_label("Website-Adressen")).to_have_value(re.compile(f"(^|\n){re.escape(neighbour)}($|\n)"))
+    assert axe_violations(page, axe_source) == []
+
+
+# Chromium's own accessibility tree (not Playwright's reading of the DOM): a table stays a table
+# for screen readers when it is laid out as cards.
+AX_TREE = "Accessibility.getFullAXTree"
+
+
+def accessible(page) -> list[tuple[str, str]]:
+    """(role, name) of every node Chromium exposes to assistive technology."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send(AX_TREE)["nodes"]
+    finally:
+        session.detach()
+    return [(n.get("role", {}).get("value", ""), n.get("name", {}).get("value", "")) for n in nodes if not n.get("ignored")]
+
+
+def test_the_lists_are_cards_on_a_phone_for_eyes_keyboard_and_screen_readers(staff_env: StaffEnv, page, axe_source) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    page.goto(staff_env.origin + "/admin")
+    row = page.locator("tr[data-office='buergerbuero']")
+    cells = row.locator("th, td")
+    expect(cells).to_have_count(5)
+    # a card: the office's name, then each value on a line of its own under it, all inside the card
+    card = row.bounding_box()
+    boxes = [cells.nth(i).bounding_box() for i in range(5)]
+    assert card["width"] <= 390 - 2 * 16 + 1
+    assert all(b["x"] >= card["x"] and b["x"] + b["width"] <= card["x"] + card["width"] + 1 for b in boxes)
+    assert all(later["y"] >= earlier["y"] + earlier["height"] - 1 for earlier, later in zip(boxes, boxes[1:], strict=False))
+    assert row.locator("td").first.evaluate("td => getComputedStyle(td, '::before').content") != "none"  # its label
+    expect(page.locator("#offices thead")).not_to_be_in_viewport()  # the column headers are for screen readers only
+
+    # screen readers still get the table, its row headers and each value with its label
+    tree = accessible(page)
+    assert ("table", "Ämter") in tree and ("table", "Mitarbeitende") in tree
+    assert ("rowheader", "Bürgerbüro") in tree and ("columnheader", "Kennung") in tree
+    assert ("cell", "Kennung: buergerbuero") in tree and ("cell", "Reihenfolge: 1") in tree
+    assert axe_violations(page, axe_source) == []
+
+    # by keyboard: from "Neues Amt" the next stop is the first card's edit link, which opens the office
+    page.get_by_role("link", name="Neues Amt").focus()
+    page.keyboard.press("Tab")
+    edit = row.get_by_role("link", name=re.compile("^Bearbeiten ?: Bürgerbüro$"))
+    expect(edit).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/admin/offices/buergerbuero$"))
+
+    page.goto(staff_env.origin + "/admin/stats?office=buergerbuero&days=30")
+    expect(page.locator("#stats-table tbody tr")).to_have_count(30)
+    expect(page.locator(".chart .bar")).to_have_count(30)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert ("cell", "Gespräche: 0") in accessible(page)
     assert axe_violations(page, axe_source) == []

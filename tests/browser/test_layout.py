@@ -4,7 +4,9 @@ The citizen's pages and steps (waiting room through the visit), the console with
 the administration are loaded once each and looked at in 320, 390, 768, 1280 and 1920 pixels
 (the page is resized, not reloaded). For each width the document must not scroll sideways
 and every visible element's box must lie within the viewport; frames of the same origin (the
-visit in the console, the embed preview) are looked at the same way in their own width.
+visit in the console, the embed preview) are looked at the same way in their own width. The
+administration's pages on a phone (STRICT) more closely still: no element's content is wider
+than its box, so none of its lists or its chart scrolls sideways (the lists become cards).
 
 Set VO_LAYOUT_SHOTS to a directory to get screenshots of each page at each width (the viewport
 and the full page).
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import socketio
 from playwright.sync_api import expect
 
 from tests.browser import harness
@@ -32,13 +35,17 @@ HEIGHTS = {320: 568, 390: 844, 768: 1024, 1280: 800, 1920: 1080}
 OFFICE = "fundbuero"  # has services, so the details step shows its list
 CLERK_LABEL = "Erika Mustermann (Sachbearbeitung)"
 SHOTS = os.environ.get("VO_LAYOUT_SHOTS", "")
+REFUSED = "https://www.verwaltungsgemeinschaft-oberschwarzenbach.example"
+"""A website not allowed to embed the widget, with a long address, listed on the Websites page."""
 
-# Scroll containers that may scroll sideways on purpose: a table wider than a phone keeps its
-# columns readable in its own scrolling box (the administration's lists, the statistics), and
-# the statistics chart keeps a bar per day at a readable width.
-SCROLLS_ON_PURPOSE = ".table-scroll, .chart"
+# Scroll containers that may scroll sideways on purpose: the console's queue table, where it is
+# wider than its column. The administration has none: see STRICT.
+SCROLLS_ON_PURPOSE = ".table-scroll"
+STRICT = (320, 390)
+"""Widths at which the administration's pages are measured strictly: no element's content wider
+than its box (scrollWidth <= clientWidth), so no table or other region scrolls sideways on a phone."""
 
-MEASURE = """(scrollsOnPurpose) => {
+MEASURE = """({scrollsOnPurpose, strict}) => {
   const doc = document.documentElement;
   const width = doc.clientWidth;
   const problems = [];
@@ -70,7 +77,11 @@ MEASURE = """(scrollsOnPurpose) => {
     if (!insideClip(el) && (box.left < -1 || box.right > width + 1)) {
       problems.push(`${name(el)} [${Math.round(box.left)}, ${Math.round(box.right)}] outside [0, ${width}]`);
     }
-    if (!controls.has(el.tagName) && clips(el) && el.scrollWidth > el.clientWidth + 1 && !el.matches(scrollsOnPurpose)) {
+    if (controls.has(el.tagName) || el.scrollWidth <= el.clientWidth + 1) continue;
+    if (strict) {
+      // Every box with a width of its own (not an inline box, whose clientWidth is 0): its content fits it.
+      if (el.clientWidth > 0) problems.push(`${name(el)} is narrower than its content: ${el.scrollWidth} > ${el.clientWidth}`);
+    } else if (clips(el) && !el.matches(scrollsOnPurpose)) {
       const style = getComputedStyle(el).overflowX;
       if (style === 'auto' || style === 'scroll') problems.push(`${name(el)} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`);
     }
@@ -99,11 +110,20 @@ def layout_env() -> Iterator[LayoutEnv]:
         _aside(harness.seed, redis.url, OFFICES)
         _aside(lambda: asyncio.run(_add_admin(redis.url)))
         server = harness.OfficeServer(redis.url, ["https://www.musterstadt.de"], extra_env={"VO_STATUS_INTERVAL": "0.05"})
+        _aside(lambda: asyncio.run(_refused(server.origin)))
         yield LayoutEnv(server)
     finally:
         if server is not None:
             server.close()
         redis.close()
+
+
+async def _refused(origin: str) -> None:
+    """The widget on a website not allowed to embed it: refused, and noted for the administrator."""
+    client = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(origin, namespaces=["/public"], headers={"Origin": REFUSED}, transports=["websocket"], wait_timeout=10)
+    await client.disconnect()
 
 
 class Layout:
@@ -112,7 +132,8 @@ class Layout:
     def __init__(self) -> None:
         self.problems: list[str] = []
 
-    def check(self, page: Any, what: str, widths: tuple[int, ...] = WIDTHS) -> None:
+    def check(self, page: Any, what: str, widths: tuple[int, ...] = WIDTHS, *, strict: tuple[int, ...] = ()) -> None:
+        """``strict``: widths at which no element may be narrower than its content (see STRICT)."""
         start = page.viewport_size
         for width in widths:
             page.set_viewport_size({"width": width, "height": HEIGHTS[width]})
@@ -122,7 +143,8 @@ class Layout:
                 if not frame.url.startswith("http"):
                     continue
                 where = what if frame is page.main_frame else f"{what}, frame {frame.url.split('?')[0]}"
-                self.problems += [f"{width} px, {where}: {problem}" for problem in frame.evaluate(MEASURE, SCROLLS_ON_PURPOSE)]
+                measure = {"scrollsOnPurpose": SCROLLS_ON_PURPOSE, "strict": width in strict}
+                self.problems += [f"{width} px, {where}: {problem}" for problem in frame.evaluate(MEASURE, measure)]
             if SHOTS:
                 for frame in page.frames:
                     frame.evaluate("window.scrollTo(0, 0)")
@@ -156,15 +178,17 @@ def test_login_and_administration_fit_every_width(layout_env: LayoutEnv, browser
         layout.check(page, "login")
         log_in(page, layout_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
         expect(page).to_have_url(re.compile(r"/admin$"))
-        layout.check(page, "admin overview")
+        layout.check(page, "admin overview", strict=STRICT)
         for path, what in (("/admin/offices/new", "admin new office"), (f"/admin/offices/{OFFICE}", "admin office form"),
                            ("/admin/clerks/new", "admin account form"), ("/admin/origins", "admin websites"),
                            ("/admin/stats?office=buergerbuero&days=30", "admin statistics")):
             page.goto(layout_env.origin + path)
-            layout.check(page, what)
+            if path == "/admin/origins":  # the list of websites that tried, with its long address
+                expect(page.locator(f"#refused-origins tr[data-origin='{REFUSED}']")).to_be_visible()
+            layout.check(page, what, strict=STRICT)
         page.goto(layout_env.origin + "/admin/embed")
         expect(page.frame_locator("#embed-preview").locator("li.office").first).to_be_visible(timeout=10_000)
-        layout.check(page, "admin embed")
+        layout.check(page, "admin embed", strict=STRICT)
         assert page.errors == []
     finally:
         context.close()

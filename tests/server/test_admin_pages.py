@@ -206,12 +206,12 @@ def test_statistics_count_visits_and_show_only_aggregates(staff: Staff) -> None:
     staff.run(one_visit, "Max Geheim")
     staff.login("root")
     page = staff.client.get("/admin/stats?office=buergerbuero&days=7").text
-    assert re.search(r'<td class="visits">2</td>', page)
+    assert re.search(r'<td class="visits" data-label="Gespräche">2</td>', page)
     assert "Insgesamt 2 Gespräche" in page
     assert page.count('<rect x=') == 7 and 'role="img" aria-labelledby="chart-title chart-desc"' in page
     assert "Geheim" not in page
     kfz = staff.client.get("/admin/stats?office=kfz&days=30").text
-    assert kfz.count('<td class="visits">0</td>') == 30
+    assert kfz.count('<td class="visits" data-label="Gespräche">0</td>') == 30
     assert staff.client.get("/admin/stats?office=nope&days=abc").status_code == 200
 
 

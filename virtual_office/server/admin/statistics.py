@@ -1,4 +1,8 @@
-"""Administration: statistics per office and day (aggregates only), as a table and a bar chart."""
+"""Administration: statistics per office and day (aggregates only), as a table and a bar chart.
+
+The chart is a bar a day, one under the other, each as long as its share of the busiest day: it fits
+a phone's width however many days it shows.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +17,14 @@ from virtual_office.server.sessions import staff_page
 from virtual_office.server.templating import page_language, render
 
 PERIODS = (7, 14, 30)
-CHART_HEIGHT = 160
-BAR_WIDTH = 18
-BAR_GAP = 8
-LEFT = 36
-"""Room left of the first bar for its slanted day label."""
 
 
 @dataclass(frozen=True)
 class Bar:
-    x: int
-    y: int
-    height: int
-    value: int
     label: str
+    value: int
+    share: float
+    """Percent of the busiest day's visits."""
 
 
 def minutes(seconds: float | None, lang: str) -> str:
@@ -37,15 +35,11 @@ def minutes(seconds: float | None, lang: str) -> str:
     return f"{value.replace('.', ',')} Min." if lang == "de" else f"{value} min"
 
 
-def bars(rows: list[DayStats], lang: str) -> tuple[list[Bar], int]:
-    """Visits a day as bars scaled to the busiest day; returns the bars and the chart width."""
+def bars(rows: list[DayStats], lang: str) -> list[Bar]:
+    """Visits a day as bars scaled to the busiest day."""
     top = max([r.visits for r in rows] + [1])
-    out = []
-    for i, row in enumerate(rows):
-        height = round(row.visits / top * (CHART_HEIGHT - 20))
-        label = row.day.strftime("%d.%m." if lang == "de" else "%m/%d")
-        out.append(Bar(x=LEFT + i * (BAR_WIDTH + BAR_GAP), y=CHART_HEIGHT - height, height=height, value=row.visits, label=label))
-    return out, LEFT + len(rows) * (BAR_WIDTH + BAR_GAP)
+    return [Bar(label=row.day.strftime("%d.%m." if lang == "de" else "%m/%d"), value=row.visits, share=round(row.visits / top * 100, 1))
+            for row in rows]
 
 
 @staff_page(admin=True)
@@ -61,14 +55,12 @@ async def statistics(request: Request) -> Response:
         days = 14
     days = days if days in PERIODS else 14
     rows: list[DayStats] = []
-    chart: tuple[list[Bar], int] = ([], 0)
     if office is not None:
         today = office.hours.local(services.room.now()).date()
         rows = await recent_stats(services.redis, office.id, today, days)
-        chart = bars(rows, lang)
     return render(request, "admin/stats.html", {
         "offices": offices, "office": office, "days": days, "periods": PERIODS, "rows": rows,
-        "bars": chart[0], "chart_width": chart[1], "chart_height": CHART_HEIGHT, "bar_width": BAR_WIDTH,
+        "bars": bars(rows, lang),
         "minutes": lambda s: minutes(s, lang),
         "total": sum(r.visits for r in rows),
     })
