@@ -148,13 +148,15 @@ def _serve(settings: Settings, *, demo: bool) -> None:
     with _redis_url(settings, owner=True) as url:
         settings = dataclasses.replace(settings, redis_url=url)
         extra_routes = []
+        mail_directory = None
         if demo:
             from virtual_office import demo as demo_site
 
             settings = asyncio.run(demo_site.prepare_demo(settings))
             extra_routes = demo_site.routes
+            mail_directory = demo_site.mail_directory(settings)
         settings = _media_addresses(settings, demo=demo)
-        app = create_app(settings, extra_routes=extra_routes)
+        app = create_app(settings, extra_routes=extra_routes, mail_directory=mail_directory)
         config = uvicorn.Config(
             app,
             host=settings.host,

@@ -9,6 +9,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ class Settings:
     """Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For and
     X-Forwarded-Proto are believed. None by default: a header anyone can send must not decide
     which address a login is counted against."""
+    smtp_url: str | None = None
+    """Mail server: smtp://user:password@host:port (STARTTLS when offered, port 587 by default) or
+    smtps://… (TLS from the start, 465). None: ``serve`` sends no mail; the demo writes .eml files."""
+    mail_from: str = ""
+    """Sender of every message, e.g. ``Stadt Musterstadt <termine@musterstadt.de>``; needed with smtp_url."""
     media: MediaConfig = field(default_factory=MediaConfig)
 
     @property
@@ -88,7 +94,23 @@ class Settings:
                 values[f.name] = env[name]
         media = _media_from(env, values.pop("media", None))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(media=media, **{k: _coerce(k, v) for k, v in values.items()})
+        settings = cls(media=media, **{k: _coerce(k, v) for k, v in values.items()})
+        settings.check_mail()
+        return settings
+
+    def check_mail(self) -> None:
+        """SettingsError for a malformed VO_SMTP_URL or one without VO_MAIL_FROM, at start rather than at the first mail."""
+        from virtual_office.mail import MailError, parse_smtp_url, valid_address
+
+        if not self.smtp_url:
+            return
+        try:
+            parse_smtp_url(self.smtp_url)
+        except MailError as exc:
+            raise SettingsError(str(exc)) from None  # not chained: the URL holds the password
+        _, address = parseaddr(self.mail_from)
+        if not valid_address(address):
+            raise SettingsError("VO_MAIL_FROM: the sender's address (e.g. Stadt Musterstadt <termine@musterstadt.de>) is needed with VO_SMTP_URL")
 
     def with_secret(self) -> Settings:
         """Return settings whose secret_key is set, generating one kept in data_dir."""

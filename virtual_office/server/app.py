@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import socketio
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from virtual_office.mail import Mailer
 from virtual_office.server import admin, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.presence import CitizenPresence
@@ -29,13 +31,18 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings, *, share_rooms_through_redis: bool | None = None, extra_routes: Sequence[BaseRoute] = ()
+    settings: Settings,
+    *,
+    share_rooms_through_redis: bool | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+    mail_directory: Path | None = None,
 ) -> socketio.ASGIApp:
     """Build the whole server for ``settings`` (whose redis_url must be set).
 
     Rooms are shared through Redis when an external Redis is configured (several
     processes may serve one deployment); the embedded one serves a single process.
-    ``extra_routes`` are added as they are (the demo's example city page).
+    ``extra_routes`` are added as they are (the demo's example city page). Mail goes to
+    ``settings.smtp_url``, else is written to ``mail_directory`` (the demo's), else is not sent.
     """
     assert settings.redis_url, "create_app needs settings.redis_url (the CLI starts an embedded Redis)"
     assert settings.secret_key, "create_app needs settings.secret_key (Settings.with_secret())"
@@ -53,6 +60,8 @@ def create_app(
     for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
         sio.register_namespace(namespace)
     sweeper = Sweeper(services, status, visits)
+    mailer = Mailer.open(services.redis, smtp_url=settings.smtp_url, mail_from=settings.mail_from, directory=mail_directory)
+    mail_delivery = mailer.delivery()
     widget = build_widget(settings.data_dir / "widget")
     scripts = build_scripts(settings.data_dir / "assets")
     templates.env.globals["script_url"] = scripts.url  # the same URLs for every app of this code: named by content
@@ -65,6 +74,8 @@ def create_app(
             asyncio.create_task(presence.run(), name="citizen-presence"),
             asyncio.create_task(clerk.heartbeats(), name="clerk-heartbeats"),
         ]
+        if mail_delivery is not None:
+            tasks.append(asyncio.create_task(mail_delivery.run(), name="mail-delivery"))
         try:
             yield
         finally:
@@ -94,5 +105,6 @@ def create_app(
     app.state.status = status
     app.state.visits = visits
     app.state.origins = policy
+    app.state.mail = mailer
     app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts)
     return SocketApp(sio, other_asgi_app=app, socketio_path="socket.io")
