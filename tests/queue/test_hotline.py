@@ -22,6 +22,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
     ("+49 941 400-1234", "tel:+499414001234"),
     ("+49 (0)941 400-1234", "tel:+499414001234"),  # the trunk 0 is not dialled with the country code
     ("12345", "tel:12345"),
+    ("115", "tel:115"),  # the nationwide authority number
     ("+49 941 400 1234 5678 9012 345", "tel:+49941400123456789012345"),  # 30 characters
 ])
 def test_a_number_as_people_write_it_is_kept_as_written_and_dialled_by_its_digits(written: str, tel: str) -> None:
@@ -32,7 +33,7 @@ def test_a_number_as_people_write_it_is_kept_as_written_and_dialled_by_its_digit
 
 
 @pytest.mark.parametrize("bad", [
-    "1234",  # too short
+    "12",  # too short
     "+49 941 400 1234 5678 9012 3456",  # 31 characters
     "0941 400-1234 (Zentrale)",  # letters
     "0941 400-1234 oder 5678",

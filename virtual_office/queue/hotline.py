@@ -9,7 +9,8 @@ from virtual_office.queue.errors import InvalidInput
 
 CHARACTERS = re.compile(r"^\+?[0-9 ()/-]+$")
 """Digits and the separators people write numbers with; a '+' only at the start."""
-MIN_LENGTH, MAX_LENGTH = 5, 30
+MIN_LENGTH, MAX_LENGTH = 3, 30
+"""Three: the nationwide authority number 115 is a hotline too."""
 MIN_DIGITS = 3
 
 
