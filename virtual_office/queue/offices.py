@@ -14,6 +14,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from virtual_office.queue import keys
+from virtual_office.queue.appointment_settings import AppointmentSettings
 from virtual_office.queue.errors import InvalidInput, UnknownOffice
 from virtual_office.queue.hotline import Hotline, check_hotline
 from virtual_office.queue.hours import OpeningHours
@@ -41,6 +42,8 @@ class Office:
     embed_origins: tuple[str, ...] = ()
     """Websites allowed to embed this office, besides the deployment-wide list."""
     order: int = 0
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
+    """Whether and how the office takes appointments (queue/appointment_settings.py)."""
     hotline: str = ""
     """A phone number as people write it ("0941 400-1234"), for citizens whose video cannot work; "" for none."""
 
@@ -79,8 +82,14 @@ class Office:
         opens = self.hours.next_opening(at, horizon_days=2)
         return opens is not None and opens - at <= timedelta(minutes=self.early_queue_minutes)
 
+    @property
+    def appointment_hours(self) -> OpeningHours:
+        """When appointments can be booked: their own weekly hours or the opening hours, minus closed days."""
+        return self.appointments.hours(self.hours)
+
     def to_config(self) -> dict[str, object]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "hours"}
+        data["appointments"] = self.appointments.to_config()
         for name in ("services", "languages", "embed_origins"):
             data[name] = list(data[name])
         data.update(self.hours.to_config())
@@ -111,6 +120,8 @@ class Office:
             for name in ("max_queue", "early_queue_minutes", "order"):
                 if name in values:
                     values[name] = int(values[name])
+            if "appointments" in values:
+                values["appointments"] = AppointmentSettings.from_config(values["appointments"])
             return cls(hours=hours, **values)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"office {data.get('id')!r}: {exc}") from exc
