@@ -65,6 +65,10 @@ class Settings:
     smtps://… (TLS from the start, 465). None: ``serve`` sends no mail; the demo writes .eml files."""
     mail_from: str = ""
     """Sender of every message, e.g. ``Stadt Musterstadt <termine@musterstadt.de>``; needed with smtp_url."""
+    bot_check_cost: int = 5000
+    """Bot check (ALTCHA): PBKDF2 rounds per try; a browser needs about 256 tries, a second or two."""
+    bot_checks_per_address: int = 30
+    """Bot check challenges one address may fetch a minute."""
     media: MediaConfig = field(default_factory=MediaConfig)
 
     @property

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from virtual_office.mail import Mailer
-from virtual_office.server import admin, console, login, public, visit, waiting_room
+from virtual_office.server import admin, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.realtime import SocketApp, create_sio
@@ -87,6 +87,7 @@ def create_app(
         routes=[
             *public.routes,
             *public.widget_routes(widget),
+            *botcheck.routes,
             *waiting_room.routes,
             *visit.routes,
             *console.routes,
@@ -106,5 +107,6 @@ def create_app(
     app.state.visits = visits
     app.state.origins = policy
     app.state.mail = mailer
+    app.state.botcheck = botcheck.BotCheck(services.redis, settings.secret_key, cost=settings.bot_check_cost)
     app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts)
     return SocketApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -41,6 +41,11 @@ def connection_checks(settings: Settings) -> Limit:
     return Limit("check", settings.checks_per_address, 60)
 
 
+def bot_checks(settings: Settings) -> Limit:
+    """Bot check challenges fetched from one address a minute: a booking needs one (or a few after mistakes)."""
+    return Limit("botcheck", settings.bot_checks_per_address, 60)
+
+
 def client_address(request: Request) -> str:
     """The request's address (a trusted proxy's X-Forwarded-For already applied by the server)."""
     return request.client.host if request.client else "-"
@@ -57,4 +62,4 @@ async def take(redis: Redis, limit: Limit, address: str) -> None:
         raise TooMany(f"more than {limit.count} in {limit.seconds} s")
 
 
-__all__ = ["Limit", "TooMany", "client_address", "connection_checks", "joins", "take"]
+__all__ = ["Limit", "TooMany", "bot_checks", "client_address", "connection_checks", "joins", "take"]
