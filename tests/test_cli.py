@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import free_port
+from tests.passwords import PASSWORD
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -35,13 +36,21 @@ def test_import_offices_and_add_accounts(tmp_path: Path) -> None:
     imported = run("import-offices", str(EXAMPLES / "offices.toml"), data_dir=tmp_path)
     assert imported.returncode == 0 and "2 office(s) imported" in imported.stdout
     added = run("add-clerk", "m.mueller", "--name", "Maria Müller", "--offices", "buergerbuero,kfz",
-                "--password-env", "PW", data_dir=tmp_path, env={"PW": "long enough password"})
+                "--password-env", "PW", data_dir=tmp_path, env={"PW": PASSWORD})
     assert added.returncode == 0, added.stderr
     unknown = run("add-clerk", "x.y", "--name", "X", "--offices", "nope", "--password-env", "PW",
-                  data_dir=tmp_path, env={"PW": "long enough password"})
+                  data_dir=tmp_path, env={"PW": PASSWORD})
     assert unknown.returncode != 0 and "unknown offices: nope" in unknown.stderr
     short = run("add-admin", "root", "--name", "Root", "--password-env", "PW", data_dir=tmp_path, env={"PW": "short"})
-    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    assert short.returncode != 0 and "at least 15 characters" in short.stderr
+    # The rule of the administration's form: the list of common passwords, the offices' names as context.
+    refused = {"Passwort 12345678": "not a common or breached password",
+               "Maria Müller im Bürgerbüro": "at least 15 characters besides the login, the name, the offices and the server's name",
+               "qwertzuiop1234567": "not a sequence"}
+    for password, reason in refused.items():
+        answer = run("add-clerk", "maria", "--name", "Maria Müller", "--password-env", "PW", data_dir=tmp_path, env={"PW": password})
+        assert answer.returncode != 0 and f"virtual-office: the password needs {reason}" in answer.stderr, answer.stderr
+        assert password not in answer.stderr
     # The administration commands stop the embedded Redis they started.
     pid = int((tmp_path / "redis" / "redis.pid").read_text()) if (tmp_path / "redis" / "redis.pid").exists() else None
     assert pid is None or not alive(pid)

@@ -15,12 +15,14 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis.asyncio
 
 from virtual_office import __version__, logs
 from virtual_office.embedded_redis import EmbeddedRedis
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, InvalidInput, Office, OfficeDirectory
+from virtual_office.queue.passwords import deployment_context
 from virtual_office.settings import Settings, SettingsError
 
 log = logging.getLogger("virtual_office")
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("Password: ")
             offices = tuple(o.strip() for o in args.offices.split(",") if o.strip())
             with _redis_url(settings) as url:
-                asyncio.run(_add_account(url, args.login, args.name, password, role, offices))
+                asyncio.run(_add_account(url, args.login, args.name, password, role, offices, host=urlsplit(settings.base_url).hostname))
             print(f"{role} {args.login} added")
     except (SettingsError, InvalidInput) as exc:
         sys.exit(f"virtual-office: {exc}")
@@ -126,14 +128,15 @@ async def import_offices(redis_url: str, path: Path) -> int:
     return len(offices)
 
 
-async def _add_account(redis_url: str, login: str, name: str, password: str, role: str, offices: tuple[str, ...]) -> None:
+async def _add_account(redis_url: str, login: str, name: str, password: str, role: str, offices: tuple[str, ...],
+                       *, host: str | None) -> None:
     client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
     try:
-        known = set(await OfficeDirectory(client).ids())
-        unknown = [o for o in offices if o not in known]
+        known = await OfficeDirectory(client).all()
+        unknown = [o for o in offices if o not in {k.id for k in known}]
         if unknown:
             raise InvalidInput(f"unknown offices: {', '.join(unknown)}")
-        await ClerkDirectory(client).add(login, name, password, role=role, offices=offices)
+        await ClerkDirectory(client).add(login, name, password, role=role, offices=offices, context=deployment_context(known, host))
     finally:
         await client.aclose()
 

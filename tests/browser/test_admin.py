@@ -72,7 +72,7 @@ def test_accounts_and_websites(staff_env: StaffEnv, page, axe_source) -> None:
     page.locator("#name").fill("Konrad Kurz")
     page.locator("#password").fill("kurz")
     page.get_by_role("button", name="Speichern").click()
-    expect(page.locator("#password")).to_have_accessible_description(re.compile("mindestens 10 Zeichen"))
+    expect(page.locator("#password")).to_have_accessible_description(re.compile("mindestens 15 Zeichen.*bekannt gewordener Passwörter"))
     expect(page.locator("#name")).to_have_value("Konrad Kurz")
     assert axe_violations(page, axe_source) == []
     page.locator("#password").fill("lang genug jetzt")

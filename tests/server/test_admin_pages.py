@@ -9,6 +9,7 @@ import re
 import redis
 from markupsafe import escape
 
+from tests.passwords import NEW_PASSWORD, REFUSED
 from tests.server.staff_pages import PASSWORD, Staff, staff_fixture  # noqa: F401 - the staff fixture
 from virtual_office.queue import keys
 
@@ -21,6 +22,9 @@ OFFICE = {
     "hours-thu-start": ["14:00", ""], "hours-thu-end": ["18:00", ""],
     "closed_days": ["2026-12-24", "", "2026-12-25"],
 }
+
+
+BERNDS = "Bernd backt gern Brot am Sonntag"
 
 
 def stored(staff: Staff, office_id: str) -> dict | None:
@@ -119,7 +123,7 @@ def test_an_office_id_cannot_be_taken_twice(staff: Staff) -> None:
 def test_admin_creates_edits_and_deletes_an_account(staff: Staff) -> None:
     staff.login("root")
     response = staff.post("/admin/clerks/new", {"login": "Bernd", "name": "Bernd Beispiel", "role": "clerk",
-                                                "offices": ["kfz", "does-not-exist"], "password": "lang genug 123"})
+                                                "offices": ["kfz", "does-not-exist"], "password": BERNDS})
     assert response.status_code == 303, response.text
     overview = staff.client.get("/admin").text
     assert 'data-clerk="bernd"' in overview and "Bernd Beispiel" in overview
@@ -128,23 +132,23 @@ def test_admin_creates_edits_and_deletes_an_account(staff: Staff) -> None:
 
     # the form never shows a password; an empty one keeps the old
     form = staff.client.get(f"/admin/clerks/{bernd.id}").text
-    assert "lang genug" not in form and 'value="kfz" checked' in form
+    assert BERNDS not in form and 'value="kfz" checked' in form
     assert staff.post(f"/admin/clerks/{bernd.id}", {"name": "Bernd B.", "role": "admin", "offices": ["buergerbuero"],
                                                      "password": ""}).status_code == 303
     bernd = staff.run(staff.state.services.clerks.get, bernd.id)
     assert (bernd.name, bernd.role, bernd.offices) == ("Bernd B.", "admin", ("buergerbuero",))
-    assert staff.post(f"/admin/clerks/{bernd.id}", {"name": "Bernd B.", "role": "admin", "password": "ein neues passwort"}).status_code == 303
+    assert staff.post(f"/admin/clerks/{bernd.id}", {"name": "Bernd B.", "role": "admin", "password": NEW_PASSWORD}).status_code == 303
 
     staff.client.cookies.clear()
-    assert staff.login("bernd", "lang genug 123").status_code == 401
-    assert staff.login("bernd", "ein neues passwort").status_code == 303
+    assert staff.login("bernd", BERNDS).status_code == 401
+    assert staff.login("bernd", NEW_PASSWORD).status_code == 303
 
     staff.client.cookies.clear()
     staff.login("root")
     assert staff.post(f"/admin/clerks/{bernd.id}/delete", {}).status_code == 303
     assert staff.run(staff.state.services.clerks.get, bernd.id) is None
     staff.client.cookies.clear()
-    assert staff.login("bernd", "ein neues passwort").status_code == 401
+    assert staff.login("bernd", NEW_PASSWORD).status_code == 401
 
 
 def test_account_form_errors(staff: Staff) -> None:
@@ -154,7 +158,7 @@ def test_account_form_errors(staff: Staff) -> None:
     page = response.text
     assert "schon vergeben" in _error_for(page, "login")
     assert "Namen" in _error_for(page, "name")
-    assert "10 Zeichen" in _error_for(page, "password")
+    assert "15 Zeichen" in _error_for(page, "password")
     assert 'id="role-error"' in page and 'aria-describedby="role-error"' in page
     assert 'value="kurz"' not in page  # a password is never sent back
 
@@ -232,3 +236,44 @@ def test_only_a_posted_form_with_its_token_changes_anything(staff: Staff) -> Non
     foreign = staff.client.post("/admin/offices/standesamt/delete", data={"csrf_token": token}, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403
     assert stored(staff, "standesamt") is not None
+
+
+PASSWORD_ERRORS = {
+    "too_short": ("Das Passwort braucht mindestens 15 Zeichen.", "The password needs at least 15 characters."),
+    "too_long": ("Das Passwort ist länger als erlaubt.", "The password is longer than allowed."),
+    "unprintable": ("keine Steuerzeichen", "may not contain control characters"),
+    "common": ("Liste häufiger oder bekannt gewordener Passwörter", "list of common or breached passwords"),
+    "context": ("beruht auf dem Anmeldenamen, dem Namen, einem Amt", "rests on the login, the name, an office"),
+    "repetitive": ("nur aus Wiederholungen", "only repetition"),
+    "sequential": ("Tasten- oder Zeichenfolge", "run of keys or characters"),
+}
+
+
+def test_the_account_form_says_the_password_rule_and_each_reason_a_password_is_refused(staff: Staff) -> None:
+    staff.login("root")
+    for lang, hint in (("de", "Mindestens 15 Zeichen. Am besten ein Satz"), ("en", "At least 15 characters. Best a sentence")):
+        staff.client.get(f"/admin?lang={lang}")
+        page = staff.client.get("/admin/clerks/new").text
+        assert hint in html.unescape(page) and 'aria-describedby="password-hint"' in page
+        for reason, password in REFUSED.items():
+            # Anna's name is the context here: a new account "anna.amt" of Anna Amt in the Bürgerbüro
+            response = staff.post("/admin/clerks/new", {"login": "anna.amt", "name": "Anna Amt", "role": "clerk",
+                                                        "offices": ["buergerbuero"], "password": password})
+            assert response.status_code == 400, (lang, reason)
+            message = html.unescape(_error_for(response.text, "password"))
+            assert PASSWORD_ERRORS[reason][lang == "en"] in message, (lang, reason, message)
+            assert escape(password) not in response.text  # never sent back
+    assert staff.run(staff.state.services.clerks.by_login, "anna.amt") is None
+
+
+def test_a_refused_password_gives_every_reason_and_a_new_one_is_checked_too(staff: Staff) -> None:
+    staff.login("root")
+    response = staff.post("/admin/clerks/new", {"login": "neu", "name": "Neu", "role": "clerk", "password": "abc123"})
+    message = html.unescape(_error_for(response.text, "password"))
+    assert "mindestens 15 Zeichen" in message and "Liste häufiger" in message and response.status_code == 400
+    anna = staff.accounts["anna"]
+    for password in (REFUSED["common"], "Anna Amt und das Bürgerbüro"):  # the office's name counts as context
+        changed = staff.post(f"/admin/clerks/{anna.id}", {"name": "Anna Amt", "role": "clerk", "password": password})
+        assert changed.status_code == 400 and _error_for(changed.text, "password")
+    staff.client.cookies.clear()
+    assert staff.login("anna").status_code == 303  # her password is unchanged

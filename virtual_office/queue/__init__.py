@@ -6,7 +6,7 @@ are ``str``, which redis-py's types (``bytes | str`` for either setting) cannot 
 so the replies are cast where they are read.
 """
 
-from virtual_office.queue.clerks import ADMIN, CLERK, Clerk, ClerkDirectory
+from virtual_office.queue.clerks import ADMIN, CLERK, Clerk, ClerkDirectory, WeakPassword
 from virtual_office.queue.errors import (
     AlreadyServing,
     CallExpired,
@@ -41,5 +41,5 @@ __all__ = [
     "NotWaiting", "Office", "OfficeClosed", "OfficeDirectory", "OfficeStatus",
     "OpeningHours", "Presence", "QueueEmpty", "QueueError", "QueueFull",
     "StoreUnavailable", "Ticket", "TooEarly", "TooManyGuests", "UnknownOffice", "UnknownTicket",
-    "WaitingRoom", "day_stats", "estimate_wait", "office_status", "recent_stats",
+    "WaitingRoom", "WeakPassword", "day_stats", "estimate_wait", "office_status", "recent_stats",
 ]

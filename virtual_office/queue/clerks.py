@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TypeVar, cast
@@ -18,11 +18,11 @@ from redis.asyncio import Redis
 
 from virtual_office.queue import keys
 from virtual_office.queue.errors import InvalidInput, NotAuthorized
+from virtual_office.queue.passwords import check_password, describe, normalize
 
 CLERK = "clerk"
 ADMIN = "admin"
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
-MIN_PASSWORD = 10
 SESSION_SECONDS = 12 * 3600
 """A working day and a half; a clerk logs in again each morning."""
 
@@ -40,6 +40,16 @@ async def _hashed(function: Callable[..., _T], *args: object) -> _T:
 # Verifying against this when the login is unknown keeps the answer time the same,
 # so response times do not tell which logins exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class WeakPassword(InvalidInput):
+    """The password breaks the rule of :func:`virtual_office.queue.passwords.check_password`."""
+
+    code = "weak_password"
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(describe(reasons), reasons=reasons)
+        self.reasons = reasons
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,16 @@ class ClerkDirectory:
         self._redis = redis
 
     async def add(
-        self, login: str, name: str, password: str, *, role: str = CLERK, offices: tuple[str, ...] = ()
+        self,
+        login: str,
+        name: str,
+        password: str,
+        *,
+        role: str = CLERK,
+        offices: tuple[str, ...] = (),
+        context: Iterable[str] = (),
     ) -> Clerk:
+        """A new account; ``context`` adds to the words its password may not rest on (office names, the host)."""
         login = login.strip().lower()
         if not LOGIN.match(login):
             raise InvalidInput("login: 2-64 characters, lowercase letters, digits, . _ @ -")
@@ -100,14 +118,14 @@ class ClerkDirectory:
             raise InvalidInput("role must be clerk or admin")
         if not name.strip():
             raise InvalidInput("a name is required")
-        _check_password(password)
+        await self.check_password(password, (login, name, *context))
         clerk = Clerk(
             id=secrets.token_hex(6),
             login=login,
             name=name.strip(),
             role=role,
             offices=tuple(offices),
-            password_hash=await _hashed(_hasher.hash, password),
+            password_hash=await _hashed(_hasher.hash, normalize(password)),
         )
         if not await self._redis.hsetnx(keys.LOGINS, login, clerk.id):
             raise InvalidInput(f"the login {login!r} is taken")
@@ -135,17 +153,30 @@ class ClerkDirectory:
         return sorted((Clerk.from_json(r) for r in rows), key=lambda c: c.name.lower())
 
     async def authenticate(self, login: str, password: str) -> Clerk:
-        """The account for these credentials; NotAuthorized otherwise (same for unknown logins)."""
+        """The account for these credentials; NotAuthorized otherwise (same for unknown logins).
+
+        Passwords are hashed in their NFKC form; one set before that was hashed as typed,
+        so a password that NFKC changes is also tried as typed.
+        """
         clerk = await self.by_login(login) if isinstance(login, str) else None
-        try:
-            await _hashed(_hasher.verify, clerk.password_hash if clerk else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError, TypeError) as exc:
-            raise NotAuthorized("wrong login or password") from exc
-        if clerk is None:
+        stored = clerk.password_hash if clerk else _DUMMY_HASH
+        matches = isinstance(password, str) and await _verify(stored, normalize(password))
+        if not matches and isinstance(password, str) and normalize(password) != password:
+            matches = await _verify(stored, password)  # unknown logins too: the time tells nothing
+        if not matches or clerk is None:
             raise NotAuthorized("wrong login or password")
         if _hasher.check_needs_rehash(clerk.password_hash):
-            clerk = await self.update(clerk, password=password)
+            # New hashing parameters: the same password hashed again, whatever rule it met when it was set.
+            clerk = replace(clerk, password_hash=await _hashed(_hasher.hash, normalize(password)))
+            await self._redis.hset(keys.CLERKS, clerk.id, clerk.to_json())
         return clerk
+
+    async def check_password(self, password: str, context: Iterable[str]) -> None:
+        """Raise WeakPassword unless ``password`` may be set (checked beside the event loop: the
+        first check loads the blocklist)."""
+        reasons = await _hashed(check_password, password, list(context))
+        if reasons:
+            raise WeakPassword(reasons)
 
     async def update(
         self,
@@ -155,7 +186,9 @@ class ClerkDirectory:
         role: str | None = None,
         offices: tuple[str, ...] | None = None,
         password: str | None = None,
+        context: Iterable[str] = (),
     ) -> Clerk:
+        """Change what is given; a new password must meet the rule with ``context`` (see :meth:`add`)."""
         changes: dict[str, object] = {}
         if name is not None:
             if not name.strip():
@@ -168,8 +201,8 @@ class ClerkDirectory:
         if offices is not None:
             changes["offices"] = tuple(offices)
         if password is not None:
-            _check_password(password)
-            changes["password_hash"] = await _hashed(_hasher.hash, password)
+            await self.check_password(password, (clerk.login, str(changes.get("name", clerk.name)), clerk.name, *context))
+            changes["password_hash"] = await _hashed(_hasher.hash, normalize(password))
             await self.end_sessions(clerk.id)  # a new password ends every session of the old one
         updated = replace(clerk, **changes)  # type: ignore[arg-type]
         await self._redis.hset(keys.CLERKS, clerk.id, updated.to_json())
@@ -224,6 +257,8 @@ def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:32]
 
 
-def _check_password(password: str) -> None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
+async def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return await _hashed(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from virtual_office.queue import ADMIN, CLERK, Clerk
-from virtual_office.queue.clerks import LOGIN, MIN_PASSWORD
+from virtual_office.queue import ADMIN, CLERK, Clerk, ClerkDirectory, Office, WeakPassword
+from virtual_office.queue.clerks import LOGIN
+from virtual_office.queue.passwords import MIN_LENGTH, deployment_context
 from virtual_office.server.i18n import translate
 from virtual_office.server.sessions import error_page, is_reading, staff_page, start_session
 from virtual_office.server.templating import page_language, render
@@ -53,17 +55,33 @@ class ClerkForm:
             err("role", "role")
         elif editing is not None and editing.id == me.id and self.values["role"] != ADMIN:
             err("role", "own_role")
-        if (editing is None or self.values["password"]) and len(self.values["password"]) < MIN_PASSWORD:
-            err("password", "password", n=MIN_PASSWORD)
-        if len(self.values["password"]) > 1000:
-            err("password", "password", n=MIN_PASSWORD)
+        if editing is None and not self.values["password"]:
+            err("password", "password", n=MIN_LENGTH)
         return self
+
+    async def check_password(self, request: Request, clerks: ClerkDirectory, offices: list[Office], lang: str) -> None:
+        """The password rule, with every reason a new password is refused for (none when it is kept)."""
+        password = self.values["password"]
+        if not password:
+            return
+        try:
+            await clerks.check_password(password, [self.values["login"], self.values["name"], *password_context(request, offices)])
+        except WeakPassword as refused:
+            self.errors["password"] = " ".join(
+                translate(lang, "admin.clerk.error.password" if r == "too_short" else f"admin.clerk.error.password_{r}",
+                          n=MIN_LENGTH) for r in refused.reasons)
+
+
+def password_context(request: Request, offices: list[Office]) -> list[str]:
+    """What no account's password may rest on here: the office names, this server's host."""
+    return deployment_context(offices, urlsplit(request.app.state.settings.base_url).hostname)
 
 
 def _form_page(request: Request, form: ClerkForm, offices: list, *, editing: Clerk | None, status: int = 200) -> Response:
     form.values.pop("password", None)  # a password is never sent back
     return render(request, "admin/clerk_form.html",
-                  {"form": form, "offices": offices, "editing": editing, "min_password": MIN_PASSWORD}, status_code=status)
+                  {"form": form, "offices": offices, "editing": editing, "min_password": MIN_LENGTH},
+                  status_code=status)
 
 
 def _done(request: Request, key: str) -> Response:
@@ -80,10 +98,12 @@ async def new_clerk(request: Request) -> Response:
     taken = {c.login for c in await services.clerks.all()}
     form = ClerkForm.parse(request.state.form, page_language(request), editing=None,
                            known_offices=[o.id for o in offices], taken=taken, me=request.state.clerk)
+    await form.check_password(request, services.clerks, offices, page_language(request))
     if form.errors:
         return _form_page(request, form, offices, editing=None, status=400)
     await services.clerks.add(form.values["login"], form.values["name"], form.values["password"],
-                              role=form.values["role"], offices=tuple(form.offices))
+                              role=form.values["role"], offices=tuple(form.offices),
+                              context=password_context(request, offices))
     return _done(request, "admin.flash.clerk_created")
 
 
@@ -98,11 +118,12 @@ async def edit_clerk(request: Request) -> Response:
         return _form_page(request, ClerkForm.of(clerk), offices, editing=clerk)
     form = ClerkForm.parse(request.state.form, page_language(request), editing=clerk,
                            known_offices=[o.id for o in offices], taken=set(), me=request.state.clerk)
+    await form.check_password(request, services.clerks, offices, page_language(request))
     if form.errors:
         return _form_page(request, form, offices, editing=clerk, status=400)
     # Staffing of offices that no longer exist is dropped; the rest is what the form says.
     updated = await services.clerks.update(clerk, name=form.values["name"], role=form.values["role"], offices=tuple(form.offices),
-                                           password=form.values["password"] or None)
+                                           password=form.values["password"] or None, context=password_context(request, offices))
     if updated.id == request.state.clerk.id and form.values["password"]:
         await start_session(request, services.clerks, updated)  # a new own password ends the other sessions, not this one
     return _done(request, "admin.flash.clerk_saved")
