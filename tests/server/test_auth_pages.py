@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,22 @@ def test_login_page_is_german_by_default_and_english_on_request(staff: Staff) ->
     assert "Staff login" in staff.client.get("/login").text
 
 
+def cookies_set(response: Any) -> dict[str, str]:
+    """Each cookie the response sets, by name: its whole Set-Cookie header, lower case."""
+    return {header.split("=", 1)[0]: header.lower() for header in response.headers.get_list("set-cookie")}
+
+
 def test_login_sets_a_hardened_session_cookie_and_leads_to_the_console(staff: Staff) -> None:
     response = staff.login("anna")
     assert response.status_code == 303 and response.headers["location"] == "/console"
-    cookie = response.headers["set-cookie"].lower()
-    assert cookie.startswith("vo_session=")
-    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    cookies = cookies_set(response)
+    session = cookies.pop("vo_session")
+    assert "httponly" in session and "samesite=lax" in session and "secure" not in session
+    # and the device cookie of the login (server/lockout.py): a year, for the login pages' eyes only
+    [(name, device)] = cookies.items()
+    assert name.startswith("vo_device_")
+    assert "httponly" in device and "samesite=lax" in device and "max-age=31536000" in device and "secure" not in device
+    assert "anna" not in device  # bound to the login by a digest, not by name
     assert staff.client.get("/console").status_code == 200
 
 
@@ -37,7 +48,7 @@ def test_cookie_is_secure_when_the_server_is_reached_over_https(redis_server: Re
     for running in start(redis_server, tmp_path, public_url="https://buergerbuero.example"):
         response = running.login("anna")
         assert response.status_code == 303
-        assert "; secure" in response.headers["set-cookie"].lower()
+        assert all("; secure" in cookie for cookie in cookies_set(response).values())
 
 
 def test_login_without_csrf_token_is_refused(staff: Staff) -> None:

@@ -122,6 +122,12 @@ PLURALS: dict[str, tuple[dict[str, object], dict[str, tuple[str, ...]]]] = {
                "Leave empty to keep the password. Otherwise at least 5 characters.",
                "Leave empty to keep the password. Otherwise at least 21 characters."),
     }),
+    "login.error.paused": ({}, {
+        "de": tuple(f"Zu viele Fehlversuche: Anmeldungen aus diesem Browser sind für {n} {'Minute' if n == 1 else 'Minuten'} pausiert. "
+                    "An einem Gerät, an dem Sie sich schon einmal angemeldet haben, können Sie sich weiter anmelden." for n in COUNTS),
+        "en": tuple(f"Too many failed attempts: logins from this browser are paused for {n} {'minute' if n == 1 else 'minutes'}. "
+                    "On a device where you have logged in before, you can still log in." for n in COUNTS),
+    }),
     "admin.clerk.error.password": ({}, {
         "de": tuple(f"Das Passwort braucht mindestens {n} Zeichen." for n in COUNTS),
         "en": ("The password needs at least 0 characters.", "The password needs at least 1 character.",

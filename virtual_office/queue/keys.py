@@ -114,8 +114,14 @@ def where(ticket_id: str) -> str:
 
 
 def login_failures(kind: str, value: str) -> str:
-    """Integer (expires): failed logins per ``account`` (a digest of the login) or per ``address``."""
+    """Integer (expires): failed logins per ``device`` cookie (a digest of its id), per ``untrusted``
+    clients of an account (a digest of the login, server/lockout.py) or per ``address``."""
     return f"{PREFIX}:login-failures:{kind}:{value}"
+
+
+def login_devices(account: str) -> str:
+    """Integer: the generation of an account's device cookies (by a digest of the login); raised to revoke them."""
+    return f"{PREFIX}:login-devices:{account}"
 
 
 def visit_chat(visit_id: str) -> str:

@@ -108,5 +108,6 @@ def create_app(
     app.state.origins = policy
     app.state.mail = mailer
     app.state.botcheck = botcheck.BotCheck(services.redis, settings.secret_key, cost=settings.bot_check_cost)
-    app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts)
+    app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts, secret_key=settings.secret_key,
+                                             secure=settings.cookies_secure)
     return SocketApp(sio, other_asgi_app=app, socketio_path="socket.io")

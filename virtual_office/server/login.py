@@ -12,7 +12,7 @@ from virtual_office.server import payloads
 from virtual_office.server.api import json_body, json_route
 from virtual_office.server.i18n import request_language
 from virtual_office.server.security import same_origin
-from virtual_office.server.sessions import Throttled, current_clerk, log_in, log_out, read_form
+from virtual_office.server.sessions import Throttled, current_clerk, log_in, log_out, read_form, remember_device
 from virtual_office.server.templating import render, text
 
 
@@ -26,6 +26,11 @@ def safe_next(value: object) -> str | None:
     if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")) or len(value) > 200:
         return None
     return value if all(c.isprintable() and not c.isspace() for c in value) else None
+
+
+def minutes(seconds: int) -> int:
+    """Whole minutes, rounded up: a pause of 61 seconds is not "1 minute"."""
+    return max(1, -(-seconds // 60))
 
 
 def _form(request: Request, *, login: str = "", error: str | None = None, status: int = 200, next_: str | None = None) -> Response:
@@ -60,15 +65,19 @@ async def login_submit(request: Request) -> Response:
     services = request.app.state.services
     try:
         clerk = await log_in(request, services.clerks, request.app.state.login_throttle, login, password)
-    except Throttled:
-        return _form(request, login=shown, error=text(request, "error.throttled"), status=429, next_=next_)
+    except Throttled as exc:
+        # Says how long, and nothing of whether the login exists: unknown logins are counted alike.
+        paused = _form(request, login=shown, error=text(request, "login.error.paused", n=minutes(exc.retry_after)),
+                       status=429, next_=next_)
+        paused.headers["Retry-After"] = str(exc.retry_after)
+        return paused
     except NotAuthorized:
         return _form(request, login=shown, error=text(request, "error.login_failed"), status=401, next_=next_)
     except QueueError:
         return _form(request, login=shown, error=text(request, "error.unavailable"), status=503, next_=next_)
     if chosen:
         request.session["lang"] = chosen  # log_in starts a fresh session
-    return RedirectResponse(next_ or home_of(clerk), status_code=303)
+    return remember_device(request, RedirectResponse(next_ or home_of(clerk), status_code=303))
 
 
 async def logout(request: Request) -> Response:
@@ -92,9 +101,12 @@ async def api_login(request: Request) -> Response:
     data = await json_body(request)
     try:
         clerk = await log_in(request, services.clerks, request.app.state.login_throttle, data.get("login"), data.get("password"))
-    except NotAuthorized:  # Throttled goes on to its own answer (429)
+    except Throttled as exc:
+        return JSONResponse(payloads.error(exc, request_language(request), retry_after=exc.retry_after), status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
+    except NotAuthorized:
         return JSONResponse(payloads.error("login_failed", request_language(request)), status_code=401)
-    return JSONResponse({"ok": True, "clerk": _account(clerk)})
+    return remember_device(request, JSONResponse({"ok": True, "clerk": _account(clerk)}))
 
 
 async def api_logout(request: Request) -> Response:

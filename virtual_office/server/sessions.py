@@ -8,7 +8,6 @@ new password or a deleted account ends every session at its next request or even
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import json
 from base64 import b64decode
@@ -17,7 +16,6 @@ from http.cookies import SimpleCookie
 from urllib.parse import quote
 
 import itsdangerous
-from redis.asyncio import Redis
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -25,9 +23,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueError, keys
+from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueError
 from virtual_office.queue.clerks import SESSION_SECONDS
 from virtual_office.server.limits import client_address
+from virtual_office.server.lockout import LoginThrottle
+from virtual_office.server.lockout import Throttled as Throttled  # raised through log_in; api.py answers it
 from virtual_office.server.security import verify_csrf
 from virtual_office.server.templating import render, text
 from virtual_office.settings import Settings
@@ -73,67 +73,39 @@ def read_session(settings: Settings, cookie_header: str | None) -> dict[str, obj
 
 # -- logging in ------------------------------------------------------------
 
-THROTTLE_SECONDS = 15 * 60
-
-
 class LoggedOut(NotAuthorized):
     """The session's account was deleted or has a new password since the login."""
 
     code = "not_authenticated"
 
 
-class Throttled(QueueError):
-    code = "throttled"
-
-
-class LoginThrottle:
-    """Counts failed logins per account and per address; too many and logins pause.
-
-    Counting per account stops guessing one password from many addresses; per address
-    stops trying many accounts from one.
-    """
-
-    def __init__(self, redis: Redis, attempts: int) -> None:
-        self._redis = redis
-        self._attempts = attempts
-
-    @staticmethod
-    def _keys(login: str, address: str) -> list[str]:
-        digest = hashlib.sha256(login.strip().lower().encode()).hexdigest()[:24]
-        return [keys.login_failures("account", digest), keys.login_failures("address", address)]
-
-    async def check(self, login: str, address: str) -> None:
-        counts = await self._redis.mget(self._keys(login, address))
-        account, per_address = (int(c or 0) for c in counts)
-        if account >= self._attempts or per_address >= self._attempts * 4:
-            raise Throttled("too many failed logins")
-
-    async def failed(self, login: str, address: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(login, address):
-                pipe.incr(key)
-                pipe.expire(key, THROTTLE_SECONDS)
-            await pipe.execute()
-
-    async def succeeded(self, login: str) -> None:
-        await self._redis.delete(self._keys(login, "-")[0])
-
-
 async def log_in(request: Request, clerks: ClerkDirectory, throttle: LoginThrottle, login: object, password: object) -> Clerk:
-    """Check the credentials and start a session; raises NotAuthorized or Throttled."""
+    """Check the credentials and start a session; raises NotAuthorized or Throttled.
+
+    The response should then carry the browser's new device cookie: :func:`remember_device`.
+    """
     if not isinstance(login, str) or not isinstance(password, str) or len(login) > 100 or len(password) > 1000:
         raise NotAuthorized("wrong login or password")
-    address = client_address(request)
-    await throttle.check(login, address)
+    attempt = await throttle.attempt(request, login, client_address(request))
+    await throttle.check(attempt)
     try:
         clerk = await clerks.authenticate(login, password)
     except NotAuthorized:
-        await throttle.failed(login, address)
+        await throttle.failed(attempt)
         raise
-    await throttle.succeeded(login)
+    await throttle.succeeded(attempt)
+    request.state.device_cookie = await throttle.device_cookie(attempt)
     request.session.clear()
     await start_session(request, clerks, clerk)
     return clerk
+
+
+def remember_device(request: Request, response: Response) -> Response:
+    """Give the browser the device cookie of the login :func:`log_in` just let in (docs/security.md)."""
+    cookie = getattr(request.state, "device_cookie", None)
+    if cookie:
+        request.app.state.login_throttle.set_cookie(response, cookie)
+    return response
 
 
 async def start_session(request: Request, clerks: ClerkDirectory, clerk: Clerk) -> None:

@@ -142,6 +142,7 @@ async def delete_clerk(request: Request) -> Response:
                       {"kind": "clerk", "name": clerk.name, "waiting": 0,
                        "action": f"/admin/clerks/{clerk.id}/delete", "back": f"/admin/clerks/{clerk.id}"})
     await services.clerks.delete(clerk)
+    await request.app.state.login_throttle.forget_devices(clerk.login)  # a new account of the same login starts untrusted
     for office_id in clerk.offices:
         await services.presence.set(office_id, clerk.id, "offline")
         request.app.state.status.mark(office_id)
@@ -150,12 +151,14 @@ async def delete_clerk(request: Request) -> Response:
 
 @staff_page(admin=True)
 async def log_out_everywhere(request: Request) -> Response:
-    """End every login session of the account (a lost laptop, a shared PC left logged in)."""
+    """End every login session of the account (a lost laptop, a shared PC left logged in), and make its
+    device cookies worthless: such a browser counts as untrusted at the next login (docs/security.md)."""
     services = request.app.state.services
     clerk = await services.clerks.get(request.path_params["clerk_id"])
     if clerk is None:
         return error_page(request, 404, "staff.error.not_found")
     await services.clerks.end_sessions(clerk.id)
+    await request.app.state.login_throttle.forget_devices(clerk.login)
     if clerk.id == request.state.clerk.id:  # the administrator's own: this session too
         request.session.clear()
         return RedirectResponse("/login?logged_out=1", status_code=303)
