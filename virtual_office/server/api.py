@@ -1,6 +1,8 @@
 """The JSON HTTP API's plumbing (docs/events.md): bodies in, refusals out, the same for every route.
 
-The routes themselves live with their features (``waiting_room.api``, ``public``, ``login``).
+The routes themselves live with their features (``waiting_room.api``, ``public``, ``login``),
+and so do their bodies' schemas; every JSON body is parsed into its model here
+(:func:`json_body`, :func:`parse_json`), and one of the wrong shape is a 400 ``bad_request``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
+from pydantic import BaseModel
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,6 +33,7 @@ from virtual_office.queue import (
 from virtual_office.server import payloads
 from virtual_office.server.i18n import request_language
 from virtual_office.server.limits import TooMany
+from virtual_office.server.schemas import BadPayload, parse
 from virtual_office.server.sessions import Throttled
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,7 @@ MAX_INTEGER = 2**53
 """Integers beyond this are not exact in a browser's JavaScript either: no client sends them."""
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=BaseModel)
 
 _STATUS = {
     UnknownOffice: 404,
@@ -57,6 +62,8 @@ _STATUS = {
 
 def refuse(request: Request, exc: QueueError) -> JSONResponse:
     body = payloads.error(exc, request_language(request))
+    if isinstance(exc, BadPayload) and exc.field:
+        body["field"] = exc.field
     if isinstance(exc, OfficeClosed) and exc.opens_at is not None:
         body["opens_at"] = exc.opens_at.isoformat()
     return JSONResponse(body, status_code=_STATUS.get(type(exc), 400))
@@ -96,18 +103,20 @@ def plain_json(value: object, depth: int = 0) -> None:
         raise InvalidInput("not JSON")
 
 
-def parse_json(body: bytes) -> object:
-    """``body`` as JSON that passed :func:`plain_json`; InvalidInput otherwise."""
+def parse_json(body: bytes, schema: type[M]) -> M:
+    """``body`` as JSON that passed :func:`plain_json`, parsed into ``schema``; InvalidInput otherwise."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
         raise InvalidInput("malformed JSON") from exc
     plain_json(data)
-    return data
+    if not isinstance(data, dict):
+        raise InvalidInput("expected a JSON object")
+    return parse(schema, data)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """A small JSON object; anything else is InvalidInput.
+async def json_body(request: Request, schema: type[M]) -> M:
+    """A small JSON object of the shape ``schema`` declares; anything else is InvalidInput.
 
     Requiring application/json also keeps other websites' plain form posts out: a
     browser sends JSON across origins only after a CORS preflight we never grant.
@@ -119,10 +128,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         body += chunk
         if len(body) > MAX_BODY:
             raise InvalidInput("the request is too large")
-    data = parse_json(body or b"{}")
-    if not isinstance(data, dict):
-        raise InvalidInput("expected a JSON object")
-    return data
+    return parse_json(body or b"{}", schema)
 
 
 def json_route(path: str, endpoint: Endpoint, *, methods: list[str] | None = None) -> Route:

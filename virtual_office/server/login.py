@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import StringConstraints
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -11,9 +14,17 @@ from virtual_office.queue import Clerk, NotAuthorized, QueueError
 from virtual_office.server import payloads
 from virtual_office.server.api import json_body, json_route
 from virtual_office.server.i18n import request_language
+from virtual_office.server.schemas import Empty, Payload
 from virtual_office.server.security import same_origin
 from virtual_office.server.sessions import Throttled, current_clerk, log_in, log_out, read_form, remember_device
 from virtual_office.server.templating import render, text
+
+
+class Credentials(Payload):
+    """``POST /api/login``."""
+
+    login: Annotated[str, StringConstraints(max_length=100)]
+    password: Annotated[str, StringConstraints(max_length=1000)]
 
 
 def home_of(clerk: Clerk) -> str:
@@ -98,9 +109,9 @@ def _account(clerk: Clerk) -> dict[str, object]:
 
 async def api_login(request: Request) -> Response:
     services = request.app.state.services
-    data = await json_body(request)
+    data = await json_body(request, Credentials)
     try:
-        clerk = await log_in(request, services.clerks, request.app.state.login_throttle, data.get("login"), data.get("password"))
+        clerk = await log_in(request, services.clerks, request.app.state.login_throttle, data.login, data.password)
     except Throttled as exc:
         return JSONResponse(payloads.error(exc, request_language(request), retry_after=exc.retry_after), status_code=429,
                             headers={"Retry-After": str(exc.retry_after)})
@@ -110,7 +121,7 @@ async def api_login(request: Request) -> Response:
 
 
 async def api_logout(request: Request) -> Response:
-    await json_body(request)  # JSON only: another website's plain form cannot post it
+    await json_body(request, Empty)  # JSON only: another website's plain form cannot post it
     if not same_origin(request):
         return JSONResponse(payloads.error("origin_not_allowed", request_language(request)), status_code=403)
     await log_out(request, request.app.state.services.clerks)

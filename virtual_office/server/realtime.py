@@ -3,8 +3,11 @@
 Every namespace derives from :class:`Namespace`, whose ``trigger_event`` is the one
 place an inbound event is checked: the payload is a JSON object (or absent) that the
 rest of the server can use (``api.plain_json``: no lone surrogates, NaN, huge numbers or
-deep nesting), the handler is called as ``on_<event>(sid, session, data)``, and any refusal becomes
-``{"ok": false, "error": ..., "message": ...}`` for the sender alone.
+deep nesting) and of the shape the namespace declares for the event (``events``, from the
+feature's ``schemas.py``); the handler is called as ``on_<event>(sid, session, payload)``
+with the parsed model, and any refusal becomes ``{"ok": false, "error": ..., "message": ...}``
+for the sender alone (a payload of the wrong shape: ``bad_request``, with ``field`` naming
+the declared field at fault).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from socketio import packet
 from socketio.exceptions import ConnectionRefusedError
 from starlette.types import Message, Receive, Scope, Send
 
-from virtual_office.queue import InvalidInput, QueueError
+from virtual_office.queue import QueueError
 from virtual_office.server import payloads
 from virtual_office.server.api import plain_json
 from virtual_office.server.i18n import language, translate
+from virtual_office.server.schemas import BadPayload, Events, parse
 from virtual_office.server.security import is_own_origin
 
 log = logging.getLogger(__name__)
@@ -37,7 +41,8 @@ LIFECYCLE = ("connect", "disconnect")
 """Events socket.io itself raises; a client that sends one by name is refused."""
 
 Session = dict[str, Any]
-Handler = Callable[[str, Session, dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[str, Session, Any], Awaitable[dict[str, Any]]]
+"""``on_<event>(sid, session, payload)``, ``payload`` an instance of the event's declared schema."""
 
 
 class UnknownEvent(QueueError):
@@ -157,23 +162,17 @@ def from_own_page(environ: Mapping[str, Any], auth: object, own_origin: str) -> 
     return payload, lang
 
 
-def field(data: Mapping[str, Any], name: str, *, required: bool = True, max_length: int = 200) -> str:
-    """A string field of an event payload; InvalidInput when missing or malformed."""
-    value = data.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not value or len(value) > max_length:
-        raise InvalidInput(f"{name} must be a non-empty string")
-    return value
-
-
 class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socketio ships no types
     """A namespace whose events are checked and answered in one place.
 
     Subclasses write ``on_connect(sid, environ, auth)``, ``on_disconnect(sid)`` and
-    event handlers ``on_<event>(sid, session, data) -> dict``; the session is the one
-    saved at connect (``lang`` at least).
+    event handlers ``on_<event>(sid, session, payload) -> dict``, and declare each event's
+    payload in ``events``; the session is the one saved at connect (``lang`` at least).
+    An event not declared is unknown, whatever handlers there are.
     """
+
+    events: Events = {}
+    """Event name -> the schema its payload is parsed into (the feature's ``schemas.EVENTS``)."""
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         sid = args[0] if args else ""
@@ -200,8 +199,13 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
             return payloads.error("bad_request", lang)
         try:
             plain_json(event)
-            plain_json(data)
-            return await self.dispatch(event, sid, session, data)
+            plain_json(data)  # what pydantic does not check: nesting, NaN, huge numbers, surrogates
+            schema = self.events.get(event)
+            if schema is None:
+                raise UnknownEvent(event)
+            return await self.dispatch(event, sid, session, parse(schema, data))
+        except BadPayload as exc:
+            return payloads.error(exc, lang, **({"field": exc.field} if exc.field else {}))
         except QueueError as exc:
             return payloads.error(exc, lang)
         except Exception:  # noqa: BLE001 - the sender gets an answer; everyone else is unaffected
@@ -209,12 +213,17 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
             log.exception("event %s on %s failed", event, self.namespace)
             return payloads.error("internal", lang)
 
-    async def dispatch(self, event: str, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
-        """Call ``on_<event>(sid, session, data)``; a namespace may route events otherwise."""
+    def handlers(self) -> dict[str, Callable[..., Awaitable[dict[str, Any]]]]:
+        """Event name -> handler: every ``on_<event>`` but socket.io's own (checked against ``events`` by the tests)."""
+        names = (name for name in dir(self) if name.startswith("on_") and name.removeprefix("on_") not in LIFECYCLE)
+        return {name.removeprefix("on_"): getattr(self, name) for name in names}
+
+    async def dispatch(self, event: str, sid: str, session: Session, payload: Any) -> dict[str, Any]:
+        """Call ``on_<event>(sid, session, payload)``; a namespace may route events otherwise."""
         handler: Handler | None = getattr(self, f"on_{event}", None)
         if handler is None:
             raise UnknownEvent(event)
-        return await handler(sid, session, data)
+        return await handler(sid, session, payload)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         raise refuse("bad_request", "de")
@@ -223,4 +232,4 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
         return None
 
 
-__all__ = ["Namespace", "Server", "UnknownEvent", "SocketApp", "create_sio", "field", "from_own_page", "refuse"]
+__all__ = ["Namespace", "Server", "UnknownEvent", "SocketApp", "create_sio", "from_own_page", "refuse"]

@@ -7,8 +7,9 @@ from typing import Any
 
 from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
+from virtual_office.server.console.schemas import EVENTS, Announcement, OfficeAction, PresenceChange, TicketAction, Transfer
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, staff_room, ticket_room
-from virtual_office.server.realtime import Namespace, Session, field, from_own_page, refuse
+from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import LoggedOut, read_session, session_clerk, session_of
 from virtual_office.server.status import StatusBroadcaster
@@ -19,6 +20,8 @@ HEARTBEAT_SECONDS = 15
 
 
 class ClerkNamespace(Namespace):
+    events = EVENTS
+
     def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
         super().__init__(CLERK)
         self._services = services
@@ -48,20 +51,20 @@ class ClerkNamespace(Namespace):
         # Presence stays until its heartbeat times out: a reload keeps the clerk on duty.
         self._online.pop(sid, None)
 
-    async def _clerk(self, session: Session, data: dict[str, Any]) -> tuple[Clerk, str]:
+    async def _clerk(self, session: Session, data: OfficeAction) -> tuple[Clerk, str]:
         """The acting clerk (re-read: staffing may have changed) and the office they act on."""
         clerk = await session_clerk(self._services.clerks, session)
         if clerk is None:
             raise LoggedOut("the account was deleted or its password changed")
-        office_id = field(data, "office_id", max_length=40)
+        office_id = data.office_id
         await self._services.offices.get(office_id)
         if not clerk.staffs(office_id):
             raise NotAuthorized("not staffing this office")
         return clerk, office_id
 
-    async def _own_ticket(self, clerk: Clerk, office_id: str, data: dict[str, Any]) -> Ticket:
+    async def _own_ticket(self, clerk: Clerk, office_id: str, data: TicketAction) -> Ticket:
         """The ticket acted on: waiting, or called by / in a visit with this clerk, not a colleague's."""
-        ticket = await self._services.room.get(office_id, field(data, "ticket_id", max_length=40))
+        ticket = await self._services.room.get(office_id, data.ticket_id)
         if ticket.clerk_id and ticket.clerk_id != clerk.id:
             raise NotAuthorized("another clerk is serving this ticket")
         return ticket
@@ -74,54 +77,54 @@ class ClerkNamespace(Namespace):
         await self.emit("visit", {"office_id": office.id, "ticket": body, "state": ticket.state}, room=clerk_room(clerk_id))
         return {"ok": True, "ticket": body}
 
-    async def on_presence(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_presence(self, sid: str, session: Session, data: PresenceChange) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        await self._services.presence.set(office_id, clerk.id, field(data, "presence", max_length=20))
+        await self._services.presence.set(office_id, clerk.id, data.presence)
         self._status.mark(office_id)
         return {"ok": True}
 
-    async def on_call_next(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_call_next(self, sid: str, session: Session, data: OfficeAction) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         return await self._called(clerk.id, await self._services.room.call_next(office_id, clerk.id))
 
-    async def on_call(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_call(self, sid: str, session: Session, data: TicketAction) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        ticket = await self._services.room.call(office_id, clerk.id, field(data, "ticket_id", max_length=40))
+        ticket = await self._services.room.call(office_id, clerk.id, data.ticket_id)
         return await self._called(clerk.id, ticket)
 
-    async def on_no_show(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_no_show(self, sid: str, session: Session, data: TicketAction) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         # The clerk withdraws the call: they need not wait for its time to run out.
         ticket = await self._services.room.no_show(office_id, (await self._own_ticket(clerk, office_id, data)).id, withdrawn=True)
         await self._visits.end(ticket, NO_SHOW)
         return {"ok": True}
 
-    async def on_finish(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_finish(self, sid: str, session: Session, data: TicketAction) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         ticket = await self._services.room.finish(office_id, (await self._own_ticket(clerk, office_id, data)).id)
         await self._visits.end(ticket, FINISHED)
         return {"ok": True}
 
-    async def on_send_back(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_send_back(self, sid: str, session: Session, data: TicketAction) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         before = await self._own_ticket(clerk, office_id, data)
         await self._services.room.send_back(office_id, before.id)
         await self._visits.end(before, SENT_BACK)
         return {"ok": True}
 
-    async def on_transfer(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_transfer(self, sid: str, session: Session, data: Transfer) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
-        target = await self._services.offices.get(field(data, "target_office_id", max_length=40))
+        target = await self._services.offices.get(data.target_office_id)
         before = await self._own_ticket(clerk, office_id, data)
         ticket = await self._services.room.transfer(office_id, before.id, target.id)
         await self._visits.end(before, TRANSFERRED)
         return {"ok": True, "ticket": payloads.ticket_for_clerk(ticket, target, None, self._services.room.now_ms())}
 
-    async def on_announce(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_announce(self, sid: str, session: Session, data: Announcement) -> dict[str, Any]:
         """A message from the office to everyone waiting there."""
         clerk, office_id = await self._clerk(session, data)
         room = self._services.room
-        text = await room.announce(office_id, data.get("text"))
+        text = await room.announce(office_id, data.text)
         message = {"text": text, "at": room.now_ms()}
         for ticket in await room.waiting(office_id):
             await self.emit("announcement", message, room=ticket_room(ticket.id), namespace=CITIZEN)

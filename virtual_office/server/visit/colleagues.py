@@ -14,9 +14,10 @@ from virtual_office.queue import CLERK as CLERK_ROLE
 from virtual_office.queue import ClerkDirectory, InvalidInput, TooManyGuests, WaitingRoom
 from virtual_office.server import payloads
 from virtual_office.server.protocol import CLERK, VISIT, clerk_participant, clerk_room, participant_room
-from virtual_office.server.realtime import field
+from virtual_office.server.schemas import Empty
 from virtual_office.server.visit.membership import Context, Membership
 from virtual_office.server.visit.rooms import evict
+from virtual_office.server.visit.schemas import Colleague
 from virtual_office.server.visit.signaling import Signaling, media_error
 
 MAX_GUESTS = 3
@@ -34,7 +35,7 @@ class Colleagues:
         self._signaling = signaling
         self._sio = sio
 
-    async def on_colleagues(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_colleagues(self, ctx: Context, data: Empty) -> dict[str, Any]:
         """The clerk accounts the serving clerk may add to the visit."""
         ctx.member.require_serving_clerk()
         everyone = await self._clerks.all()
@@ -45,11 +46,10 @@ class Colleagues:
         ]
         return {"ok": True, "colleagues": colleagues, "max_guests": MAX_GUESTS}
 
-    async def on_invite(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_invite(self, ctx: Context, data: Colleague) -> dict[str, Any]:
         """Add a colleague or interpreter: they may join, and their console is told."""
         ctx.member.require_serving_clerk()
-        clerk_id = field(data, "clerk_id", max_length=40)
-        colleague = await self._clerks.get(clerk_id)
+        colleague = await self._clerks.get(data.clerk_id)
         if colleague is None or colleague.role != CLERK_ROLE or colleague.id == ctx.member.clerk_id:
             raise InvalidInput("not a colleague who can be added")
         try:
@@ -62,10 +62,10 @@ class Colleagues:
         await self._membership.announce(ticket)
         return {"ok": True}
 
-    async def on_dismiss(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_dismiss(self, ctx: Context, data: Colleague) -> dict[str, Any]:
         """Let a colleague go: no longer a member, their media stops, their pages are told."""
         ctx.member.require_serving_clerk()
-        clerk_id = field(data, "clerk_id", max_length=40)
+        clerk_id = data.clerk_id
         if clerk_id not in ctx.ticket.guests:
             raise InvalidInput("not a colleague in this visit")
         ticket = await self._room.remove_guest(ctx.ticket.office_id, ctx.ticket.id, clerk_id)

@@ -3,8 +3,9 @@
 The namespace itself only admits connections and dispatches events; what members
 do lives in its collaborators: media signaling (``Signaling``), colleagues
 (``Colleagues``) and the exchange (``ExchangeEvents``). Every event's handler is
-``on_<event>(ctx, data)`` on one of them, called only after the sender's membership
-was re-read from the ticket: a visit that ended, or a colleague let go, can do nothing.
+``on_<event>(ctx, payload)`` on one of them, called with the payload parsed into the
+event's model (``schemas``) and only after the sender's membership was re-read from the
+ticket: a visit that ended, or a colleague let go, can do nothing.
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ from virtual_office.queue import QueueError
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.protocol import VISIT, visit_room
 from virtual_office.server.realtime import Namespace, UnknownEvent, from_own_page, refuse
+from virtual_office.server.schemas import Empty
 from virtual_office.server.sessions import read_session, session_of
 from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import ExchangeEvents
 from virtual_office.server.visit.membership import Context, Membership
+from virtual_office.server.visit.schemas import EVENTS, Signal
 from virtual_office.server.visit.signaling import Signaling
 from virtual_office.settings import Settings
 
-VisitHandler = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
+VisitHandler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
 
 
 class VisitNamespace(Namespace):
+    events = EVENTS
+
     def __init__(
         self,
         settings: Settings,
@@ -78,21 +83,24 @@ class VisitNamespace(Namespace):
             await self._presence.disconnected(visit_id)
         await self._signaling.left(sid, visit_id, session.get("participant", ""))
 
-    async def dispatch(self, event: str, sid: str, session: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    def handlers(self) -> dict[str, Callable[..., Awaitable[dict[str, Any]]]]:
+        return dict(self._handlers)
+
+    async def dispatch(self, event: str, sid: str, session: dict[str, Any], payload: Any) -> dict[str, Any]:
         handler = self._handlers.get(event)
         if handler is None:
             raise UnknownEvent(event)
         ticket, member = await self._membership.again(session)
-        return await handler(Context(sid, session, ticket, member), data)
+        return await handler(Context(sid, session, ticket, member), payload)
 
-    async def on_whoami(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_whoami(self, ctx: Context, data: Empty) -> dict[str, Any]:
         """Who this connection is in the visit, and what it may do."""
         member = ctx.member
         return {"ok": True, "visit": ctx.ticket.id, "participant": member.participant, "role": member.role, "name": member.name}
 
-    async def on_signal(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_signal(self, ctx: Context, data: Signal) -> dict[str, Any]:
         """A signaling message from the member's browser (docs/events.md, virtual_office.media)."""
-        return await self._signaling.signal(ctx.sid, ctx.member, data, ctx.lang)
+        return await self._signaling.signal(ctx.sid, ctx.member, data.message(), ctx.lang)
 
 
 __all__ = ["VisitNamespace"]

@@ -10,14 +10,15 @@ from virtual_office.server.api import json_body, json_route
 from virtual_office.server.i18n import request_language
 from virtual_office.server.visit.lifecycle import LEFT
 from virtual_office.server.visit.membership import bearer_token
+from virtual_office.server.waiting_room.schemas import Join
 
 
 async def join(request: Request) -> Response:
     services = request.app.state.services
-    data = await json_body(request)
+    data = await json_body(request, Join)
     await limits.take(services.redis, limits.joins(services.settings), limits.client_address(request))
     joined = await services.room.join(
-        request.path_params["office_id"], name=data.get("name"), concern=data.get("concern"), language=data.get("language")
+        request.path_params["office_id"], name=data.name, concern=data.concern, language=data.language
     )
     ticket = await request.app.state.status.citizen_view(joined.ticket, request_language(request))
     return JSONResponse({"token": joined.token, "ticket": ticket}, status_code=201)

@@ -16,7 +16,9 @@ from virtual_office.queue import InvalidInput
 from virtual_office.server import limits, payloads
 from virtual_office.server.api import parse_json
 from virtual_office.server.i18n import language, translate
+from virtual_office.server.schemas import BadPayload
 from virtual_office.server.security import is_own_origin
+from virtual_office.server.waiting_room.schemas import CheckOffer
 
 MAX_OFFER = 64 * 1024
 """Bytes of a connection check's offer (a browser's audio+video offer is about 6 KiB)."""
@@ -46,8 +48,12 @@ async def connection_check(request: Request) -> Response:
     except limits.TooMany as exc:
         return JSONResponse(payloads.error(exc, lang), status_code=429, headers={"Retry-After": "60"})
     try:
-        answer = await services.media.connection_check(parse_json(body or b"{}"))
-    except (InvalidInput, BadSignal):
+        offer = parse_json(body or b"{}", CheckOffer)
+    except InvalidInput as exc:  # not an offer at all; what its SDP says is the media server's to judge
+        return JSONResponse(payloads.error(exc, lang, **({"field": exc.field} if isinstance(exc, BadPayload) and exc.field else {})), status_code=400)
+    try:
+        answer = await services.media.connection_check(offer.model_dump())
+    except BadSignal:
         return _refusal("bad_signal", lang, 400)
     except Busy:
         return _refusal("busy", lang, 503, {"Retry-After": "10"})

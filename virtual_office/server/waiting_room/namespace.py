@@ -10,16 +10,20 @@ from virtual_office.server import payloads
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, ticket_room
 from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
+from virtual_office.server.schemas import Empty
 from virtual_office.server.services import Services
 from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.visit import Visits
 from virtual_office.server.visit.lifecycle import LEFT
+from virtual_office.server.waiting_room.schemas import EVENTS
 
 log = logging.getLogger(__name__)
 
 
 class CitizenNamespace(Namespace):
     """Several tabs may hold one ticket; it is online while any page of the citizen is connected (``CitizenPresence``)."""
+
+    events = EVENTS
 
     def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, presence: CitizenPresence) -> None:
         super().__init__(CITIZEN)
@@ -48,16 +52,16 @@ class CitizenNamespace(Namespace):
         if ticket_id:
             await self._presence.disconnected(ticket_id)
 
-    async def on_heartbeat(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_heartbeat(self, sid: str, session: Session, data: Empty) -> dict[str, Any]:
         await self._services.room.heartbeat(await self._services.room.ticket(session["token"]))
         return {"ok": True}
 
-    async def on_leave(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_leave(self, sid: str, session: Session, data: Empty) -> dict[str, Any]:
         ticket = await self._services.room.leave(session["token"])
         await self._visits.end(ticket, LEFT)
         return {"ok": True}
 
-    async def on_accept(self, sid: str, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_accept(self, sid: str, session: Session, data: Empty) -> dict[str, Any]:
         ticket = await self._services.room.accept(session["token"])
         office = await self._services.offices.get(ticket.office_id)
         now = self._services.room.now_ms()

@@ -6,7 +6,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
-from virtual_office.queue import InvalidInput, QueueError
+from virtual_office.queue import QueueError
 
 MAX_LENGTH = 2000
 BURST = 10
@@ -41,16 +41,15 @@ class ChatPace:
             self._sent = {k: v for k, v in self._sent.items() if v and v[-1] > now - WINDOW_SECONDS}
 
 
-def chat_text(value: object) -> str:
-    """A message as sent (line breaks kept, outer blanks trimmed); InvalidInput if empty or too long.
+def chat_text(value: str) -> str:
+    """A message as sent (line breaks kept, outer blanks trimmed); ValueError if empty or too long.
 
-    It stays text: clients render it as text, links are not made clickable.
+    The chat event's schema applies it. It stays text: clients render it as text, links
+    are not made clickable.
     """
-    if not isinstance(value, str):
-        raise InvalidInput("text must be a string")
     text = value.replace("\r\n", "\n").strip()
     if not text or len(text) > MAX_LENGTH:
-        raise InvalidInput(f"text must be 1 to {MAX_LENGTH} characters")
+        raise ValueError(f"text must be 1 to {MAX_LENGTH} characters")
     return text
 
 

@@ -1,7 +1,8 @@
 """What members exchange over /visit besides media: chat, signature requests, the ID check, the record.
 
-The visit namespace has re-checked membership before any handler here runs. Files
-travel over HTTP (``routes``); members learn of them through events sent from there.
+The visit namespace has re-checked membership before any handler here runs, and parsed
+the payload into the event's model (``schemas``). Files travel over HTTP (``routes``);
+members learn of them through events sent from there.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import socketio
 from virtual_office.queue import InvalidInput
 from virtual_office.server.i18n import script_strings
 from virtual_office.server.protocol import VISIT, record_room, visit_room
-from virtual_office.server.realtime import field
-from virtual_office.server.visit.exchange.chat import ChatPace, chat_text, message
+from virtual_office.server.schemas import Empty
+from virtual_office.server.visit.exchange.chat import ChatPace, message
 from virtual_office.server.visit.exchange.exchange import Exchange
-from virtual_office.server.visit.exchange.signature import PAPER, REQUESTED, clean_document, new_request, public
+from virtual_office.server.visit.exchange.schemas import ChatMessage, IdChecked, PaperSignature, SignatureRequest
+from virtual_office.server.visit.exchange.signature import PAPER, REQUESTED, new_request, public
 from virtual_office.server.visit.membership import Context
 from virtual_office.settings import Settings
 
@@ -37,7 +39,7 @@ class ExchangeEvents:
         ctx.member.require_staff()
         await self._sio.enter_room(ctx.sid, record_room(ctx.ticket.id, ctx.lang), namespace=VISIT)
 
-    async def on_exchange(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_exchange(self, ctx: Context, data: Empty) -> dict[str, Any]:
         """Everything so far (after a reload, too): who I am, chat, files, signature requests."""
         state, ticket = self._exchange.state, ctx.ticket
         await state.begin(ticket.id, ticket.office_id, ticket.visit_started)
@@ -57,29 +59,25 @@ class ExchangeEvents:
             "id_checked": meta.get("id_checked") == "1",
         }
 
-    async def on_chat(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-        text = chat_text(data.get("text"))
+    async def on_chat(self, ctx: Context, data: ChatMessage) -> dict[str, Any]:
         member = ctx.member
         self._chat_pace.take((ctx.ticket.id, member.participant))
-        body = message(member.participant, member.name, member.role, text, self._exchange.room.now_ms())
+        body = message(member.participant, member.name, member.role, data.text, self._exchange.room.now_ms())
         await self._exchange.state.add_chat(ctx.ticket.id, body)
         await self._emit("chat", body, ctx)
         return {"ok": True}
 
-    async def on_signature_request(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_signature_request(self, ctx: Context, data: SignatureRequest) -> dict[str, Any]:
         await self._staff(ctx)
-        document = clean_document(field(data, "document", max_length=500))
-        if not document:
-            raise InvalidInput("document is empty")
-        request = new_request(document, ctx.member.participant, ctx.lang, self._exchange.room.now_ms())
+        request = new_request(data.document, ctx.member.participant, ctx.lang, self._exchange.room.now_ms())
         await self._exchange.state.save_request(ctx.ticket.id, request)
         await self._emit("signature_request", public(request), ctx)
         return {"ok": True, "request": public(request)}
 
-    async def on_signed_on_paper(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_signed_on_paper(self, ctx: Context, data: PaperSignature) -> dict[str, Any]:
         """The clerk notes the document was signed on paper (the pad needs a pointer)."""
         await self._staff(ctx)
-        request = await self._exchange.state.request(ctx.ticket.id, field(data, "request_id", max_length=40))
+        request = await self._exchange.state.request(ctx.ticket.id, data.request_id)
         if request is None or request["state"] != REQUESTED:
             raise InvalidInput("no open signature request with that id")
         request = {**request, "state": PAPER}
@@ -87,25 +85,23 @@ class ExchangeEvents:
         await self._emit("signature", public(request), ctx)
         return {"ok": True, "request": public(request)}
 
-    async def on_id_check_request(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_id_check_request(self, ctx: Context, data: Empty) -> dict[str, Any]:
         """Ask the citizen to hold their ID card up to the camera. No image is taken."""
         await self._staff(ctx)
         await self._exchange.state.set_flag(ctx.ticket.id, "id_check_requested", True)
         await self._emit("id_check_request", {"at": self._exchange.room.now_ms()}, ctx)
         return {"ok": True}
 
-    async def on_id_checked(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_id_checked(self, ctx: Context, data: IdChecked) -> dict[str, Any]:
         await self._staff(ctx)
-        checked = data.get("checked")
-        if not isinstance(checked, bool):
-            raise InvalidInput("checked must be true or false")
+        checked = data.checked
         await self._exchange.state.set_flag(ctx.ticket.id, "id_checked", checked)
         if checked:
             await self._exchange.state.set_flag(ctx.ticket.id, "id_check_requested", False)
         await self._emit("id_checked", {"checked": checked}, ctx)
         return {"ok": True}
 
-    async def on_record(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_record(self, ctx: Context, data: Empty) -> dict[str, Any]:
         """The visit record so far, as text to copy into the case system."""
         await self._staff(ctx)
         await self._exchange.state.begin(ctx.ticket.id, ctx.ticket.office_id, ctx.ticket.visit_started)

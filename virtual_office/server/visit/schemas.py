@@ -1,0 +1,71 @@
+"""What members send over /visit: who they are, media signaling, colleagues, and the exchange's events.
+
+Signaling messages are checked for shape here (types, lengths, the sources a browser
+names); what the SDP says is the media server's to check (``virtual_office.media.signaling``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, RootModel, StringConstraints
+
+from virtual_office.media.signaling import MAX_CANDIDATE_LENGTH, MAX_SDP_LENGTH, MAX_SOURCES
+from virtual_office.server.schemas import ClerkId, Empty, Events, Payload
+from virtual_office.server.visit.exchange.schemas import EVENTS as EXCHANGE_EVENTS
+
+Sdp = Annotated[str, StringConstraints(max_length=MAX_SDP_LENGTH)]
+Mid = Annotated[str, StringConstraints(max_length=64)]
+"""An m-line's id as the browser names it (``"0"``, ``"1"``, ...)."""
+Source = Literal["microphone", "camera", "screen"]
+
+
+class Offer(Payload):
+    type: Literal["offer"]
+    sdp: Sdp
+    sources: Annotated[dict[Mid, Source], Field(max_length=MAX_SOURCES)] | None = None
+
+
+class Answer(Payload):
+    type: Literal["answer"]
+    sdp: Sdp
+
+
+class Candidate(Payload):
+    """A trickled ICE candidate, as ``RTCIceCandidate.toJSON()`` gives it (``candidate: null`` ends them)."""
+
+    type: Literal["candidate"]
+    candidate: Annotated[str, StringConstraints(max_length=MAX_CANDIDATE_LENGTH)] | None = None
+    sdp_mid: Annotated[Mid | None, Field(alias="sdpMid")] = None
+    sdp_mline_index: Annotated[int | None, Field(alias="sdpMLineIndex", ge=0, le=1024)] = None
+    username_fragment: Annotated[
+        Annotated[str, StringConstraints(max_length=256)] | None, Field(alias="usernameFragment")
+    ] = None
+
+
+class Signal(RootModel[Annotated[Offer | Answer | Candidate, Field(discriminator="type")]]):
+    """One signaling message from a member's browser (docs/events.md, docs/media.md)."""
+
+    model_config = ConfigDict(strict=True, frozen=True, hide_input_in_errors=True)
+
+    def message(self) -> dict[str, Any]:
+        """The message for the media server, with the browser's field names and no nulls."""
+        return self.root.model_dump(by_alias=True, exclude_none=True)
+
+
+class Colleague(Payload):
+    """``invite``, ``dismiss``: a clerk account."""
+
+    clerk_id: ClerkId
+
+
+EVENTS: Events = {
+    "whoami": Empty,
+    "signal": Signal,
+    "colleagues": Empty,
+    "invite": Colleague,
+    "dismiss": Colleague,
+    **EXCHANGE_EVENTS,
+}
+
+__all__ = ["EVENTS", "Answer", "Candidate", "Colleague", "Offer", "Signal"]
