@@ -27,6 +27,10 @@ from tests.fuzz import corpus
 from tests.fuzz.wire import Closed, Refused, Wire
 from tests.server.conftest import ServerProcess, join, login, seed
 from virtual_office.queue import keys
+from virtual_office.server.console import schemas as console_schemas
+from virtual_office.server.schemas import Events, members
+from virtual_office.server.visit import schemas as visit_schemas
+from virtual_office.server.waiting_room import schemas as waiting_room_schemas
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -175,46 +179,43 @@ def clear_refusal(answer: Any) -> bool:
     )
 
 
-# The events of each namespace (docs/events.md): field -> valid JSON text. An event
-# with no fields takes {}; "harmless" ones may be answered ok for an empty payload.
+WIRES: dict[str, Events] = {
+    "citizen": waiting_room_schemas.EVENTS,
+    "clerk": console_schemas.EVENTS,
+    "visit_clerk": visit_schemas.EVENTS,
+    "visit_citizen": visit_schemas.EVENTS,
+    "public": {},
+}
+"""The declared events each connection sends (the citizen sends the staff's events too: refused)."""
+
+HARMLESS = {"heartbeat", "whoami", "colleagues", "exchange", "record"}
+"""Events that change nothing: they may be answered ok for an empty payload."""
+
+
+# The events of each connection, from the declared schemas: their required fields with a
+# valid value each (JSON text). A new event is fuzzed as it is declared; a field with no
+# value below fails here, so that it gets one.
 def events(scene: Scene) -> dict[str, dict[str, tuple[dict[str, str], bool]]]:
-    office, ticket = '"buergerbuero"', json.dumps(scene.visiting["id"])
-    karl = json.dumps(scene.accounts["karl"].id)
-    return {
-        "citizen": {"leave": ({}, False), "accept": ({}, False), "heartbeat": ({}, True)},
-        "clerk": {
-            "presence": ({"office_id": office, "presence": '"available"'}, False),
-            "call_next": ({"office_id": '"kfz"'}, False),
-            "call": ({"office_id": office, "ticket_id": json.dumps(scene.waiting["id"])}, False),
-            "no_show": ({"office_id": office, "ticket_id": ticket}, False),
-            "finish": ({"office_id": office, "ticket_id": ticket}, False),
-            "send_back": ({"office_id": office, "ticket_id": ticket}, False),
-            "transfer": ({"office_id": office, "ticket_id": ticket, "target_office_id": '"kfz"'}, False),
-            "announce": ({"office_id": office, "text": '"Gleich geht es weiter"'}, False),
-        },
-        "visit_clerk": {
-            "whoami": ({}, True),
-            "signal": ({"type": '"offer"', "sdp": json.dumps("v=0\r\n")}, False),
-            "colleagues": ({}, True),
-            "invite": ({"clerk_id": karl}, False),
-            "dismiss": ({"clerk_id": karl}, False),
-            "exchange": ({}, True),
-            "chat": ({"text": '"Guten Tag"'}, False),
-            "signature_request": ({"document": '"Antrag"'}, False),
-            "signed_on_paper": ({"request_id": '"0123456789abcdef"'}, False),
-            "id_check_request": ({}, False),
-            "id_checked": ({"checked": "true"}, False),
-            "record": ({}, True),
-        },
-        "visit_citizen": {
-            "whoami": ({}, True),
-            "signal": ({"type": '"answer"', "sdp": json.dumps("v=0\r\n")}, False),
-            "chat": ({"text": '"Hallo"'}, False),
-            "exchange": ({}, True),
-            "record": ({}, False),
-        },
-        "public": {},
+    values = {
+        "office_id": '"buergerbuero"', "ticket_id": json.dumps(scene.visiting["id"]), "target_office_id": '"kfz"',
+        "presence": '"available"', "text": '"Gleich geht es weiter"', "clerk_id": json.dumps(scene.accounts["karl"].id),
+        "document": '"Antrag"', "request_id": '"0123456789abcdef"', "checked": "true", "type": '"offer"',
+        "sdp": json.dumps("v=0\r\n"),
     }
+    instead = {
+        ("clerk", "call_next"): {"office_id": '"kfz"'},
+        ("clerk", "call"): {"ticket_id": json.dumps(scene.waiting["id"])},
+        ("visit_citizen", "signal"): {"type": '"answer"'},
+    }
+    spec: dict[str, dict[str, tuple[dict[str, str], bool]]] = {}
+    for wire, declared in WIRES.items():
+        spec[wire] = {}
+        for event, schema in declared.items():
+            model = members(schema)[0]  # a union's first member (the offer, for signal)
+            required = [info.alias or name for name, info in model.model_fields.items() if info.is_required()]
+            valid = {name: instead.get((wire, event), {}).get(name) or values[name] for name in required}
+            spec[wire][event] = (valid, event in HARMLESS)
+    return spec
 
 
 SAFE_EMPTY = {"payload null", "payload empty object", "payload object", "no payload", "binary-looking object"}
