@@ -41,6 +41,8 @@ class Settings:
     """How long a waiting citizen keeps the place after the connection drops."""
     call_timeout_seconds: int = 90
     """How long a called citizen has to accept before counting as a no-show."""
+    confirm_seconds: int = 45
+    """How long a joined ticket waits for its page to connect (which gives it its place) before it ends."""
     presence_timeout_seconds: int = 45
     """A clerk with no heartbeat for this long counts as offline."""
     status_interval: float = 0.25

@@ -46,6 +46,14 @@ def clerk_cookie(origin: str) -> str:
         return http.cookies["vo_session"]
 
 
+
+def _confirm(origin: str, token: str) -> None:
+    """Connect to the ticket once, as the citizen's page would: a ticket takes its place (and can be
+    called) only once a page of its citizen has connected."""
+    sio = socketio.Client(reconnection=False)
+    sio.connect(origin, namespaces=["/citizen"], transports=["polling"], auth={"token": token, "lang": "de"}, wait_timeout=10)
+    sio.eio.disconnect(abort=True)
+
 def _accept(origin: str, token: str) -> None:
     client = socketio.Client(reconnection=False)
     client.connect(origin, namespaces=["/citizen"], transports=["polling"], auth={"token": token, "lang": "de"}, wait_timeout=10)
@@ -133,6 +141,7 @@ def one_visit(citizen_browser: Any, clerk_browser: Any, origin: str, cookie: str
         step("connection_check")
         joined = httpx.post(f"{origin}/api/offices/{OFFICE}/tickets", json={"name": "Rita Rot"}, timeout=10).json()
         citizen.evaluate("([k, v]) => sessionStorage.setItem(k, v)", [f"virtual-office.ticket.{OFFICE}", joined["token"]])
+        _confirm(origin, joined["token"])
         visit = desk.emit("call_next", {"office_id": OFFICE})["ticket"]["id"]
         _accept(origin, joined["token"])
         step("called")

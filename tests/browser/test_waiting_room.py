@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 import socketio
 from playwright.sync_api import expect
 
 from tests.browser.citizen_fixtures import NO_WEBRTC, SENSES, RoomEnv, citizen, join, room_env, stored_token  # noqa: F401 - fixtures
-from tests.browser.staff_fixtures import axe_violations
+from tests.browser.staff_fixtures import Citizen, axe_violations
 
 
 def test_two_citizens_wait_are_called_in_turn_and_keep_their_place_on_reload(room_env: RoomEnv, citizen, axe_source) -> None:
@@ -254,8 +253,7 @@ def test_a_closed_office_says_when_it_opens(room_env: RoomEnv, citizen, axe_sour
 
 
 def test_a_full_waiting_room_says_so(room_env: RoomEnv, citizen) -> None:
-    first = httpx.post(f"{room_env.origin}/api/offices/klein/tickets", json={}, timeout=10)
-    assert first.status_code == 201
+    first = Citizen(room_env.origin, "klein")  # joined, and connected: it holds the one place
     page = citizen()
     page.goto(room_env.room("klein"))
     page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
@@ -264,7 +262,8 @@ def test_a_full_waiting_room_says_so(room_env: RoomEnv, citizen) -> None:
     page.get_by_role("button", name="Ohne Test weiter").click()
     page.get_by_role("button", name="Jetzt anstellen").click()
     expect(page.get_by_role("alert")).to_have_text("Der Warteraum ist voll. Bitte versuchen Sie es später noch einmal.")
-    httpx.delete(f"{room_env.origin}/api/tickets/me", headers={"Authorization": "Bearer " + first.json()["token"]}, timeout=10)
+    first.leave(room_env.origin)
+    first.close()
     # room again: the same button now works
     page.get_by_role("button", name="Jetzt anstellen").click()
     expect(page.locator("#number")).to_have_text(re.compile(r"^L-\d+$"))

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.clerk import ClerkClient
 from tests.browser.harness import CLERK_LOGIN, CLERK_PASSWORD
+from tests.browser.staff_fixtures import Citizen
 
 READY = "virtual-office[data-ready]"
 
@@ -72,15 +73,16 @@ def test_status_change_shows_without_reload(env, page, clerk):
         # the other office did not change
         expect(row(page, "kfz")).to_have_attribute("data-status", "closed")
 
-        # someone joins: the count changes on screen, but that is not worth an announcement
-        with httpx.Client(base_url=env.server.origin, timeout=10) as http:
-            joined = http.post("/api/offices/buergerbuero/tickets", json={"language": "de"})
-            assert joined.status_code == 201, joined.text
+        # someone joins (and their page connects): the count changes on screen, but that is not worth an announcement
+        someone = Citizen(env.server.origin, "buergerbuero", language="de")
+        try:
             expect(buergerbuero.locator(".waiting")).to_have_text("1 Person wartet", timeout=10_000)
             page.wait_for_timeout(2_000)  # longer than the announcement batching
             expect(live).to_have_text("Bürgerbüro: Geöffnet")
-            left = http.delete("/api/tickets/me", headers={"Authorization": f"Bearer {joined.json()['token']}"})
+            left = httpx.delete(f"{env.server.origin}/api/tickets/me", headers={"Authorization": f"Bearer {someone.token}"}, timeout=10)
             assert left.status_code == 200, left.text
+        finally:
+            someone.close()
         expect(buergerbuero.locator(".waiting")).to_have_text("Niemand wartet", timeout=10_000)
     finally:
         clerk.presence("buergerbuero", "offline")

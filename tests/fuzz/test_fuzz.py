@@ -106,15 +106,16 @@ async def scene(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFact
         scene = Scene(server, client, accounts, cookies, {}, {})
         desk = scene.wires["clerk"] = await scene.wire("/clerk", cookie=cookies["anna"])
         assert await desk.call('"presence",{"office_id":"buergerbuero","presence":"available"}') == {"ok": True}
+        # Each citizen's page connects after joining: that gives the ticket its place.
         visiting = scene.visiting = await join(server, "buergerbuero", name="Erika", concern="Ausweis")
+        person = scene.wires["citizen_in_visit"] = await scene.wire("/citizen", auth={"token": visiting["token"]})
         waiting = scene.waiting = await join(server, "buergerbuero", name="Max")
+        scene.wires["citizen"] = await scene.wire("/citizen", auth={"token": waiting["token"], "lang": "en"})
         called = await desk.call('"call_next",{"office_id":"buergerbuero"}')
         assert called["ok"] and called["ticket"]["number"] == visiting["ticket"]["number"]
         visiting["id"] = called["ticket"]["id"]
         waiting["id"] = waiting["token"].split(".")[0]
-        person = scene.wires["citizen_in_visit"] = await scene.wire("/citizen", auth={"token": visiting["token"]})
         assert (await person.call('"accept",{}'))["ok"]
-        scene.wires["citizen"] = await scene.wire("/citizen", auth={"token": waiting["token"], "lang": "en"})
         visit = {"visit": scene.visiting["id"]}
         scene.wires["visit_clerk"] = await scene.wire("/visit", auth=visit, cookie=cookies["anna"])
         scene.wires["visit_citizen"] = await scene.wire("/visit", auth={**visit, "token": visiting["token"]})

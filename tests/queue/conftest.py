@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import redis.asyncio
 
 from tests.conftest import ALWAYS, Clock
 from virtual_office.queue import (
     AVAILABLE,
+    Joined,
     Office,
     OfficeDirectory,
     Presence,
     WaitingRoom,
 )
+
+
+async def arrive(room: WaitingRoom, office_id: str, **fields: object) -> Joined:
+    """A citizen joins and their page connects, which confirms the ticket (it takes its place)."""
+    joined = await room.join(office_id, **fields)  # type: ignore[arg-type]
+    await room.heartbeat(joined.ticket, online=True)
+    return dataclasses.replace(joined, ticket=await room.ticket(joined.token))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from collections import Counter
 import redis.asyncio
 
 from tests.conftest import ALWAYS, RedisServer
+from tests.queue.conftest import arrive
 from virtual_office.queue import AVAILABLE, Office, OfficeDirectory, Presence, QueueEmpty, WaitingRoom
 
 OFFICES = ("a", "b", "c", "d", "e")
@@ -30,7 +31,7 @@ async def test_twenty_clerks_admit_ten_thousand_tickets_exactly_once(redis_serve
 
     async def joiner(n: int) -> None:
         for i in range(n, TICKETS, 50):
-            joined = await room.join(OFFICES[i % len(OFFICES)])
+            joined = await arrive(room, OFFICES[i % len(OFFICES)])
             tokens[joined.ticket.id] = joined.token
 
     await asyncio.gather(*(joiner(n) for n in range(50)))

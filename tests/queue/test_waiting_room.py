@@ -8,6 +8,7 @@ import pytest
 import redis.asyncio
 
 from tests.conftest import Clock
+from tests.queue.conftest import arrive
 from virtual_office.queue import (
     CALLED,
     IN_VISIT,
@@ -30,12 +31,13 @@ from virtual_office.queue import (
     UnknownTicket,
     WaitingRoom,
     keys,
+    office_status,
 )
 
 
 async def test_join_gives_token_number_and_position(room: WaitingRoom) -> None:
-    first = await room.join("buergerbuero", name="Erika Mustermann", concern="Personalausweis", language="de")
-    second = await room.join("buergerbuero")
+    first = await arrive(room, "buergerbuero", name="Erika Mustermann", concern="Personalausweis", language="de")
+    second = await arrive(room, "buergerbuero")
     assert first.ticket.number == "B-001" and first.position == 1
     assert second.ticket.number == "B-002" and second.position == 2
     assert first.ticket.state == WAITING and first.ticket.name == "Erika Mustermann"
@@ -44,7 +46,7 @@ async def test_join_gives_token_number_and_position(room: WaitingRoom) -> None:
 
 
 async def test_secret_is_not_stored_in_clear(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
-    joined = await room.join("buergerbuero")
+    joined = await arrive(room, "buergerbuero")
     secret = joined.token.split(".")[1]
     stored = await redis_client.hgetall(keys.ticket("buergerbuero", joined.ticket.id))
     assert secret not in str(stored)
@@ -52,13 +54,13 @@ async def test_secret_is_not_stored_in_clear(room: WaitingRoom, redis_client: re
 
 @pytest.mark.parametrize("token", [None, 42, "", "nonsense", "0123456789abcdef.forged", "x" * 300, "a.b.c"])
 async def test_unknown_and_forged_tokens(room: WaitingRoom, token: object) -> None:
-    await room.join("buergerbuero")
+    await arrive(room, "buergerbuero")
     with pytest.raises(UnknownTicket):
         await room.ticket(token)
 
 
 async def test_forged_secret_for_a_real_ticket(room: WaitingRoom) -> None:
-    joined = await room.join("buergerbuero")
+    joined = await arrive(room, "buergerbuero")
     with pytest.raises(UnknownTicket):
         await room.ticket(joined.ticket.id + ".not-the-secret")
 
@@ -69,7 +71,7 @@ async def test_join_refused_when_closed_with_next_opening(redis_client: redis.as
     room = WaitingRoom(redis_client, offices, presence, clock=clock)
     clock.now = 1764000000.0  # a Monday 16:00 UTC
     with pytest.raises(OfficeClosed) as refused:
-        await room.join("amt")
+        await arrive(room, "amt")
     assert refused.value.opens_at is not None and refused.value.opens_at.weekday() == 0
     assert await redis_client.zcard(keys.queue("amt")) == 0
     assert not await redis_client.keys("vo:where:*")
@@ -78,7 +80,7 @@ async def test_join_refused_when_closed_with_next_opening(redis_client: redis.as
 async def test_join_refused_when_no_clerk_on_duty(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, presence: Presence, clock: Clock) -> None:
     room = WaitingRoom(redis_client, offices, presence, clock=clock)
     with pytest.raises(OfficeClosed):
-        await room.join("kfz")
+        await arrive(room, "kfz")
 
 
 async def test_early_queue_before_opening(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, presence: Presence, clock: Clock) -> None:
@@ -87,35 +89,112 @@ async def test_early_queue_before_opening(redis_client: redis.asyncio.Redis, off
     await offices.save(Office.from_config({"id": "early", "name": "Früh", "hours": hours, "timezone": "UTC", "early_queue_minutes": 15}))
     await offices.save(Office.from_config({"id": "strict", "name": "Streng", "hours": hours, "timezone": "UTC"}))
     room = WaitingRoom(redis_client, offices, presence, clock=clock)
-    assert (await room.join("early")).position == 1
+    assert (await arrive(room, "early")).position == 1
     with pytest.raises(OfficeClosed):
-        await room.join("strict")
+        await arrive(room, "strict")
 
 
 async def test_join_refused_when_full(redis_client: redis.asyncio.Redis, offices: OfficeDirectory, room: WaitingRoom) -> None:
     office = await offices.get("kfz")
     await offices.save(Office.from_config({**office.to_config(), "max_queue": 2}))
-    await room.join("kfz")
-    await room.join("kfz")
+    await arrive(room, "kfz")
+    await arrive(room, "kfz")
     with pytest.raises(QueueFull):
-        await room.join("kfz")
+        await arrive(room, "kfz")
     assert await redis_client.zcard(keys.queue("kfz")) == 2
+
+
+async def test_a_ticket_whose_page_never_connected_holds_no_place(
+    redis_client: redis.asyncio.Redis, offices: OfficeDirectory, room: WaitingRoom
+) -> None:
+    office = await offices.get("kfz")
+    await offices.save(Office.from_config({**office.to_config(), "max_queue": 2}))
+    unconfirmed = [await room.join("kfz") for _ in range(10)]  # five times the office's places
+    assert [j.position for j in unconfirmed] == [1] * 10  # each is told the place it would take
+    citizen = await arrive(room, "kfz", name="Erika")
+    assert citizen.position == 1
+    assert [t.id for t in await room.waiting("kfz")] == [citizen.ticket.id]
+    status = await office_status(redis_client, room.presence, await offices.get("kfz"), room.now())
+    assert status.waiting == 1 and status.can_join
+    assert await room.position(await room.ticket(citizen.token)) == 1
+    assert await room.position(await room.ticket(unconfirmed[0].token)) == 2  # behind Erika, were it to connect now
+    assert await room.unconfirmed("kfz") == 10
+    with pytest.raises(NotWaiting):
+        await room.call("kfz", "clerk-1", unconfirmed[0].ticket.id)
+    assert (await room.call_next("kfz", "clerk-1")).id == citizen.ticket.id
+    with pytest.raises(QueueEmpty):
+        await room.call_next("kfz", "clerk-2")
+
+
+async def test_a_page_that_connects_late_takes_its_place_behind_everyone_there(room: WaitingRoom, clock: Clock) -> None:
+    late = await room.join("buergerbuero")
+    clock.advance(5)
+    early = await arrive(room, "buergerbuero")
+    clock.advance(5)
+    await room.heartbeat(late.ticket, online=True)
+    assert [t.id for t in await room.waiting("buergerbuero")] == [early.ticket.id, late.ticket.id]
+    assert await room.position(await room.ticket(early.token)) == 1
+    assert (await room.ticket(late.token)).joined_at == room.now_ms()  # the place counts from connecting
+
+
+async def test_an_unconfirmed_ticket_ends_after_the_confirm_window(
+    redis_client: redis.asyncio.Redis, room: WaitingRoom, clock: Clock
+) -> None:
+    confirmed = await arrive(room, "buergerbuero", name="Erika")
+    stale = await room.join("buergerbuero", name="Niemand")
+    clock.advance(30)
+    slow = await room.join("buergerbuero")
+    clock.advance(14)
+    assert await room.sweep("buergerbuero") == []
+    clock.advance(1)  # 45 s since the stale one joined
+    ended = await room.sweep("buergerbuero")
+    assert [(e.ticket.id, e.reason) for e in ended] == [(stale.ticket.id, "expired")]
+    with pytest.raises(UnknownTicket):
+        await room.ticket(stale.token)
+    assert not await redis_client.exists(keys.ticket("buergerbuero", stale.ticket.id), keys.where(stale.ticket.id))
+    assert await redis_client.zscore(keys.seen("buergerbuero"), stale.ticket.id) is None
+    await room.heartbeat(slow.ticket, online=True)  # a slow phone, 15 s after joining
+    clock.advance(40)
+    assert await room.sweep("buergerbuero") == []
+    assert [t.id for t in await room.waiting("buergerbuero")] == [confirmed.ticket.id, slow.ticket.id]
+    assert await redis_client.zcard(keys.unconfirmed("buergerbuero")) == 0
+    day = (await room.offices.get("buergerbuero")).hours.local(room.now()).date().isoformat()
+    counters = await redis_client.hgetall(keys.stats("buergerbuero", day))
+    assert counters == {"unconfirmed": "1"}  # not among the citizens' expired places
+
+
+async def test_at_most_twenty_unconfirmed_tickets_per_place_are_kept(
+    redis_client: redis.asyncio.Redis, offices: OfficeDirectory, room: WaitingRoom
+) -> None:
+    office = await offices.get("kfz")
+    await offices.save(Office.from_config({**office.to_config(), "max_queue": 2}))
+    citizen = await arrive(room, "kfz")
+    joined = [await room.join("kfz") for _ in range(45)]  # in one millisecond: the clock stands still
+    assert await room.unconfirmed("kfz") == 40
+    for gone in joined[:5]:  # the oldest went first
+        with pytest.raises(UnknownTicket):
+            await room.ticket(gone.token)
+        assert not await redis_client.exists(keys.where(gone.ticket.id), keys.ticket("kfz", gone.ticket.id))
+        assert await redis_client.zscore(keys.seen("kfz"), gone.ticket.id) is None
+    assert [(await room.ticket(j.token)).id for j in joined[5:]] == [j.ticket.id for j in joined[5:]]
+    assert [t.id for t in await room.waiting("kfz")] == [citizen.ticket.id]
+    assert (await arrive(room, "kfz")).position == 2
 
 
 async def test_join_rejects_bad_input(room: WaitingRoom) -> None:
     with pytest.raises(UnknownOffice):
-        await room.join("nope")
+        await arrive(room, "nope")
     with pytest.raises(UnknownOffice):
-        await room.join("../../etc")
+        await arrive(room, "../../etc")
     with pytest.raises(InvalidInput):
-        await room.join("kfz", name="x" * 500)
+        await arrive(room, "kfz", name="x" * 500)
     with pytest.raises(InvalidInput):
-        await room.join("kfz", concern={"$gt": ""})
+        await arrive(room, "kfz", concern={"$gt": ""})
 
 
 async def test_leave_removes_everything(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
     await room.leave(a.token)
     assert await room.position(await room.ticket(b.token)) == 1
     with pytest.raises(UnknownTicket):
@@ -127,8 +206,8 @@ async def test_leave_removes_everything(room: WaitingRoom, redis_client: redis.a
 
 
 async def test_call_next_is_fifo_and_a_double_click_calls_nobody_new(room: WaitingRoom) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
     called = await room.call_next("buergerbuero", "clerk-1")
     assert called.id == a.ticket.id and called.state == CALLED and called.clerk_id == "clerk-1"
     again = await room.call_next("buergerbuero", "clerk-1")
@@ -140,9 +219,9 @@ async def test_call_next_is_fifo_and_a_double_click_calls_nobody_new(room: Waiti
 
 
 async def test_call_next_passes_over_a_disconnected_citizen_who_keeps_the_place(room: WaitingRoom) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
-    c = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
+    c = await arrive(room, "buergerbuero")
     for joined in (a, b, c):
         await room.heartbeat(joined.ticket, online=True)
     await room.heartbeat(a.ticket, online=False)  # a's connection dropped
@@ -157,8 +236,8 @@ async def test_call_next_passes_over_a_disconnected_citizen_who_keeps_the_place(
 
 async def test_a_citizen_marked_online_but_silent_counts_as_gone(room: WaitingRoom, clock: Clock) -> None:
     """A server that was killed could not mark its citizens' pages gone: silence decides."""
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
     await room.heartbeat(a.ticket, online=True)
     clock.advance(90)  # a's server died: no heartbeat for a minute and a half
     await room.heartbeat(b.ticket, online=True)
@@ -166,7 +245,7 @@ async def test_a_citizen_marked_online_but_silent_counts_as_gone(room: WaitingRo
 
 
 async def test_a_clerk_withdraws_a_call_before_its_time(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     called = await room.call_next("buergerbuero", "clerk-1")
     with pytest.raises(TooEarly):
         await room.no_show("buergerbuero", called.id)  # the sweep's no-show waits for the deadline
@@ -177,13 +256,13 @@ async def test_a_clerk_withdraws_a_call_before_its_time(room: WaitingRoom, redis
 
 
 async def test_appointments_come_before_walk_ins_each_in_order_of_joining(room: WaitingRoom, clock: Clock) -> None:
-    walk_1 = await room.join("buergerbuero")
-    walk_2 = await room.join("buergerbuero")
-    booked_1 = await room.join("buergerbuero", appointment=True)
+    walk_1 = await arrive(room, "buergerbuero")
+    walk_2 = await arrive(room, "buergerbuero")
+    booked_1 = await arrive(room, "buergerbuero", appointment=True)
     assert booked_1.position == 1 and booked_1.ticket.priority == 1
-    booked_2 = await room.join("buergerbuero", appointment=True)  # the same millisecond: still after booked_1
+    booked_2 = await arrive(room, "buergerbuero", appointment=True)  # the same millisecond: still after booked_1
     assert booked_2.position == 2 and booked_2.ticket.joined_at > booked_1.ticket.joined_at
-    walk_3 = await room.join("buergerbuero")
+    walk_3 = await arrive(room, "buergerbuero")
     assert walk_3.position == 5 and walk_3.ticket.priority == 0
     assert (await room.ticket(booked_2.token)).priority == 1
     order = [booked_1, booked_2, walk_1, walk_2, walk_3]
@@ -191,7 +270,7 @@ async def test_appointments_come_before_walk_ins_each_in_order_of_joining(room: 
 
     # A transfer keeps the priority too: ahead of the walk-ins already waiting there.
     clock.advance(10)
-    kfz_walk = await room.join("kfz")
+    kfz_walk = await arrive(room, "kfz")
     await room.call_next("buergerbuero", "clerk-1")
     await room.accept(booked_1.token)
     moved = await room.transfer("buergerbuero", booked_1.ticket.id, "kfz")
@@ -203,8 +282,8 @@ async def test_appointments_come_before_walk_ins_each_in_order_of_joining(room: 
 
 
 async def test_call_a_specific_ticket(room: WaitingRoom) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
     assert (await room.call("buergerbuero", "clerk-1", b.ticket.id)).id == b.ticket.id
     with pytest.raises(NotWaiting):
         await room.call("buergerbuero", "clerk-2", b.ticket.id)
@@ -214,7 +293,7 @@ async def test_call_a_specific_ticket(room: WaitingRoom) -> None:
 
 
 async def test_accept_within_the_limit_starts_the_visit(room: WaitingRoom, clock: Clock) -> None:
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     with pytest.raises(NotCalled):
         await room.accept(a.token)
     await room.call_next("buergerbuero", "clerk-1")
@@ -225,8 +304,8 @@ async def test_accept_within_the_limit_starts_the_visit(room: WaitingRoom, clock
 
 
 async def test_accept_too_late_and_no_show(room: WaitingRoom, clock: Clock, redis_client: redis.asyncio.Redis) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
     await room.call_next("buergerbuero", "clerk-1")
     with pytest.raises(TooEarly):
         await room.no_show("buergerbuero", a.ticket.id)
@@ -243,7 +322,7 @@ async def test_accept_too_late_and_no_show(room: WaitingRoom, clock: Clock, redi
 
 
 async def test_finish_keeps_only_the_length(room: WaitingRoom, clock: Clock, redis_client: redis.asyncio.Redis) -> None:
-    a = await room.join("buergerbuero", name="Erika")
+    a = await arrive(room, "buergerbuero", name="Erika")
     with pytest.raises(NotInVisit):
         await room.finish("buergerbuero", a.ticket.id)
     await room.call_next("buergerbuero", "clerk-1")
@@ -260,9 +339,9 @@ async def test_finish_keeps_only_the_length(room: WaitingRoom, clock: Clock, red
 
 
 async def test_send_back_goes_to_the_front(room: WaitingRoom) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
-    c = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
+    c = await arrive(room, "buergerbuero")
     await room.call_next("buergerbuero", "clerk-1")
     await room.accept(a.token)
     await room.call_next("buergerbuero", "clerk-2")  # b
@@ -275,9 +354,9 @@ async def test_send_back_goes_to_the_front(room: WaitingRoom) -> None:
 
 
 async def test_transfer_keeps_the_original_join_time(room: WaitingRoom, presence: Presence, clock: Clock) -> None:
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     clock.advance(10)
-    k1 = await room.join("kfz")
+    k1 = await arrive(room, "kfz")
     clock.advance(10)
     await room.call_next("buergerbuero", "clerk-1")
     await room.accept(a.token)
@@ -297,7 +376,7 @@ async def test_transfer_keeps_the_original_join_time(room: WaitingRoom, presence
 
 
 async def test_an_action_on_the_wrong_office_finds_no_ticket(room: WaitingRoom) -> None:
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     await room.call_next("buergerbuero", "clerk-1")
     await room.accept(a.token)
     for action in (room.finish, room.send_back, room.no_show):
@@ -307,8 +386,8 @@ async def test_an_action_on_the_wrong_office_finds_no_ticket(room: WaitingRoom) 
 
 
 async def test_disconnect_keeps_the_place_for_the_grace_period(room: WaitingRoom, clock: Clock) -> None:
-    a = await room.join("buergerbuero")
-    b = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
+    b = await arrive(room, "buergerbuero")
     ticket_a = await room.ticket(a.token)
     await room.heartbeat(ticket_a, online=True)
     assert (await room.ticket(a.token)).offline_since is None
@@ -324,7 +403,7 @@ async def test_disconnect_keeps_the_place_for_the_grace_period(room: WaitingRoom
 
 
 async def test_sweep_marks_unanswered_calls_as_no_shows(room: WaitingRoom, clock: Clock) -> None:
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     await room.call_next("buergerbuero", "clerk-1")
     clock.advance(30)
     assert await room.sweep("buergerbuero") == []
@@ -348,7 +427,7 @@ async def test_announcement(room: WaitingRoom) -> None:
 async def test_change_listeners_hear_each_transition(room: WaitingRoom) -> None:
     heard: list[str] = []
     room.on_change(heard.append)
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     await room.call_next("buergerbuero", "clerk-1")
     await room.accept(a.token)
     await room.transfer("buergerbuero", a.ticket.id, "kfz")
@@ -356,7 +435,7 @@ async def test_change_listeners_hear_each_transition(room: WaitingRoom) -> None:
 
 
 async def test_guests_last_as_long_as_the_visit(room: WaitingRoom) -> None:
-    a = await room.join("buergerbuero")
+    a = await arrive(room, "buergerbuero")
     with pytest.raises(NotInVisit):
         await room.add_guest("buergerbuero", a.ticket.id, "colleague", limit=2)
     await room.call_next("buergerbuero", "clerk-1")
@@ -376,8 +455,8 @@ async def test_guests_last_as_long_as_the_visit(room: WaitingRoom) -> None:
 
 
 async def test_scripts_come_back_after_redis_forgot_them(room: WaitingRoom, redis_client: redis.asyncio.Redis) -> None:
-    await room.join("buergerbuero")
+    await arrive(room, "buergerbuero")
     await redis_client.script_flush()  # as after a restart without persistence of scripts
-    assert (await room.join("buergerbuero")).position == 2
+    assert (await arrive(room, "buergerbuero")).position == 2
     await redis_client.script_flush()
     assert (await room.call_next("buergerbuero", "clerk-1")).number == "B-001"

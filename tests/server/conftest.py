@@ -18,6 +18,7 @@ import socketio
 
 from tests.conftest import ALWAYS, RedisServer, free_port
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, Office, OfficeDirectory
+from virtual_office.server.protocol import CITIZEN
 
 PASSWORD = "correct horse battery"
 
@@ -119,10 +120,16 @@ async def login(server: ServerProcess, name: str) -> str:
 
 
 async def join(server: ServerProcess, office: str, **fields: object) -> dict[str, Any]:
+    """A citizen joins, and their page connects once and goes (a ticket holds a place only once
+    a page of its citizen has connected); the ticket is then waiting, marked offline."""
     async with httpx.AsyncClient(base_url=server.url) as http:
         response = await http.post(f"/api/offices/{office}/tickets", json=fields)
         assert response.status_code == 201, response.text
-        return response.json()
+    joined: dict[str, Any] = response.json()
+    page = Client()
+    await page.connect(server, CITIZEN, auth={"token": joined["token"], "lang": "de"})
+    await page.close()
+    return joined
 
 
 class Client:

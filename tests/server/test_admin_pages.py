@@ -202,6 +202,7 @@ def test_statistics_count_visits_and_show_only_aggregates(staff: Staff) -> None:
     async def one_visit(name: str) -> None:
         await services.presence.set("buergerbuero", root.id, "available")
         joined = await services.room.join("buergerbuero", name=name, concern="Geheimes Anliegen")
+        await services.room.heartbeat(joined.ticket, online=True)  # the citizen's page connects
         await services.room.call_next("buergerbuero", root.id)
         await services.room.accept(joined.token)
         await services.room.finish("buergerbuero", joined.ticket.id)

@@ -40,8 +40,16 @@ def office(office_id: str) -> str:
 
 
 def queue(office_id: str) -> str:
-    """Sorted set: waiting ticket id -> order score (join time in ms; lower is earlier)."""
+    """Sorted set: waiting ticket id -> order score (join time in ms; lower is earlier); confirmed tickets only."""
     return f"{tag(office_id)}:queue"
+
+
+def unconfirmed(office_id: str) -> str:
+    """Sorted set: joined ticket id whose citizen's page has not connected yet -> join time (ms).
+
+    Such a ticket is in no queue: it holds no place until its page connects (docs/security.md).
+    """
+    return f"{tag(office_id)}:unconfirmed"
 
 
 def ticket_prefix(office_id: str) -> str:

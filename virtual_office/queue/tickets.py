@@ -57,7 +57,7 @@ class Ticket:
     number: str
     state: str
     joined_at: int
-    """Original join time (ms), kept across transfers: it decides the place."""
+    """When the ticket took its place (ms): when its page first connected, kept across transfers."""
     queued_at: int
     """When the ticket entered this office (ms): the wait statistics count from here."""
     name: str = ""

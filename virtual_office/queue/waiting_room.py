@@ -18,7 +18,7 @@ from virtual_office.queue import errors, keys
 from virtual_office.queue.errors import QueueError, UnknownTicket
 from virtual_office.queue.offices import Office, OfficeDirectory
 from virtual_office.queue.presence import Presence
-from virtual_office.queue.scripts import Scripts
+from virtual_office.queue.scripts import PRIORITY_STEP, Scripts
 from virtual_office.queue.tickets import (
     APPOINTMENT,
     CALLED,
@@ -53,6 +53,12 @@ SIGN_OF_LIFE_MS = 60_000
 """A connected citizen's pages give a sign of life at least this often (every 15 s); one marked
 online but silent for longer is gone (its server stopped before it could say so)."""
 _TEXT_LIMITS = {"name": 80, "concern": 200, "language": 10}
+CONFIRM_SECONDS = 45
+"""A joined ticket whose citizen's page has not connected within this long ends. A page
+connects within a second or two of joining, a slow phone within about ten."""
+UNCONFIRMED_PER_PLACE = 20
+"""At most this many unconfirmed tickets per place of ``max_queue`` are kept (the oldest
+end first), so joins that never connect cannot grow memory without bound."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class WaitingRoom:
         *,
         grace_seconds: int = 120,
         call_timeout_seconds: int = 90,
+        confirm_seconds: int = CONFIRM_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
@@ -113,6 +120,7 @@ class WaitingRoom:
         self.presence = presence
         self.grace_ms = grace_seconds * 1000
         self.call_timeout_ms = call_timeout_seconds * 1000
+        self.confirm_ms = confirm_seconds * 1000
         self._clock = clock
         self._scripts = Scripts(redis)
         self._listeners: list[Callable[[str], Awaitable[None] | None]] = []
@@ -195,12 +203,29 @@ class WaitingRoom:
         return ticket
 
     async def position(self, ticket: Ticket) -> int | None:
-        """1 for the next in line; None unless waiting."""
-        rank = await self._read(self.redis.zrank(keys.queue(ticket.office_id), ticket.id))
-        return None if rank is None else rank + 1
+        """1 for the next in line; None unless waiting.
+
+        Only confirmed tickets (whose page connected) hold a place; an unconfirmed one is
+        told the place it would take were its page to connect now: behind everyone there.
+        """
+        queue = keys.queue(ticket.office_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrank(queue, ticket.id)
+            pipe.zscore(keys.unconfirmed(ticket.office_id), ticket.id)
+            # Everyone of its priority or higher (scores below the next lower priority's).
+            pipe.zcount(queue, "-inf", f"({PRIORITY_STEP - PRIORITY_STEP * ticket.priority}")
+            rank, unconfirmed, ahead = await self._read(pipe.execute())
+        if rank is not None:
+            return int(rank) + 1
+        return None if unconfirmed is None else int(ahead) + 1
+
+    async def unconfirmed(self, office_id: str) -> int:
+        """How many joined tickets of the office wait for their page to connect (hold no place yet)."""
+        count: int = await self._read(self.redis.zcard(keys.unconfirmed(office_id)))
+        return count
 
     async def waiting(self, office_id: str) -> list[Ticket]:
-        """The office's waiting tickets, next first."""
+        """The office's waiting tickets whose page has connected, next first."""
         ids = await self._read(self.redis.zrange(keys.queue(office_id), 0, -1))
         return await self._tickets(office_id, ids)
 
@@ -229,6 +254,9 @@ class WaitingRoom:
         appointment: bool = False,
     ) -> Joined:
         """A citizen steps into the waiting room; refused when closed or full.
+
+        The ticket is unconfirmed until its page connects (:meth:`heartbeat`): until then it
+        is not in the queue, not counted, not called, and it ends after ``confirm_seconds``.
 
         ``appointment`` puts the ticket ahead of every walk-in (for a booking system
         to come; the public API never sets it).
@@ -260,6 +288,8 @@ class WaitingRoom:
                     keys.counter(office_id, self._day(office)),
                     keys.ticket(office_id, ticket_id),
                     keys.presence_seen(office_id),
+                    keys.unconfirmed(office_id),
+                    keys.stats(office_id, self._day(office)),
                 ],
                 [
                     ticket_id,
@@ -274,6 +304,8 @@ class WaitingRoom:
                     office_id,
                     clerk_cutoff,
                     APPOINTMENT if appointment else WALK_IN,
+                    max(1, UNCONFIRMED_PER_PLACE * office.max_queue),
+                    keys.ticket_prefix(office_id),
                 ],
             )
             if result[0] == "no_clerk":
@@ -281,7 +313,8 @@ class WaitingRoom:
         except QueueError:
             await self.redis.delete(where)
             raise
-        await self._changed(office_id)
+        if result[4]:  # the oldest unconfirmed tickets made room: their index goes too
+            await self._read(self.redis.delete(*(keys.where(evicted) for evicted in result[4])))
         ticket = Ticket(
             id=ticket_id,
             office_id=office_id,
@@ -304,10 +337,11 @@ class WaitingRoom:
         await self.remove(ticket, "left")
         return ticket
 
-    async def remove(self, ticket: Ticket, reason: str, seen_cutoff: int | None = None) -> bool:
+    async def remove(self, ticket: Ticket, reason: str, seen_cutoff: int | None = None, *, unconfirmed: bool = False) -> bool:
         """End a ticket wherever it is (waiting, called, in a visit) and count why; False if it had ended.
 
-        ``seen_cutoff`` (ms) spares a citizen seen since: the sweep's expiry of a place.
+        ``seen_cutoff`` (ms) spares a citizen seen since: the sweep's expiry of a place;
+        ``unconfirmed`` ends it only while its page has not connected.
         """
         office = await self.offices.get(ticket.office_id)
         o = ticket.office_id
@@ -320,8 +354,9 @@ class WaitingRoom:
                 keys.serving(o),
                 keys.ticket(o, ticket.id),
                 keys.stats(o, self._day(office)),
+                keys.unconfirmed(o),
             ],
-            [ticket.id, reason, "" if seen_cutoff is None else seen_cutoff],
+            [ticket.id, reason, "" if seen_cutoff is None else seen_cutoff, "1" if unconfirmed else ""],
         )
         if result[0] != "ok":
             return False
@@ -332,17 +367,19 @@ class WaitingRoom:
     async def heartbeat(self, ticket: Ticket, *, online: bool | None = None) -> None:
         """A sign of life; ``online`` marks the browser connecting or disconnecting.
 
+        The first sign of life confirms a joined ticket: it takes its place in the queue.
         A disconnected citizen keeps the place for the grace period, counted from the
         last sign of life.
         """
         flag = "" if online is None else ("1" if online else "0")
-        await self._run(
+        o = ticket.office_id
+        result = await self._run(
             self._scripts.heartbeat,
-            [keys.seen(ticket.office_id), keys.ticket(ticket.office_id, ticket.id)],
+            [keys.seen(o), keys.ticket(o, ticket.id), keys.queue(o), keys.unconfirmed(o)],
             [ticket.id, self.now_ms(), flag],
         )
-        if online is not None:
-            await self._changed(ticket.office_id)
+        if online is not None or result[2]:
+            await self._changed(o)
 
     async def accept(self, token: object) -> Ticket:
         """The called citizen joins the visit, within the time limit."""
@@ -503,9 +540,19 @@ class WaitingRoom:
     # -- time -------------------------------------------------------------------
 
     async def sweep(self, office_id: str) -> list[Ended]:
-        """End what time has ended: calls not accepted in time, citizens gone past the grace."""
+        """End what time has ended: calls not accepted in time, citizens gone past the grace,
+        tickets whose page never connected."""
         now = self.now_ms()
         ended: list[Ended] = []
+        for ticket_id in await self._read(self.redis.zrangebyscore(keys.unconfirmed(office_id), "-inf", now - self.confirm_ms)):
+            try:
+                ticket = await self.get(office_id, ticket_id)
+            except UnknownTicket:
+                await self._read(self.redis.zrem(keys.unconfirmed(office_id), ticket_id))
+                continue
+            # Counted apart ('unconfirmed'): the statistics' expired places are citizens'.
+            if await self.remove(ticket, "unconfirmed", unconfirmed=True):
+                ended.append(Ended(ticket, "expired"))
         for ticket_id in await self._read(self.redis.zrangebyscore(keys.called(office_id), "-inf", now)):
             try:
                 ticket = await self.no_show(office_id, ticket_id)

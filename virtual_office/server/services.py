@@ -61,6 +61,7 @@ class Services:
         return cls(
             settings=settings,
             redis=client,
+            confirm_seconds=settings.confirm_seconds,
             offices=offices,
             clerks=ClerkDirectory(client),
             presence=presence,
