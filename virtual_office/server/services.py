@@ -57,11 +57,11 @@ class Services:
             presence,
             grace_seconds=settings.grace_seconds,
             call_timeout_seconds=settings.call_timeout_seconds,
+            confirm_seconds=settings.confirm_seconds,
         )
         return cls(
             settings=settings,
             redis=client,
-            confirm_seconds=settings.confirm_seconds,
             offices=offices,
             clerks=ClerkDirectory(client),
             presence=presence,
