@@ -58,6 +58,12 @@ class Settings:
     """Tickets one address may draw in ten minutes (a library's public PC stays below)."""
     checks_per_address: int = 6
     """Connection checks one address may start a minute."""
+    connections_per_address: int = 200
+    """socket.io connections one address may hold open at once in one process (0: no cap). Generous:
+    a city hall's network, behind one NAT address, has hundreds of staff with the city's homepage
+    and its widget open all day; list such networks in uncapped_networks rather than lowering it."""
+    uncapped_networks: tuple[str, ...] = ()
+    """Networks (CIDRs, e.g. 192.0.2.0/24) whose connections are not capped: the city's own offices."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For and
     X-Forwarded-Proto are believed. None by default: a header anyone can send must not decide

@@ -7,22 +7,27 @@ server tells them apart as it would tell citizens apart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import redis.asyncio
+import socketio
 
 from tests.conftest import RedisServer
-from tests.server.conftest import ServerProcess, join, seed
+from tests.server.conftest import ServerProcess, join, login, seed
 from tests.server.test_realtime import citizen, clerk
 from virtual_office.queue import keys
 from virtual_office.server.protocol import CLERK, PUBLIC
 
 CONFIRM_SECONDS = 15
+CAP = 20
 
 
 @pytest.fixture
@@ -33,6 +38,7 @@ async def server(redis_server: RedisServer, redis_client: redis.asyncio.Redis, t
         "VO_REDIS_URL": redis_server.url, "VO_JOINS_PER_ADDRESS": "20", "VO_CHECKS_PER_ADDRESS": "6",
         # Shorter than the default 45 s, so the test sees unconfirmed tickets end.
         "VO_CONFIRM_SECONDS": str(CONFIRM_SECONDS),
+        "VO_CONNECTIONS_PER_ADDRESS": str(CAP), "VO_UNCAPPED_NETWORKS": "127.0.9.0/24",
     })
     process.start()
     yield process
@@ -135,3 +141,80 @@ async def test_a_join_flood_from_fifty_addresses_holds_no_place(
     assert (await max_.wait_for("ticket"))["state"] == "called"
     assert await redis_client.zcard(keys.queue("buergerbuero")) == 0
 
+
+async def handshake(server: ServerProcess, address: str) -> httpx.Response:
+    """Engine.IO's first request: a new connection, answered with its session id (or refused)."""
+    async with client(server, address) as http:
+        return await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+
+
+async def websocket(server: ServerProcess, address: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket connection to Engine.IO from ``address``, open once the server said so."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port, local_addr=(address, 0))
+    writer.write(
+        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    status = await asyncio.wait_for(reader.readline(), 10)
+    assert status.startswith(b"HTTP/1.1 101"), status
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    frame = await asyncio.wait_for(reader.readexactly(2), 10)  # the open packet's frame header
+    assert frame[0] == 0x81
+    await reader.readexactly(frame[1] & 0x7F)
+    return reader, writer
+
+
+async def test_one_address_holds_at_most_the_cap_of_connections(server: ServerProcess, clients: Any) -> None:
+    held = [await websocket(server, "127.0.2.1") for _ in range(CAP)]
+    refused = await handshake(server, "127.0.2.1")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many" and refused.json()["ok"] is False and refused.json()["message"]
+    assert (await handshake(server, "127.0.2.2")).status_code == 200  # another address is not counted with it
+    assert (await handshake(server, "127.0.9.1")).status_code == 200  # an uncapped network
+    async with from_address("127.0.2.1") as widget:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await widget.connect(server.url, namespaces=[PUBLIC], transports=["polling"], wait_timeout=5)
+    # Staff are not anonymous: a clerk's console connects from the capped address all the same.
+    async with from_address("127.0.2.1") as console:
+        await console.connect(server.url, namespaces=[CLERK], transports=["polling"], wait_timeout=5,
+                              headers={"Cookie": await login(server, "anna")})
+        assert console.connected
+        await console.disconnect()
+    for _, writer in held:
+        writer.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def from_address(address: str) -> AsyncIterator[socketio.AsyncClient]:
+    """A real socket.io client whose connections come from ``address``."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0))) as session:
+        sio = socketio.AsyncClient(reconnection=False, http_session=session)
+        try:
+            yield sio
+        finally:
+            if sio.connected:
+                await sio.disconnect()
+
+
+async def test_every_abrupt_disconnect_gives_its_place_back(server: ServerProcess) -> None:
+    """Connections torn down without a close (a tab killed, a network gone) are counted out."""
+    for _ in range(10):
+        held = [await websocket(server, "127.0.3.1") for _ in range(CAP)]
+        assert (await handshake(server, "127.0.3.1")).status_code == 429
+        for _, writer in held:
+            writer.transport.abort()  # no close frame, no FIN handshake: a reset
+        for _ in range(100):
+            answer = await handshake(server, "127.0.3.1")
+            if answer.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert answer.status_code == 200, "the aborted connections still count"
+        sid = json.loads(answer.text[answer.text.index("{"):])["sid"]
+        async with client(server, "127.0.3.1") as http:  # close the polling one properly
+            await http.post("/socket.io/", params={"EIO": "4", "transport": "polling", "sid": sid}, content="1")
+    # All of them counted out: the full cap is free again at once.
+    again = [await websocket(server, "127.0.3.1") for _ in range(CAP)]
+    assert (await handshake(server, "127.0.3.1")).status_code == 429
+    for _, writer in again:
+        writer.close()

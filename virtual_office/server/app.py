@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from virtual_office.mail import Mailer
 from virtual_office.server import admin, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
+from virtual_office.server.connections import ConnectionCap
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.realtime import SocketApp, create_sio
 from virtual_office.server.security import OriginPolicy
@@ -49,7 +50,7 @@ def create_app(
     if share_rooms_through_redis is None:
         share_rooms_through_redis = not settings.redis_url.startswith("unix://")
     services = Services.open(settings, settings.redis_url)
-    sio = create_sio(settings.redis_url if share_rooms_through_redis else None)
+    sio = create_sio(settings.redis_url if share_rooms_through_redis else None, ConnectionCap(settings))
     policy = OriginPolicy(services.redis, settings.base_url, settings.allowed_origins)
     status = StatusBroadcaster(sio, services)
     services.room.on_change(status.mark)

@@ -12,20 +12,22 @@ the declared field at fault).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import engineio  # type: ignore[import-untyped]  # ships no types
 import socketio
 from socketio import packet
 from socketio.exceptions import ConnectionRefusedError
 from starlette.types import Message, Receive, Scope, Send
 
 from virtual_office.queue import QueueError
-from virtual_office.server import payloads
+from virtual_office.server import connections, payloads
 from virtual_office.server.api import plain_json
-from virtual_office.server.i18n import language, translate
+from virtual_office.server.i18n import language, preferred, translate
 from virtual_office.server.schemas import BadPayload, Events, parse
 from virtual_office.server.security import is_own_origin
 
@@ -60,6 +62,24 @@ _HEADER = re.compile(r"([25])(?:\d{1,10}-)?(?:(/[^,]*),)?(\d{1,100})(?!\d)")
 """The start of an event packet: type (event, binary event), attachments, namespace, acknowledgement id."""
 
 
+class CapReached(str):
+    """What a connect handler returns to refuse a connection beyond the cap: the error code, and
+    the language to say it in (Engine.IO hands the value on to :meth:`Engine._unauthorized`)."""
+
+    lang = "de"
+
+
+class Engine(engineio.AsyncServer):  # type: ignore[misc]  # python-engineio ships no types
+    """Engine.IO's server, answering a connection the cap refused with 429 and a JSON error (not 401)."""
+
+    def _unauthorized(self, message: object = None) -> dict[str, Any]:
+        if not isinstance(message, CapReached):
+            return super()._unauthorized(message)  # type: ignore[no-any-return]
+        body = json.dumps(payloads.error(str(message), message.lang)).encode()
+        headers = [("Content-Type", "application/json"), ("Retry-After", "60")]
+        return {"status": "429 Too Many Requests", "headers": headers, "response": body}
+
+
 class Server(socketio.AsyncServer):  # type: ignore[misc]  # python-socketio ships no types
     """socket.io's server, answering packets it cannot decode instead of logging a traceback.
 
@@ -70,6 +90,28 @@ class Server(socketio.AsyncServer):  # type: ignore[misc]  # python-socketio shi
     ``bad_request``; anything else closes the connection. Handlers' own errors never arrive
     here: events run in tasks of their own, answered by :meth:`Namespace.trigger_event`.
     """
+
+    cap: connections.ConnectionCap | None = None
+    """Open connections per address (set by :func:`create_sio`)."""
+
+    def _engineio_server_class(self) -> type[Engine]:
+        return Engine
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> object:
+        """A new connection, before any namespace: refused when its address holds the most already."""
+        if self.cap is not None and not self.cap.open(eio_sid, environ):
+            refused = CapReached(connections.REFUSED)
+            refused.lang = preferred(environ.get("HTTP_ACCEPT_LANGUAGE"))
+            return refused
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: object) -> None:
+        """However a connection ends (closed, dropped, timed out), it no longer counts."""
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            if self.cap is not None:
+                self.cap.close(eio_sid)
 
     async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
         try:
@@ -124,12 +166,13 @@ class SocketApp(socketio.ASGIApp):  # type: ignore[misc]  # python-socketio ship
         return await super().__call__(scope, checked, send)
 
 
-def create_sio(redis_url: str | None) -> socketio.AsyncServer:
-    """The socket.io server; with ``redis_url`` rooms are shared by every process on that Redis."""
+def create_sio(redis_url: str | None, cap: connections.ConnectionCap | None = None) -> socketio.AsyncServer:
+    """The socket.io server; with ``redis_url`` rooms are shared by every process on that Redis;
+    ``cap`` limits the connections one address holds open."""
     # Every emit is also published to Redis, one connection each while in flight; with
     # redis-py's default cap of 100 a burst of connecting widgets makes publishes fail.
     manager = socketio.AsyncRedisManager(redis_url, redis_options={"max_connections": PUBLISH_CONNECTIONS}) if redis_url else None
-    return Server(
+    server = Server(
         async_mode="asgi",
         client_manager=manager,
         # Origins are checked per namespace (the widget's allowlist differs from the
@@ -142,6 +185,8 @@ def create_sio(redis_url: str | None) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+    server.cap = cap
+    return server
 
 
 def refuse(code: str, lang: str) -> ConnectionRefusedError:
