@@ -6,21 +6,32 @@ are ``str``, which redis-py's types (``bytes | str`` for either setting) cannot 
 so the replies are cast where they are read.
 """
 
+from virtual_office.queue.appointment_settings import AppointmentSettings, Service
+from virtual_office.queue.appointments import Appointments, CheckedIn, Held
+from virtual_office.queue.bookings import Booking
 from virtual_office.queue.clerks import ADMIN, CLERK, Clerk, ClerkDirectory, WeakPassword
 from virtual_office.queue.errors import (
     AlreadyServing,
+    AppointmentCancelled,
+    AppointmentExpired,
+    AppointmentNotFound,
     CallExpired,
+    InThePast,
+    InvalidAppointment,
     InvalidInput,
     NotAuthorized,
     NotCalled,
     NotInVisit,
     NotWaiting,
     OfficeClosed,
+    OutsideHours,
     QueueEmpty,
     QueueError,
     QueueFull,
+    SlotFull,
     StoreUnavailable,
     TooEarly,
+    TooLate,
     TooManyGuests,
     UnknownOffice,
     UnknownTicket,
@@ -35,6 +46,9 @@ from virtual_office.queue.tickets import CALLED, IN_VISIT, WAITING, Ticket
 from virtual_office.queue.waiting_room import Ended, Joined, WaitingRoom
 
 __all__ = [
+    "AppointmentCancelled", "AppointmentExpired", "AppointmentNotFound", "AppointmentSettings",
+    "Appointments", "Booking", "CheckedIn", "Held", "InThePast", "InvalidAppointment", "OutsideHours",
+    "Service", "SlotFull", "TooLate",
     "ADMIN", "AVAILABLE", "CALLED", "CLERK", "IN_VISIT", "OFFLINE", "PAUSED", "WAITING",
     "AlreadyServing", "CallExpired", "Clerk", "ClerkDirectory", "DayStats", "Ended",
     "Estimate", "InvalidInput", "Joined", "NotAuthorized", "NotCalled", "NotInVisit",

@@ -56,7 +56,8 @@ class CallExpired(QueueError):
 
 
 class TooEarly(QueueError):
-    """A no-show can only be declared after the time to accept has run out."""
+    """A no-show can only be declared after the time to accept has run out; a check-in only
+    inside the appointment's window (``at``: when it opens)."""
 
     code = "too_early"
 
@@ -89,3 +90,50 @@ class StoreUnavailable(QueueError):
     """Redis could not be reached; nothing was changed."""
 
     code = "unavailable"
+
+
+# -- appointments -------------------------------------------------------------------
+
+
+class SlotFull(QueueError):
+    """Every place at that time is taken; ``next_free`` names the nearest free start times."""
+
+    code = "slot_full"
+
+
+class InThePast(QueueError):
+    code = "in_the_past"
+
+
+class OutsideHours(QueueError):
+    """The time is not a start time of the office's appointment hours, or beyond the booking horizon."""
+
+    code = "outside_hours"
+
+
+class TooLate(QueueError):
+    """Too late to book this time (the lead time), or to check in (the office's late rule)."""
+
+    code = "too_late"
+
+
+class AppointmentNotFound(QueueError):
+    """The booking is unknown, its secret wrong, or it is long over."""
+
+    code = "not_found"
+
+
+class AppointmentCancelled(QueueError):
+    code = "cancelled"
+
+
+class AppointmentExpired(QueueError):
+    """The hold ran out before the opt-in, or the appointment is over."""
+
+    code = "expired"
+
+
+class InvalidAppointment(InvalidInput):
+    """Malformed booking input (services, contact, time), or a step the booking's state does not allow."""
+
+    code = "invalid"

@@ -155,3 +155,59 @@ def login_session(digest: str) -> str:
 def clerk_sessions(clerk_id: str) -> str:
     """Set: digests of one account's login sessions (to end them all at once)."""
     return f"{PREFIX}:clerk-sessions:{clerk_id}"
+
+
+# -- appointments (queue/appointments.py; the layout is explained there) ---------
+
+
+def appointment_prefix(office_id: str) -> str:
+    return f"{tag(office_id)}:appt:"
+
+
+def appointment(office_id: str, booking_id: str) -> str:
+    """Hash: one booking's fields; e-mail, name and phone only until the appointment is over."""
+    return appointment_prefix(office_id) + booking_id
+
+
+def appointment_occupancy_prefix(office_id: str) -> str:
+    return f"{tag(office_id)}:appt-occupancy:"
+
+
+def appointment_occupancy(office_id: str, day: str) -> str:
+    """Hash: grid step (epoch minute) -> places taken by held and confirmed bookings; expires after the day."""
+    return appointment_occupancy_prefix(office_id) + day
+
+
+def appointment_day_prefix(office_id: str) -> str:
+    return f"{tag(office_id)}:appt-day:"
+
+
+def appointment_day(office_id: str, day: str) -> str:
+    """Sorted set: booking id -> start (ms) of the day's live bookings (held, confirmed, checked in)."""
+    return appointment_day_prefix(office_id) + day
+
+
+def appointment_days(office_id: str) -> str:
+    """Sorted set: day (YYYY-MM-DD) with bookings -> its end (ms), for closing days that are over."""
+    return f"{tag(office_id)}:appt-days"
+
+
+def appointment_holds(office_id: str) -> str:
+    """Sorted set: held booking id -> when the hold runs out (ms)."""
+    return f"{tag(office_id)}:appt-holds"
+
+
+def appointment_request(office_id: str, digest: str) -> str:
+    """String (expires): the booking a client's request key made, so a double submit books once."""
+    return f"{tag(office_id)}:appt-request:{digest}"
+
+
+def appointment_counter(office_id: str) -> str:
+    """Integer: the office's booking references (BT-0001, ...)."""
+    return f"{tag(office_id)}:appt-counter"
+
+
+def stats_prefix(office_id: str) -> str:
+    """The start of :func:`stats` keys; scripts that learn the day from a booking append it."""
+    return stats(office_id, "")
+

@@ -71,3 +71,48 @@ async def day_stats(redis: Redis, office_id: str, day: date) -> DayStats:
 async def recent_stats(redis: Redis, office_id: str, last: date, days: int = 14) -> list[DayStats]:
     """One row a day, oldest first, ending with ``last``."""
     return [await day_stats(redis, office_id, last - timedelta(days=n)) for n in range(days - 1, -1, -1)]
+
+
+@dataclass(frozen=True)
+class AppointmentStats:
+    """Appointments of an office on one day (the appointment's day), as counts."""
+
+    office_id: str
+    day: date
+    booked: int
+    """Confirmed by the citizen's opt-in."""
+    cancelled: int
+    """Confirmed, then cancelled by the citizen or the office."""
+    expired: int
+    """Held, but never confirmed."""
+    served: int
+    """Checked in."""
+    no_shows: int
+    lead_minutes_mean: float | None
+    """From confirming to the appointment, on average."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "office_id": self.office_id, "day": self.day.isoformat(), "booked": self.booked,
+            "cancelled": self.cancelled, "expired": self.expired, "served": self.served,
+            "no_shows": self.no_shows, "lead_minutes_mean": self.lead_minutes_mean,
+        }
+
+
+async def appointment_stats(redis: Redis, office_id: str, day: date) -> AppointmentStats:
+    counters = await redis.hgetall(keys.stats(office_id, day.isoformat()))
+
+    def count(name: str) -> int:
+        return int(counters.get(f"appointments_{name}", 0))
+
+    booked = count("booked")
+    return AppointmentStats(
+        office_id=office_id,
+        day=day,
+        booked=booked,
+        cancelled=count("cancelled"),
+        expired=count("expired"),
+        served=count("served"),
+        no_shows=count("no_show"),
+        lead_minutes_mean=round(count("lead_minutes") / booked, 1) if booked else None,
+    )
