@@ -11,6 +11,7 @@ import redis.exceptions
 
 from virtual_office.media import MediaServer
 from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
+from virtual_office.queue.appointments import Appointments
 from virtual_office.server.shutdown import STOP_SECONDS
 from virtual_office.settings import Settings
 
@@ -31,6 +32,7 @@ class Services:
     presence: Presence
     room: WaitingRoom
     media: MediaServer
+    appointments: Appointments
 
     @classmethod
     def open(cls, settings: Settings, redis_url: str) -> Services:
@@ -67,6 +69,7 @@ class Services:
             presence=presence,
             room=room,
             media=MediaServer(settings.media),
+            appointments=Appointments(client, offices),
         )
 
     async def close(self) -> None:

@@ -76,6 +76,11 @@ class Sweeper:
             if self._was_open.get(office.id, is_open) != is_open:
                 self._status.mark(office.id)
             self._was_open[office.id] = is_open
+            await self.sweep_appointments(office.id)
+
+    async def sweep_appointments(self, office_id: str) -> None:
+        """Holds that ran out without an opt-in, and appointment days that are over."""
+        await self._services.appointments.sweep(office_id)
 
     async def forget_history(self) -> None:
         """Have Redis rewrite its append-only file from what it holds now (in the background)."""
