@@ -13,6 +13,8 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from virtual_office.payments.errors import PaymentError
+from virtual_office.payments.fees import FeeCatalogue
 from virtual_office.queue import keys
 from virtual_office.queue.appointment_settings import AppointmentSettings
 from virtual_office.queue.errors import InvalidInput, UnknownOffice
@@ -46,6 +48,8 @@ class Office:
     """Whether and how the office takes appointments (queue/appointment_settings.py)."""
     hotline: str = ""
     """A phone number as people write it ("0941 400-1234"), for citizens whose video cannot work; "" for none."""
+    payments: FeeCatalogue = field(default_factory=FeeCatalogue)
+    """The fees a clerk may charge in a visit (payments/fees.py); the provider is kept apart (payments/config.py)."""
 
     def __post_init__(self) -> None:
         if not OFFICE_ID.match(self.id):
@@ -90,6 +94,7 @@ class Office:
     def to_config(self) -> dict[str, object]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "hours"}
         data["appointments"] = self.appointments.to_config()
+        data["payments"] = self.payments.to_config()
         for name in ("services", "languages", "embed_origins"):
             data[name] = list(data[name])
         data.update(self.hours.to_config())
@@ -122,6 +127,11 @@ class Office:
                     values[name] = int(values[name])
             if "appointments" in values:
                 values["appointments"] = AppointmentSettings.from_config(values["appointments"])
+            if "payments" in values:
+                try:
+                    values["payments"] = FeeCatalogue.from_config(values["payments"])
+                except PaymentError as exc:
+                    raise InvalidInput(f"office {data.get('id')!r}: payments: {exc}") from exc
             return cls(hours=hours, **values)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"office {data.get('id')!r}: {exc}") from exc

@@ -1,0 +1,67 @@
+"""The reconciler: one process of a deployment at a time follows every unsettled payment.
+
+Platforms have no webhook, so the status of each open payment is read with backoff
+until it is final, and a payment a dead process left ``creating`` is created again
+with its request id. Everything it needs is in Redis: a restart, or another process
+taking the lock, picks up where the last one was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from virtual_office.payments import keys
+from virtual_office.payments.cashier import Cashier
+from virtual_office.payments.errors import PaymentError
+from virtual_office.queue.errors import QueueError
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 1.0
+"""Seconds between looks for due transactions."""
+
+
+class Reconciler:
+    """Runs :meth:`reconcile` every ``interval`` seconds in whichever process holds a short Redis lock."""
+
+    def __init__(self, cashier: Cashier, redis: Redis, *, interval: float = INTERVAL) -> None:
+        self.cashier = cashier
+        self._redis = redis
+        self._interval = interval
+        self._me = f"{os.getpid()}-{id(self)}"
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                if await self._lead():
+                    await self.reconcile()
+            except (RedisError, PaymentError, QueueError) as exc:
+                log.warning("payment reconciliation skipped: %s", type(exc).__name__)
+            except Exception:  # noqa: BLE001 - keep reconciling next round
+                log.exception("payment reconciliation failed")
+
+    async def _lead(self) -> bool:
+        # Longer than one round may take (a slow platform answers within its timeout, per transaction).
+        ttl = int(max(self._interval * 3, 150) * 1000)
+        if await self._redis.set(keys.RECONCILER_LOCK, self._me, nx=True, px=ttl):
+            return True
+        if await self._redis.get(keys.RECONCILER_LOCK) == self._me:
+            await self._redis.pexpire(keys.RECONCILER_LOCK, ttl)
+            return True
+        return False
+
+    async def reconcile(self) -> int:
+        """One round over every office; returns how many transactions were looked at."""
+        done = 0
+        for office_id in await self.cashier.offices.ids():
+            try:
+                done += await self.cashier.reconcile(office_id)
+            except PaymentError as exc:
+                log.warning("payments of office %s not reconciled: %s", office_id, exc.code)
+        return done
