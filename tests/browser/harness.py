@@ -219,13 +219,17 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-def firefox_prefs(blocked: Iterable[str] = ()) -> dict[str, object]:
+def firefox_prefs(blocked: Iterable[str] = (), *, asking: bool = False) -> dict[str, object]:
     """FIREFOX_PREFS, with the devices in ``blocked`` ("camera", "microphone") refused as a person would
     refuse them. A context's permissions do not reach getUserMedia in Firefox, and with
     media.navigator.permission.disabled it never looks at a permission at all: so the permission is
-    asked again, and answered by the default (1 allow, 2 block) without a prompt."""
+    asked again, and answered by the default (1 allow, 2 block) without a prompt.
+
+    ``asking``: the permission is asked even with nothing blocked (and answered "allow"), as for a
+    person who allowed camera and microphone for good; then, as there, getUserMedia waits for the
+    window's focus (with the permission check off it does not)."""
     prefs = dict(FIREFOX_PREFS)
-    if blocked:
+    if blocked or asking:
         prefs["media.navigator.permission.disabled"] = False
         for device in blocked:
             if device not in ("camera", "microphone"):
@@ -234,12 +238,12 @@ def firefox_prefs(blocked: Iterable[str] = ()) -> dict[str, object]:
     return prefs
 
 
-def launch_firefox(playwright, *, display: str | None = None, blocked: Iterable[str] = ()):
+def launch_firefox(playwright, *, display: str | None = None, blocked: Iterable[str] = (), asking: bool = False):
     """Debian's Firefox ESR (no Playwright download), headless unless given an X display;
-    ``blocked``: the devices it refuses every page (see firefox_prefs)."""
+    ``blocked`` and ``asking``: see firefox_prefs."""
     env = dict(os.environ, DISPLAY=display) if display else None
     return playwright.firefox.launch(channel="moz-firefox", executable_path=FIREFOX, headless=display is None,
-                                     firefox_user_prefs=firefox_prefs(blocked), env=env)
+                                     firefox_user_prefs=firefox_prefs(blocked, asking=asking), env=env)
 
 
 def launch(playwright, engine: str, *, display: str | None = None):

@@ -76,7 +76,8 @@ MEDIAN = """video => {
 # What a visit page's peer connection is doing, for the message of a failed check.
 PEER_STATE = """async () => {
   const V = window.VirtualOfficeVisit, pc = V && V.pc();
-  if (!pc) return 'no peer connection';
+  if (!pc) return `no peer connection (socket ${!!(V && V.socket && V.socket.connected)}, role ${document.body.dataset.role}, ` +
+                  `"${(document.getElementById('connection') || {}).textContent}", ended: "${(document.getElementById('ended-heading') || {}).textContent}")`;
   const rtp = [];
   (await pc.getStats()).forEach(s => {
     if (s.type === 'inbound-rtp') rtp.push(`in ${s.kind} mid ${s.mid}: ${s.packetsReceived} packets, ${s.framesDecoded} frames decoded`);
@@ -135,11 +136,10 @@ class Visit:
 
     def browser(self, engine: str, colour: str) -> Any:
         """The browser whose camera shows ``colour``, kept for the module's tests: in Chromium one
-        process per colour (the red citizen's accepts screen sharing without asking). In Firefox the
-        citizen's (red) runs on the virtual display to share its screen, alone there: Firefox holds
-        back getUserMedia in a window without the focus, and a display has one focused window.
-        The clerk and the colleague share one headless Firefox (there every page has the focus)."""
-        key = (engine, colour if engine == "chromium" else "display" if colour == "red" else "headless")
+        process per colour (the red citizen's accepts screen sharing without asking). In Firefox one
+        for all, each context painting its colour, on the virtual display (its screen sharing needs
+        one): one window there has the focus, and the others' visits go on without it (media.js)."""
+        key = (engine, colour if engine == "chromium" else "display")
         if key in self.browsers:
             return self.browsers[key]
         if engine == "chromium":
@@ -151,7 +151,7 @@ class Visit:
                 args=[*harness.CHROMIUM_ARGS, *MEDIA_ARGS, f"--use-file-for-fake-video-capture={path}", *extra],
             )
         else:
-            browser = harness.launch(self.playwright, engine, display=self.display() if colour == "red" else None)
+            browser = harness.launch(self.playwright, engine, display=self.display())
         self.browsers[key] = browser
         return browser
 
@@ -198,10 +198,12 @@ def visit_env(tmp_path_factory: pytest.TempPathFactory, playwright: Any, display
 # Every text the page's live region announces, in order (the region shows only the last one).
 ANNOUNCEMENTS = """
 window.__announced = [];
-document.addEventListener('DOMContentLoaded', () => {
+const watch = () => {
   const region = document.getElementById('announcer');
   if (region) new MutationObserver(() => window.__announced.push(region.textContent)).observe(region, {childList: true, characterData: true, subtree: true});
-});
+};
+// On the window: in a frame Firefox runs this script in the first, empty document and keeps the window for the page.
+window.addEventListener('DOMContentLoaded', watch);
 """
 
 
@@ -372,6 +374,77 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     assert stored_token(citizen, OFFICE) is None
     # Firefox reports the WebSocket the restart above refused as a page error, Chromium as a console message
     assert [e for e in citizen.errors if "can’t establish a connection to the server" not in str(e)] == []
+
+
+DEVICES_WAITING = "Ihre Kamera und Ihr Mikrofon sind noch aus. Klicken Sie hier, um sie einzuschalten."
+
+
+def test_a_firefox_clerk_in_a_background_window_sees_the_citizen_at_once_and_the_camera_joins_with_the_focus(
+        visit_env: Visit, axe_source: str) -> None:
+    """Firefox holds camera and microphone (and the list of devices) back from a window without the
+    focus: the clerk types in another window when the citizen steps in. The visit comes up anyway."""
+    from tests.browser.clerk import ClerkClient
+
+    origin = visit_env.server.origin
+    key = ("firefox", "display, asking")
+    if key not in visit_env.browsers:  # the camera allowed for good, as at a clerk's desk: then Firefox waits for the focus
+        visit_env.browsers[key] = harness.launch_firefox(visit_env.playwright, display=visit_env.display(), asking=True)
+    with httpx.Client(base_url=origin) as http:
+        assert http.post("/api/login", json={"login": harness.CLERK_LOGIN, "password": harness.CLERK_PASSWORD}).status_code == 200
+        cookie = http.cookies["vo_session"]
+    clerk_context = visit_env.browsers[key].new_context(locale="de-DE", viewport={"width": 1200, "height": 1000})
+    visit_env.contexts.append(clerk_context)
+    clerk_context.add_cookies([{"name": "vo_session", "value": cookie, "url": origin}])
+    clerk_context.add_init_script(harness.CANVAS_CAMERA % list(COLOURS["blue"]))
+    clerk_context.add_init_script(ANNOUNCEMENTS)
+    console = clerk_context.new_page()
+    errors: list[object] = []
+    console.on("pageerror", lambda exc: errors.append(exc))
+    console.goto(f"{origin}/console")
+    console.locator("input[name=presence-kfz][value=available]").check()
+    expect(console.locator("#connection")).to_have_attribute("data-state", "connected")
+    title = console.title()
+
+    citizen = visit_env.context("chromium", "red", viewport={"width": 1000, "height": 900}).new_page()
+    join(citizen, f"{origin}/w/kfz?lang=de", name="Rita Rot")
+
+    # The clerk works in another window; the call reaches the console there (from the clerk's other desk).
+    elsewhere = clerk_context.new_page()  # (not a page of the office server: a second console would take the visit over)
+    elsewhere.set_content("<title>Akten</title><label>Vermerk <textarea></textarea></label>")
+    elsewhere.bring_to_front()
+    elsewhere.get_by_label("Vermerk").fill("Termin bestätigt")
+    console.wait_for_function("() => !document.hasFocus()")
+    desk = ClerkClient(origin, harness.CLERK_LOGIN, harness.CLERK_PASSWORD)
+    try:
+        visit_id = desk.emit("call_next", {"office_id": "kfz"})["ticket"]["id"]
+        citizen.get_by_role("button", name="Jetzt eintreten").click()
+        citizen.wait_for_url(re.compile(rf"/visit/{visit_id}$"))
+        expect(console.locator("#visit-media iframe")).to_have_attribute("src", re.compile(rf"/visit/{visit_id}\?embed=console"))
+        clerk_frame = console.frame(url=re.compile(r"/visit/"))
+        assert clerk_frame is not None
+
+        # In the background the clerk sees and hears the citizen at once; the console says the camera waits.
+        sees(clerk_frame, "Rita Rot", "red")
+        hint = clerk_frame.locator("#devices-hint")
+        expect(hint).to_have_text(DEVICES_WAITING)
+        expect(console).to_have_title(f"(Kamera aus) {title}")
+        clerk_frame.wait_for_function("text => window.__announced.includes(text)", arg=DEVICES_WAITING, polling=250)  # no animation frames in the background
+        assert console.evaluate("document.hasFocus()") is False  # still in the background all along
+        assert axe_violations(clerk_frame, axe_source) == []
+
+        # The clerk comes back to the console (a click there, on the hint or anywhere): the camera and microphone join the visit.
+        console.bring_to_front()
+        expect(hint).to_be_hidden()
+        expect(console).to_have_title(title)
+        sees(citizen, CLERK_LABEL, "blue")
+        expect(clerk_frame.locator("#own-video")).to_have_js_property("readyState", 4)
+        restarts = clerk_frame.evaluate("() => window.VirtualOfficeVisit.restarts()")
+        assert restarts == [], restarts  # the tracks joined the connection, no new one was needed
+        desk.emit("finish", {"office_id": "kfz", "ticket_id": visit_id})
+        expect(clerk_frame.locator("#ended")).to_be_visible()
+        assert errors == []
+    finally:
+        desk.close()
 
 
 @pytest.mark.engines("chromium", "firefox")

@@ -43,6 +43,7 @@
     over = ended;
     if (ended) id = null;  // a visit that ended before it was framed: nothing of it to keep
     box.textContent = "";  // removing the frame hangs up (a visit still going on)
+    devicesWaiting(false);
     box.classList.toggle("media-placeholder", !id);
     if (!id) {
       var none = document.createElement("p");
@@ -85,6 +86,19 @@
     for (var i = 0; i < notes.length; i++) {
       if (data && notes[i].dataset.visit === data.visit_id) invitations.removeChild(notes[i]);
     }
+  });
+
+  // The visit page waits for the window's focus before the clerk's camera and microphone may start
+  // (Firefox): the console's title says so too, seen on the taskbar from the window the clerk is in.
+  var consoleTitle = document.title;
+  function devicesWaiting(waiting) {
+    document.title = waiting ? fmt("media.devices_waiting", { title: consoleTitle }) : consoleTitle;
+  }
+  window.addEventListener("message", function (event) {
+    var frame = box.querySelector("iframe");
+    var data = event.data;
+    if (!frame || event.source !== frame.contentWindow || event.origin !== window.location.origin) return;
+    if (data && data.source === "virtual-office" && data.type === "devices_waiting") devicesWaiting(!!data.waiting);
   });
 
   api.socket.on("visit", function () { window.setTimeout(sync, 0); });

@@ -16,8 +16,20 @@
       .catch(function () { return null; });
   }
 
+  /* The page's own camera and microphone. The visit does not wait for them: the connection
+   * comes up at once (the others are seen and heard) and the tracks join its m-lines when they
+   * come. Firefox holds getUserMedia back, and enumerateDevices too, while the window has no
+   * focus (the clerk works in another window when the citizen steps in): until then a hint says
+   * so, and a click or the focus brings them. Returns a promise that settles when they came (or not). */
   V.startLocal = function () {
-    return getMedia().then(function (stream) {
+    if (local.pending) return local.pending;
+    local.pending = getMedia().then(function (stream) {
+      local.pending = null;
+      V.waitingForDevices(false);
+      if (V.over) {
+        if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+        return;
+      }
       if (!stream) {
         V.showError(t("no_devices"));
         return;
@@ -27,14 +39,67 @@
       showOwn();
       $("mute").disabled = !local.mic;
       $("camera-off").disabled = !local.camera;
-      return navigator.mediaDevices.enumerateDevices().then(function (devices) {
-        local.cameras = devices.filter(function (d) { return d.kind === "videoinput"; });
-        var current = local.camera && local.camera.getSettings().deviceId;
-        local.cameraIndex = Math.max(0, local.cameras.map(function (d) { return d.deviceId; }).indexOf(current));
-        $("switch-camera").hidden = local.cameras.length < 2;
-      }).catch(function () {});
+      V.attachLocal();
+      listCameras();
     });
+    window.setTimeout(function () { if (local.pending && !V.over) V.waitingForDevices(!hasFocus()); }, 800);
+    return local.pending;
   };
+
+  /* Our tracks into the current connection: the same m-lines, no renegotiation. */
+  V.attachLocal = function () {
+    if (rtc.mic && rtc.mic.sender.track !== local.mic) rtc.mic.sender.replaceTrack(local.mic).catch(function () {});
+    if (rtc.cam && rtc.cam.sender.track !== local.camera) rtc.cam.sender.replaceTrack(local.camera).catch(function () {});
+  };
+
+  // Never waited for: in a window without the focus Firefox answers only once it has it.
+  function listCameras() {
+    navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      local.cameras = devices.filter(function (d) { return d.kind === "videoinput"; });
+      var current = local.camera && local.camera.getSettings().deviceId;
+      local.cameraIndex = Math.max(0, local.cameras.map(function (d) { return d.deviceId; }).indexOf(current));
+      $("switch-camera").hidden = local.cameras.length < 2;
+    }).catch(function () {});
+  }
+
+  /* ---------- camera and microphone held back until the window has the focus ---------- */
+
+  // In the console the visit is a frame: the console's window is the one that has the focus or not.
+  function hasFocus() {
+    try { return window.top.document.hasFocus(); } catch (e) { return document.hasFocus(); }
+  }
+
+  var devicesHint = document.createElement("button");
+  devicesHint.type = "button";
+  devicesHint.id = "devices-hint";
+  devicesHint.className = "devices-hint";
+  devicesHint.hidden = true;
+  devicesHint.textContent = t("devices_waiting");
+  $("tiles").parentNode.insertBefore(devicesHint, $("tiles"));
+  var pageTitle = document.title;
+
+  /* Shows (waiting: true) or hides the hint; the page's title and, in the console, the console's say so too. */
+  V.waitingForDevices = function (waiting) {
+    waiting = !!waiting && !V.over;
+    if (waiting === !devicesHint.hidden) return;
+    devicesHint.hidden = !waiting;
+    document.title = waiting ? t("devices_waiting.title", { title: pageTitle }) : pageTitle;
+    if (waiting) V.announce(t("devices_waiting"));
+    if (V.config.console && window.parent !== window) {
+      try { window.parent.postMessage({ source: "virtual-office", type: "devices_waiting", waiting: waiting }, window.location.origin); } catch (e) { /* gone */ }
+    }
+  };
+
+  devicesHint.addEventListener("click", function () { window.focus(); });  // the focus lets the request through
+  function recheck() {
+    if (local.pending) window.setTimeout(function () { V.waitingForDevices(local.pending && !hasFocus()); }, 0);
+  }
+  (window.top === window ? [window] : [window, window.top]).forEach(function (w) {
+    try {
+      w.addEventListener("focus", recheck);
+      w.addEventListener("blur", recheck);
+    } catch (e) { /* another origin's window */ }
+  });
 
   function showOwn() {
     var own = $("own-video");
@@ -43,6 +108,7 @@
   }
 
   V.stopLocal = function () {
+    V.waitingForDevices(false);
     [local.mic, local.camera, local.screen].forEach(function (track) { if (track) track.stop(); });
     local.mic = local.camera = local.screen = null;
     $("own-video").srcObject = null;

@@ -26,7 +26,7 @@
     socket: null,
     me: { participant: null, role: null },
     people: {},  // participant -> {name, role}
-    local: { mic: null, camera: null, screen: null, cameras: [], cameraIndex: 0 },
+    local: { mic: null, camera: null, screen: null, cameras: [], cameraIndex: 0, pending: null },
     rtc: { pc: null, mic: null, cam: null, screen: null, tracks: {}, inbox: [], handling: false,
            restartTimer: 0, restartDelay: 1000, restarts: [], iceTimer: 0, stats: null,
            connectedBefore: false, statusTimer: 0 },

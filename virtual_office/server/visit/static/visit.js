@@ -82,7 +82,8 @@
     $("closed-hint").hidden = true;
     V.videoHelp(null);
     V.status("live", null);
-    $("ended-heading").focus();
+    // In the console the focus stays where the clerk works (a focus() in a frame would take it from the console's shortcuts).
+    if (!config.console || document.hasFocus()) $("ended-heading").focus();
   };
 
   V.replaced = function () {
@@ -116,11 +117,10 @@
       ["tiles", "alone", "quality", "mute", "camera-off", "share"].forEach(function (id) { $(id).hidden = true; });
       return;
     }
-    V.startLocal().then(function () {
-      if (V.over) { V.stopLocal(); return; }
-      V.started = true;
-      V.openPeer();
-    });
+    // The connection first: our camera and microphone join it when they come (see media.js).
+    V.started = true;
+    V.openPeer();
+    V.startLocal();
   }
 
   function connect() {
