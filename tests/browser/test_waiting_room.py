@@ -393,6 +393,48 @@ def test_a_browser_without_webrtc_is_told_so_and_where_to_go(room_env: RoomEnv, 
     assert page.errors == []
 
 
+# A ticket push, changed, handed to the page's socket handlers as if the server had sent it.
+DELIVER = """changes => {
+  const ticket = Object.assign({}, window.__called, changes);
+  window.VO.room.socket.listeners('ticket').forEach(handler => handler(ticket));
+}"""
+
+
+@pytest.mark.engines("chromium", "firefox")
+def test_a_push_overtaken_on_its_way_neither_hides_the_call_nor_sounds_it_again(room_env: RoomEnv, citizen) -> None:
+    page = citizen(notifications=True, init_script=SENSES)
+    number = join(page, room_env.room("kfz"), notify=True)
+    expect(page.locator("#position")).to_have_text("1")
+    page.evaluate("window.VO.room.socket.on('ticket', t => { if (t.state === 'called') window.__called = t; })")
+    room_env.clerk.emit("call_next", {"office_id": "kfz"})
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text(f"Sie sind dran, Nummer {number}! Bitte klicken Sie auf „Jetzt eintreten“.")
+    page.wait_for_function("window.__called && window.__tones === 3")
+    called_at = page.evaluate("window.__called.as_of")
+
+    # The office's batched update, its tickets read just before the call, arrives after the call's own push.
+    page.evaluate(DELIVER, {"state": "waiting", "call": None, "position": 1, "ahead": 0, "as_of": called_at - 20})
+    page.wait_for_timeout(200)
+    expect(page.locator("#called")).to_be_visible()
+    expect(alert).to_have_text(f"Sie sind dran, Nummer {number}! Bitte klicken Sie auf „Jetzt eintreten“.")
+    expect(page).to_have_title("Sie sind dran!")
+
+    # However a call comes to be shown a second time, it sounds and notifies once.
+    page.evaluate(DELIVER, {"state": "waiting", "call": None, "position": 1, "ahead": 0, "as_of": called_at + 1})
+    expect(page.locator("#called")).to_be_hidden()
+    page.evaluate(DELIVER, {"as_of": called_at + 2})
+    expect(page.locator("#called")).to_be_visible()
+    page.wait_for_timeout(500)  # the sound would start at once
+    assert page.evaluate("window.__tones") == 3
+    assert len(page.evaluate("window.__notes")) == 1
+    ticket = page.evaluate("window.__called.number")
+    assert ticket == number
+    page.get_by_role("button", name="Jetzt eintreten").click()
+    page.wait_for_url(re.compile(r"/visit/[0-9a-f]{16}$"))
+    room_env.clerk.emit("finish", {"office_id": "kfz", "ticket_id": page.url.rsplit("/", 1)[1]})
+    assert page.errors == []
+
+
 def test_a_lost_connection_keeps_the_place(room_env: RoomEnv, citizen) -> None:
     # last in this module: it restarts the server
     page = citizen()

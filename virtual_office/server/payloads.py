@@ -22,7 +22,7 @@ def visit_url(ticket: Ticket) -> str:
 def ticket_for_citizen(
     ticket: Ticket, office: Office, status: OfficeStatus | None, position: int | None, lang: str, now_ms: int
 ) -> dict[str, object]:
-    """What the citizen sees of their own ticket."""
+    """What the citizen sees of their own ticket, as read at ``now_ms`` (its ``as_of``: pushes may overtake each other)."""
     call = None
     if ticket.state == CALLED and ticket.deadline is not None:
         call = {
@@ -41,6 +41,7 @@ def ticket_for_citizen(
         "office_status": status.status if status else None,
         "joined_at": iso(ticket.joined_at, office),
         "call": call,
+        "as_of": now_ms,
     }
 
 

@@ -79,12 +79,14 @@ class StatusBroadcaster:
 
     async def push(self, office_id: str) -> None:
         s = self._services
+        # The time before the tickets are read: a call pushed meanwhile is newer than this push's tickets.
+        now = s.room.now_ms()
         status = await self.status(office_id, fresh=True)
         for lang in LANGUAGES:
             await self._sio.emit("office_status", status.to_json(lang), room=office_room(office_id, lang), namespace=PUBLIC)
         waiting, with_clerks = await s.room.waiting(office_id), await s.room.with_clerks(office_id)
         await self._sio.emit("queue", await self.queue(status, waiting, with_clerks), room=staff_room(office_id), namespace=CLERK)
-        await self.push_tickets(status, waiting, with_clerks)
+        await self.push_tickets(status, waiting, with_clerks, now)
 
     async def queue(
         self, status: OfficeStatus, waiting: list[Ticket] | None = None, with_clerks: list[Ticket] | None = None
@@ -114,10 +116,9 @@ class StatusBroadcaster:
             "clerks": clerks,
         }
 
-    async def push_tickets(self, status: OfficeStatus, waiting: list[Ticket], with_clerks: list[Ticket]) -> None:
-        """Each waiting or called citizen learns their place and estimate."""
+    async def push_tickets(self, status: OfficeStatus, waiting: list[Ticket], with_clerks: list[Ticket], now: int) -> None:
+        """Each waiting or called citizen learns their place and estimate, as read at ``now`` (ms)."""
         office = status.office
-        now = self._services.room.now_ms()
         for position, ticket in enumerate(waiting, start=1):
             payload = payloads.ticket_for_citizen(ticket, office, status, position, language(ticket.language), now)
             await self._sio.emit("ticket", payload, room=ticket_room(ticket.id), namespace=CITIZEN)
@@ -128,10 +129,11 @@ class StatusBroadcaster:
     async def citizen_view(self, ticket: Ticket, lang: str) -> dict[str, object]:
         """What the citizen sees of their ticket right now."""
         s = self._services
+        now = s.room.now_ms()
         office = await s.offices.get(ticket.office_id)
         status = await self.status(office.id)
         position = await s.room.position(ticket)
-        return payloads.ticket_for_citizen(ticket, office, status, position, lang, s.room.now_ms())
+        return payloads.ticket_for_citizen(ticket, office, status, position, lang, now)
 
     async def push_ticket(self, ticket: Ticket) -> None:
         """Push one citizen's ticket straight away: being called must not wait for a batch."""

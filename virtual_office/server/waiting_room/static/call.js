@@ -6,7 +6,7 @@
   var $ = VO.$;
   var t = R.t;
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-  var call = { deadline: 0, timer: 0, title: 0 };
+  var call = { deadline: 0, timer: 0, title: 0, alerted: null };
   var originalTitle = document.title;
 
   var audio = null;
@@ -73,8 +73,13 @@
     window.clearInterval(call.timer);
     call.timer = window.setInterval(countdown, 1000);
     countdown();
-    playTone();
-    notify(ticket);
+    // One sound and one notification per call (a call is known by its end), however often it is shown.
+    var id = ticket.number + " " + ticket.call.expires_at;
+    if (call.alerted !== id) {
+      call.alerted = id;
+      playTone();
+      notify(ticket);
+    }
     $("accept").focus();
   };
 

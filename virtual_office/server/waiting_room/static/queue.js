@@ -105,6 +105,12 @@
 
   function render(ticket) {
     var last = R.last;
+    // Pushes may overtake each other on the way (a batched update read just before a call arrives
+    // after the call's own push): one read before what this page shows is old news.
+    if (typeof ticket.as_of === "number") {
+      if (last.asOf && ticket.as_of < last.asOf) return;
+      last.asOf = ticket.as_of;
+    }
     $("number").textContent = ticket.number;
     $("position").textContent = ticket.position ? String(ticket.position) : "–";
     $("ahead").textContent = typeof ticket.ahead === "number" ? t("ahead", { n: ticket.ahead }) : "–";
