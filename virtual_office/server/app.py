@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from virtual_office.mail import Mailer
+from virtual_office.payments import Cashier, Reconciler
 from virtual_office.server import admin, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.connections import ConnectionCap
@@ -61,6 +62,9 @@ def create_app(
     for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
         sio.register_namespace(namespace)
     sweeper = Sweeper(services, status, visits)
+    # Payments: one reconciler of the deployment follows every unsettled payment (docs/payments.md).
+    cashier = Cashier(services.redis, services.offices)
+    reconciler = Reconciler(cashier, services.redis)
     mailer = Mailer.open(services.redis, smtp_url=settings.smtp_url, mail_from=settings.mail_from, directory=mail_directory)
     mail_delivery = mailer.delivery()
     widget = build_widget(settings.data_dir / "widget")
@@ -74,6 +78,7 @@ def create_app(
             asyncio.create_task(sweeper.run(), name="sweeper"),
             asyncio.create_task(presence.run(), name="citizen-presence"),
             asyncio.create_task(clerk.heartbeats(), name="clerk-heartbeats"),
+            asyncio.create_task(reconciler.run(), name="payment-reconciler"),
         ]
         if mail_delivery is not None:
             tasks.append(asyncio.create_task(mail_delivery.run(), name="mail-delivery"))
@@ -82,6 +87,7 @@ def create_app(
         finally:
             await stop_tasks(tasks)
             await stop_socketio(sio)
+            await cashier.close()
             await services.close()
 
     app = Starlette(
@@ -108,6 +114,7 @@ def create_app(
     app.state.visits = visits
     app.state.origins = policy
     app.state.mail = mailer
+    app.state.cashier = cashier
     app.state.botcheck = botcheck.BotCheck(services.redis, settings.secret_key, cost=settings.bot_check_cost)
     app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts, secret_key=settings.secret_key,
                                              secure=settings.cookies_secure)
