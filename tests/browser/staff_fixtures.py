@@ -82,6 +82,16 @@ def on_accounts(env: StaffEnv, change: Callable[[Any], Awaitable[Any]]) -> None:
 
 @pytest.fixture(scope="module", name="staff_env")
 def staff_env_fixture() -> Iterator[StaffEnv]:
+    yield from _staff_env()
+
+
+@pytest.fixture
+def own_staff_env() -> Iterator[StaffEnv]:
+    """A server for one test alone: one that adds offices and accounts and counts the statistics, run once per engine."""
+    yield from _staff_env()
+
+
+def _staff_env() -> Iterator[StaffEnv]:
     redis = harness.RedisServer()
     port = harness.free_port()
     site = StaticSite(f"http://127.0.0.1:{port}")

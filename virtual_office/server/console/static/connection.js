@@ -19,14 +19,18 @@
     window.location.assign("/login?next=/console");
   };
 
-  /* An event to the server; done(answer) once it answers ok, else its error in #alert. */
-  C.send = function (event, data, done) {
+  /* An event to the server; done(answer) once it answers ok. A refusal is shown in #alert unless
+   * refused(answer) takes care of it (returns true). The promise settles once it is answered (or not). */
+  C.send = function (event, data, done, refused) {
     C.clearAlert();
-    socket.timeout(10000).emit(event, data, function (err, answer) {
-      if (err) { C.alertError({ error: "unavailable" }); return; }
-      if (answer && answer.error === "not_authenticated") { C.loggedOut(); return; }
-      if (!answer || !answer.ok) { C.alertError(answer); return; }
-      if (done) done(answer);
+    return new Promise(function (resolve) {
+      socket.timeout(10000).emit(event, data, function (err, answer) {
+        resolve();
+        if (err) { C.alertError({ error: "unavailable" }); return; }
+        if (answer && answer.error === "not_authenticated") { C.loggedOut(); return; }
+        if (!answer || !answer.ok) { if (!(refused && answer && refused(answer))) C.alertError(answer); return; }
+        if (done) done(answer);
+      });
     });
   };
 

@@ -12,6 +12,7 @@
   socket.on("queue", function (q) {
     var before = state.queues[q.office_id];
     state.queues[q.office_id] = q;
+    if (state.stale[q.office_id] === "answered") delete state.stale[q.office_id];  // sent after the clerk's action was done
     C.renderOffice(q);
     if (before && C.waitingOf(before).length === 0 && C.waitingOf(q).length > 0) C.someoneJoined(q.office_id);
     // A call or visit of this clerk's in the queue is the current visit (after a reload, say).

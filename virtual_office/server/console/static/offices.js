@@ -12,10 +12,45 @@
     C.setVisit(officeId, answer.ticket, answer.ticket.state);
     C.say(fmt("called", { number: answer.ticket.number }));
   }
-  C.callNext = function (officeId) { C.send("call_next", { office_id: officeId }, function (a) { called(officeId, a); }); };
-  C.call = function (officeId, ticketId) {
-    C.send("call", { office_id: officeId, ticket_id: ticketId }, function (a) { called(officeId, a); });
-  };
+
+  /* Nobody to call after all: said beside the office's "call next" for a moment, not as an error. */
+  var notes = {};
+  function nobodyWaiting(officeId) {
+    var card = C.officeCard(officeId);
+    var text = S["call_next.empty"];
+    C.say(text);
+    if (!card) return;
+    var note = $(".call-next-note", card);
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "call-next-note";
+      $(".queue-actions", card).appendChild(note);
+    }
+    note.textContent = text;
+    note.hidden = false;
+    window.clearTimeout(notes[officeId]);
+    notes[officeId] = window.setTimeout(function () { note.hidden = true; }, 6000);
+  }
+
+  // One call on its way at a time (a double click or a held key calls one person), and only after
+  // what the clerk did to the current visit has been answered: N right after B calls the one who
+  // is waiting by then, and is not taken for a second click on the visit being sent back.
+  var calling = false;
+  function call(officeId, event, data) {
+    if (calling) return;
+    calling = true;
+    var note = C.officeCard(officeId) && $(".call-next-note", C.officeCard(officeId));
+    if (note) note.hidden = true;
+    C.acting.then(function () {
+      return C.send(event, data, function (a) { called(officeId, a); }, function (answer) {
+        if (answer.error !== "queue_empty") return false;
+        nobodyWaiting(officeId);
+        return true;
+      });
+    }).then(function () { calling = false; });
+  }
+  C.callNext = function (officeId) { call(officeId, "call_next", { office_id: officeId }); };
+  C.call = function (officeId, ticketId) { call(officeId, "call", { office_id: officeId, ticket_id: ticketId }); };
 
   function presence(card, id) {
     card.querySelectorAll("input[type=radio]").forEach(function (radio) {

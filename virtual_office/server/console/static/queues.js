@@ -41,7 +41,8 @@
 
     var waiting = C.waitingOf(q);
     $(".waiting-count", card).textContent = fmt("waiting", { n: waiting.length });
-    $(".call-next", card).disabled = waiting.length === 0;
+    // Off while nobody waits, unless the clerk's own action (e.g. sending someone back) may not be in the queue yet.
+    $(".call-next", card).disabled = waiting.length === 0 && !state.stale[q.office_id];
     var body = $("tbody", card);
     // Each cell carries its column's name: rows laid out as cards (a narrow column, a phone) show some (staff.css).
     var labels = Array.prototype.map.call(card.querySelectorAll("thead th"), function (h) { return h.textContent; });

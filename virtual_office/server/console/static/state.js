@@ -22,8 +22,9 @@
     say: VO.announcer("announcer"),
     LIVE: ["called", "in_visit"],  // the states of a ticket that is this clerk's visit
     state: { queues: {}, visit: null, activeOffice: config.offices.length ? config.offices[0].id : null,
-             pending: {}, audio: null },
-    socket: null
+             pending: {}, audio: null, stale: {} },
+    socket: null,
+    acting: Promise.resolve()  // the clerk's last action on the visit, settled once answered (visit.js)
   };
 
   /* An office's card (section.office) by its id; null if this clerk has none for it. */

@@ -111,13 +111,20 @@
     var data = { office_id: v.office_id, ticket_id: v.ticket.id };
     Object.keys(extra || {}).forEach(function (k) { data[k] = extra[k]; });
     var inCard = visitBox.contains(document.activeElement);
-    C.send(event, data, function (answer) {
+    // Until the answer, and the queue's next update after it, the console's queue may not show who
+    // is waiting: "call next" asks the server meanwhile (queues.js).
+    var offices = [v.office_id].concat(data.target_office_id ? [data.target_office_id] : []);
+    offices.forEach(function (id) { state.stale[id] = "sent"; });
+    C.acting = C.send(event, data, function (answer) {
       if (state.visit && state.visit.ticket.id === v.ticket.id && state.visit.state !== "ended") C.setVisit(v.office_id, v.ticket, "ended", after);
       C.say(fmt("visit.ended", { number: v.ticket.number, reason: S["ended." + after] || "" }));
       // The button pressed is gone with the visit: "close" is what is left to do.
       var lost = !document.activeElement || document.activeElement === document.body || visitBox.contains(document.activeElement);
       if (inCard && lost && state.visit && state.visit.state === "ended") $("#visit-dismiss").focus();
       return answer;
+    }).then(function () {
+      offices.forEach(function (id) { if (state.stale[id] === "sent") state.stale[id] = "answered"; });
+      offices.forEach(function (id) { if (state.queues[id]) C.renderOffice(state.queues[id]); });
     });
   }
   $("#finish").addEventListener("click", function () { act("finish", null, "finished"); });
