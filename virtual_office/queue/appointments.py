@@ -9,7 +9,9 @@ give their places back. The day's bookings (keys.appointment_day) serve the cler
 view and the day's closing; holds (keys.appointment_holds) are expired by the sweeper;
 days with bookings (keys.appointment_days) are closed when over. Check-in runs join.lua
 inside its own script (scripts/appointment_check_in.lua), so an appointment becomes a
-ticket exactly as a walk-in does, with appointment priority.
+ticket exactly as a walk-in does, with appointment priority. A confirmed booking's reminders
+are entries in keys.appointment_reminders, due at the office's reminder times before its start:
+planned when it is confirmed or moved, removed when it is cancelled or its day closes.
 
 E-mail, name and phone live on the booking hash only and are deleted when the
 appointment is over (cancelled, expired hold, day closed); statistics keep counts.
@@ -59,7 +61,7 @@ _ERRORS: dict[str, type[QueueError]] = {
         errors.InvalidAppointment,
     )
 }
-_SCRIPTS = ("hold", "confirm", "cancel", "move", "check_in", "expire", "close", "day")
+_SCRIPTS = ("hold", "confirm", "cancel", "move", "check_in", "expire", "close", "day", "reminders_due")
 _KEEP_DAYS = 7
 """A booking (without personal data) is kept this long after its day, so its links can say
 it is over; then it is gone."""
@@ -82,6 +84,16 @@ class Held:
 
 
 @dataclass(frozen=True)
+class DueReminder:
+    """A reminder ``minutes`` before a confirmed booking's start that is due now."""
+
+    booking: Booking
+    minutes: int
+    entry: str
+    """Its entry in keys.appointment_reminders, removed by :meth:`Appointments.reminded`."""
+
+
+@dataclass(frozen=True)
 class CheckedIn:
     """The ticket a check-in made (or gave a new token, checking in again)."""
 
@@ -97,6 +109,10 @@ def _script_source(name: str) -> str:
         # join.lua as a function: its KEYS and ARGV are the parameters, its returns the function's.
         prelude += "local function join(KEYS, ARGV)\n" + (_DIR / "join.lua").read_text() + "\nend\n"
     return prelude + body
+
+
+def _minutes(reminders: Sequence[int]) -> str:
+    return ",".join(str(m) for m in reminders)
 
 
 def _clean(value: object, field: str, limit: int) -> str:
@@ -311,11 +327,14 @@ class Appointments:
     async def confirm(self, token: object) -> Booking:
         """The opt-in: the held booking is confirmed (confirming again changes nothing)."""
         office_id, booking_id, secret = split_token(token)
+        office = await self._office(office_id)
+        # The token is kept on the booking (until it is over) for the reminders' links, as the
+        # outbox keeps the confirmation mail that carries it.
         result = await self._run(
             "confirm",
             office_id,
-            [keys.appointment(office_id, booking_id), keys.appointment_holds(office_id)],
-            [hash_secret(secret), self.now_ms()],
+            [keys.appointment(office_id, booking_id), keys.appointment_holds(office_id), keys.appointment_reminders(office_id)],
+            [hash_secret(secret), self.now_ms(), _minutes(office.appointments.reminders), make_token(office_id, booking_id, secret)],
         )
         return Booking.from_reply(result[1])
 
@@ -332,7 +351,7 @@ class Appointments:
         result = await self._run(
             "cancel",
             office_id,
-            [keys.appointment(office_id, booking_id), keys.appointment_holds(office_id)],
+            [keys.appointment(office_id, booking_id), keys.appointment_holds(office_id), keys.appointment_reminders(office_id)],
             [secret_hash, self.now_ms(), by, reason],
         )
         return Booking.from_reply(result[1])
@@ -368,11 +387,13 @@ class Appointments:
                     keys.appointment_occupancy(office_id, iso),
                     keys.appointment_day(office_id, iso),
                     keys.appointment_days(office_id),
+                    keys.appointment_reminders(office_id),
                 ],
                 [
                     hash_secret(secret), self.now_ms(), minute, slots.steps(booking.minutes, settings.slot_minutes),
                     settings.slot_minutes, settings.capacity, iso, minute * 60_000,
                     int(slots.day_end(hours, day).timestamp() * 1000), keep, keep_occupancy,
+                    _minutes(settings.reminders),
                 ],
             )
         except errors.SlotFull as exc:
@@ -486,11 +507,29 @@ class Appointments:
             served, no_show, expired = await self._run(
                 "close",
                 office_id,
-                [keys.appointment_days(office_id), keys.appointment_holds(office_id)],
+                [keys.appointment_days(office_id), keys.appointment_holds(office_id),
+                 keys.appointment_reminders(office_id)],
                 [now, day],
             )
             closed[day] = (int(served), int(no_show), int(expired))
         return closed
+
+    async def due_reminders(self, office_id: str, *, limit: int = 100) -> list[DueReminder]:
+        """Reminders due now of confirmed bookings (with contact and link); stale entries go.
+
+        The caller queues each mail (once per booking, reminder and start: an outbox key) and
+        then calls :meth:`reminded`, so a crash in between sends it once still.
+        """
+        rows = await self._run("reminders_due", office_id, [keys.appointment_reminders(office_id)],
+                               [self.now_ms(), limit])
+        return [DueReminder(Booking.from_reply(fields), int(entry.rsplit(":", 1)[1]), entry) for entry, fields in rows]
+
+    async def reminded(self, office_id: str, reminder: DueReminder) -> None:
+        """The reminder is queued: it is not due any more."""
+        try:
+            await self.redis.zrem(keys.appointment_reminders(office_id), reminder.entry)
+        except RedisError as exc:
+            raise errors.StoreUnavailable("the appointment store is unavailable") from exc
 
     async def sweep(self, office_id: str) -> None:
         """What time ends: holds without opt-in, days that are over (the sweeper calls this)."""
@@ -498,4 +537,4 @@ class Appointments:
         await self.close_days(office_id)
 
 
-__all__ = ["Appointments", "CheckedIn", "Held"]
+__all__ = ["Appointments", "CheckedIn", "DueReminder", "Held"]

@@ -77,6 +77,10 @@ class Booking:
     cancelled_by: str = ""
     reason: str = ""
     secret_hash: str = ""
+    sequence: int = 0
+    """How often it was moved: its calendar event's SEQUENCE."""
+    link: str = ""
+    """The citizen's link token, kept from the opt-in until it is over for the reminders' links."""
 
     @property
     def end(self) -> datetime:
@@ -106,6 +110,8 @@ class Booking:
             cancelled_by=fields.get("cancelled_by", ""),
             reason=fields.get("reason", ""),
             secret_hash=fields.get("secret", ""),
+            sequence=int(fields.get("sequence") or 0),
+            link=fields.get("link", ""),
         )
 
     @classmethod

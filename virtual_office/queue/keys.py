@@ -207,6 +207,11 @@ def appointment_counter(office_id: str) -> str:
     return f"{tag(office_id)}:appt-counter"
 
 
+def appointment_reminders(office_id: str) -> str:
+    """Sorted set: '<booking id>:<minutes before>' -> when that reminder is due (ms), for confirmed bookings."""
+    return f"{tag(office_id)}:appt-reminders"
+
+
 def stats_prefix(office_id: str) -> str:
     """The start of :func:`stats` keys; scripts that learn the day from a booking append it."""
     return stats(office_id, "")

@@ -31,9 +31,34 @@ local function count(day, field, by)
   redis.call('EXPIRE', P_STATS .. day, STATS_TTL)
 end
 
--- E-mail, name and phone go when the appointment is over; the rest stays for its links.
+-- E-mail, name and phone (and the link token reminders carry) go when the appointment is
+-- over; the rest stays for its links.
 local function forget_personal(booking)
-  redis.call('HDEL', booking, 'email', 'name', 'phone')
+  redis.call('HDEL', booking, 'email', 'name', 'phone', 'link')
+end
+
+-- Reminders of a confirmed booking: one entry '<id>:<minutes>' in the office's reminders
+-- (keys.appointment_reminders) per reminder still ahead, scored by when it is due; the
+-- minutes planned are kept on the booking so that moving or cancelling removes them.
+local function drop_reminders(reminders, booking, id)
+  local planned = redis.call('HGET', booking, 'reminders')
+  if planned then
+    for m in string.gmatch(planned, '%d+') do redis.call('ZREM', reminders, id .. ':' .. m) end
+    redis.call('HDEL', booking, 'reminders')
+  end
+end
+
+local function plan_reminders(reminders, booking, id, start, now, minutes)
+  drop_reminders(reminders, booking, id)
+  local planned = {}
+  for m in string.gmatch(minutes, '%d+') do
+    local due = start - tonumber(m) * 60000
+    if due > now then
+      redis.call('ZADD', reminders, due, id .. ':' .. m)
+      planned[#planned + 1] = m
+    end
+  end
+  if #planned > 0 then redis.call('HSET', booking, 'reminders', table.concat(planned, ',')) end
 end
 
 -- Why a citizen (secret hash given) or the office (secret '') may not act on a booking, or nil.
