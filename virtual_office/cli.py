@@ -21,6 +21,8 @@ import redis.asyncio
 
 from virtual_office import __version__, logs
 from virtual_office.embedded_redis import EmbeddedRedis
+from virtual_office.payments import PaymentError, ProviderConfig, ProviderDirectory
+from virtual_office.payments.config import take_provider
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, InvalidInput, Office, OfficeDirectory
 from virtual_office.queue.passwords import deployment_context
 from virtual_office.settings import Settings, SettingsError
@@ -117,12 +119,23 @@ async def import_offices(redis_url: str, path: Path) -> int:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"{path}: {exc}") from exc
-    offices = [Office.from_config(o) for o in data.get("office", [])]
+    providers: dict[str, ProviderConfig] = {}
+    offices = []
+    for entry in data.get("office", []):
+        try:  # [office.payments.provider] is kept apart from the office: it holds a secret
+            entry, provider = take_provider(entry) if isinstance(entry, dict) else (entry, None)
+        except PaymentError as exc:
+            raise InvalidInput(f"office {entry.get('id')!r}: payments.provider: {exc}") from exc
+        offices.append(Office.from_config(entry))
+        if provider is not None:
+            providers[offices[-1].id] = provider
     client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
     try:
         directory = OfficeDirectory(client)
         for office in offices:
             await directory.save(office)
+        for office_id, provider in providers.items():
+            await ProviderDirectory(client).save(office_id, provider)
     finally:
         await client.aclose()
     return len(offices)

@@ -77,6 +77,19 @@ class ProviderConfig:
             raise InvalidFee(f"{kind}: not a number") from exc
 
 
+def take_provider(office: Mapping[str, Any]) -> tuple[dict[str, Any], ProviderConfig | None]:
+    """Split an imported office's table: the office without ``payments.provider``, and that provider.
+
+    The provider is stored apart from the office (its secret must not be in the office's JSON).
+    """
+    rest = dict(office)
+    payments = rest.get("payments")
+    if not isinstance(payments, Mapping) or "provider" not in payments:
+        return rest, None
+    rest["payments"] = {k: v for k, v in payments.items() if k != "provider"}
+    return rest, ProviderConfig.from_config(payments["provider"])
+
+
 class ProviderDirectory:
     """Reads and writes each office's provider configuration."""
 
