@@ -15,6 +15,7 @@ from virtual_office.queue.errors import (
     AppointmentCancelled,
     AppointmentExpired,
     AppointmentNotFound,
+    AppointmentsOnly,
     CallExpired,
     InThePast,
     InvalidAppointment,
@@ -46,7 +47,7 @@ from virtual_office.queue.tickets import CALLED, IN_VISIT, WAITING, Ticket
 from virtual_office.queue.waiting_room import Ended, Joined, WaitingRoom
 
 __all__ = [
-    "AppointmentCancelled", "AppointmentExpired", "AppointmentNotFound", "AppointmentSettings",
+    "AppointmentCancelled", "AppointmentExpired", "AppointmentNotFound", "AppointmentSettings", "AppointmentsOnly",
     "Appointments", "Booking", "CheckedIn", "Held", "InThePast", "InvalidAppointment", "OutsideHours",
     "Service", "SlotFull", "TooLate",
     "ADMIN", "AVAILABLE", "CALLED", "CLERK", "IN_VISIT", "OFFLINE", "PAUSED", "WAITING",

@@ -33,6 +33,12 @@ class OfficeClosed(QueueError):
         self.opens_at = opens_at
 
 
+class AppointmentsOnly(QueueError):
+    """The office takes appointments only: no walk-ins (its appointments check in through the booking)."""
+
+    code = "appointments_only"
+
+
 class QueueFull(QueueError):
     code = "full"
 

@@ -15,6 +15,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.typing import EncodableT
 
 from virtual_office.queue import errors, keys
+from virtual_office.queue.appointment_settings import ONLY
 from virtual_office.queue.errors import QueueError, UnknownTicket
 from virtual_office.queue.offices import Office, OfficeDirectory
 from virtual_office.queue.presence import Presence
@@ -259,9 +260,12 @@ class WaitingRoom:
         is not in the queue, not counted, not called, and it ends after ``confirm_seconds``.
 
         ``appointment`` puts the ticket ahead of every walk-in (for a booking system
-        to come; the public API never sets it).
+        to come; the public API never sets it). An office that takes appointments only
+        refuses walk-ins (``appointments_only``).
         """
         office = await self.offices.get(office_id)
+        if office.appointments.mode == ONLY and not appointment:
+            raise errors.AppointmentsOnly("the office takes appointments only")
         fields = {
             "name": _clean("name", name),
             "concern": _clean("concern", concern),

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from virtual_office.queue import (
+    AppointmentsOnly,
     InvalidInput,
     NotAuthorized,
     OfficeClosed,
@@ -49,6 +50,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
 
 _STATUS = {
+    AppointmentsOnly: 409,
     UnknownOffice: 404,
     UnknownTicket: 404,
     OfficeClosed: 409,
