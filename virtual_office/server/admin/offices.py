@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -57,6 +59,8 @@ async def edit_office(request: Request) -> Response:
     office = form.office(lang)
     if office is None:
         return _form_page(request, form, creating=False, status=400)
+    # The form does not show the fee catalogue (it comes from the TOML import): keep it.
+    office = dataclasses.replace(office, payments=existing.payments)
     await services.offices.save(office)
     request.app.state.status.mark(office.id)
     return _done(request, "admin.flash.office_saved")
