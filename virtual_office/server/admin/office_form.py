@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.datastructures import FormData
 
-from virtual_office.queue import InvalidInput, Office
+from virtual_office.queue import AppointmentSettings, InvalidInput, Office
 from virtual_office.queue.hotline import check_hotline
 from virtual_office.queue.hours import WEEKDAYS, parse_time
 from virtual_office.queue.offices import OFFICE_ID
+from virtual_office.server.admin.appointment_form import AppointmentForm
 from virtual_office.server.i18n import translate
 from virtual_office.server.security import normalize
 
@@ -34,6 +35,7 @@ class OfficeForm:
     values: dict[str, str] = field(default_factory=dict)
     hours: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     closed_days: list[str] = field(default_factory=list)
+    appointments: AppointmentForm = field(default_factory=AppointmentForm)
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +43,7 @@ class OfficeForm:
         return cls(
             values={"timezone": "Europe/Berlin", "languages": "de", "max_queue": "50", "early_queue_minutes": "0", "order": "0"},
             hours={day: [] for day in WEEKDAYS},
+            appointments=AppointmentForm.of(AppointmentSettings()),
         )
 
     @classmethod
@@ -53,11 +56,16 @@ class OfficeForm:
         for name in NUMBER_FIELDS:
             values[name] = str(config[name])
         hours = {day: [tuple(r) for r in config["hours"].get(day, [])] for day in WEEKDAYS}
-        return cls(values=values, hours=hours, closed_days=list(config["closed_days"]))
+        return cls(values=values, hours=hours, closed_days=list(config["closed_days"]),
+                   appointments=AppointmentForm.of(office.appointments))
 
     @classmethod
-    def parse(cls, form: FormData, lang: str, *, office_id: str | None, taken: set[str]) -> OfficeForm:
-        """Read a posted form; ``office_id`` is set when editing (the id cannot change)."""
+    def parse(cls, form: FormData, lang: str, *, office_id: str | None, taken: set[str],
+              mail_configured: bool = True) -> OfficeForm:
+        """Read a posted form; ``office_id`` is set when editing (the id cannot change).
+
+        Appointments need mail (the citizen's links come by e-mail): without ``mail_configured``
+        an office cannot take them."""
         self = cls()
 
         def err(name: str, key: str, **values: object) -> None:
@@ -103,6 +111,7 @@ class OfficeForm:
                 err("embed_origins", "origin", origin=origin)
         self._parse_hours(form, err)
         self._parse_closed_days(form, err)
+        self.appointments = AppointmentForm.parse(form, err, mail_configured=mail_configured)
         return self
 
     def _parse_hours(self, form: FormData, err) -> None:  # type: ignore[no-untyped-def]
@@ -161,14 +170,18 @@ class OfficeForm:
             "embed_origins": [normalize(o) for o in _lines(v["embed_origins"])],
             "order": int(v["order"]),
             "hotline": v["hotline"],
+            "appointments": self.appointments.config(),
         }
 
-    def office(self, lang: str) -> Office | None:
-        """The office, or None with a general error when the model refuses it."""
+    def office(self, lang: str, existing: Office | None = None) -> Office | None:
+        """The office, or None with a general error when the model refuses it.
+
+        Settings the form does not show are kept from ``existing`` (the office as stored)."""
         if self.errors:
             return None
+        kept: dict[str, object] = existing.to_config() if existing is not None else {}
         try:
-            return Office.from_config(self.config())
+            return Office.from_config({**kept, **self.config()})
         except InvalidInput:
             self.errors["form"] = translate(lang, "admin.office.error.invalid")
             return None

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from virtual_office.queue import UnknownOffice
+from virtual_office.queue.appointment_settings import GRIDS
 from virtual_office.queue.hours import WEEKDAYS
 from virtual_office.server.admin.office_form import OfficeForm
 from virtual_office.server.sessions import error_page, is_reading, staff_page
@@ -20,7 +21,8 @@ def _form_page(request: Request, form: OfficeForm, *, creating: bool, status: in
     return render(
         request,
         "admin/office_form.html",
-        {"form": form, "creating": creating, "weekdays": WEEKDAYS},
+        {"form": form, "creating": creating, "weekdays": WEEKDAYS, "grids": GRIDS,
+         "mail_configured": request.app.state.mail.configured},
         status_code=status,
     )
 
@@ -36,7 +38,11 @@ async def new_office(request: Request) -> Response:
         return _form_page(request, OfficeForm.empty(), creating=True)
     services = request.app.state.services
     lang = page_language(request)
-    form = OfficeForm.parse(request.state.form, lang, office_id=None, taken=set(await services.offices.ids()))
+    form = OfficeForm.parse(request.state.form, lang, office_id=None, taken=set(await services.offices.ids()),
+                            mail_configured=request.app.state.mail.configured)
+    if "appt_more" in request.state.form:  # more service rows: the same form again, nothing saved
+        form.errors.clear()
+        return _form_page(request, form, creating=True)
     office = form.office(lang)
     if office is None:
         return _form_page(request, form, creating=True, status=400)
@@ -55,8 +61,12 @@ async def edit_office(request: Request) -> Response:
     if is_reading(request):
         return _form_page(request, OfficeForm.of(existing), creating=False)
     lang = page_language(request)
-    form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set())
-    office = form.office(lang)
+    form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set(),
+                            mail_configured=request.app.state.mail.configured)
+    if "appt_more" in request.state.form:  # more service rows: the same form again, nothing saved
+        form.errors.clear()
+        return _form_page(request, form, creating=False)
+    office = form.office(lang, existing)
     if office is None:
         return _form_page(request, form, creating=False, status=400)
     # The form does not show the fee catalogue (it comes from the TOML import): keep it.
