@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 import httpx
 import pytest
@@ -159,3 +160,42 @@ def test_fits_a_phone_screen(env, browser):
         assert join["height"] >= 44  # a comfortable touch target
     finally:
         context.close()
+
+
+def _hold_connection(port: int) -> tuple[socket.socket, bytes]:
+    """A WebSocket connection to Engine.IO from this machine's address, and the answer's status line."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    return sock, answer.split(b"\r\n", 1)[0]
+
+
+def test_a_network_at_the_connection_cap_still_sees_the_status(env, page):
+    """Every connection this address may hold is taken (a city hall behind one NAT address, say):
+    the widget's own is refused, and it shows the offices from the status route instead."""
+    port = int(env.server.origin.rsplit(":", 1)[1])
+    held: list[socket.socket] = []
+    try:
+        for _ in range(300):  # the cap is 200 a process; whatever this address holds already counts
+            sock, status = _hold_connection(port)
+            held.append(sock)
+            if b" 101 " not in status + b" ":
+                break
+        else:
+            raise AssertionError("no connection was refused")
+        page.goto(env.site.url("/"))
+        page.wait_for_selector(READY, timeout=30_000)
+        expect(page.locator("li.office")).to_have_count(2)
+        expect(row(page, "buergerbuero").locator(".status-label")).to_have_text("Geschlossen")
+        expect(page.locator("virtual-office")).to_have_attribute("data-state", "live")
+    finally:
+        for sock in held:
+            sock.close()

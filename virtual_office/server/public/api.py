@@ -10,13 +10,25 @@ from starlette.routing import Route
 
 from virtual_office.server.api import json_route
 from virtual_office.server.i18n import request_language
+from virtual_office.server.public.namespace import visible_offices
 
 
 async def list_offices(request: Request) -> Response:
+    """Every office's status; a website that may embed the widget may read it from its own pages too
+    (the widget's fallback while it cannot hold a live connection), the offices it may show."""
     status = request.app.state.status
+    services = request.app.state.services
     lang = request_language(request)
-    offices = [(await status.status(i)).to_json(lang) for i in await request.app.state.services.offices.ids()]
-    return JSONResponse({"offices": offices})
+    origin = request.headers.get("origin")
+    ids = await services.offices.ids()
+    headers = {}
+    if origin is not None:
+        allowed = await visible_offices(services, request.app.state.origins, origin, None)
+        if allowed is not None:
+            ids = allowed
+            headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    offices = [(await status.status(i)).to_json(lang) for i in ids]
+    return JSONResponse({"offices": offices}, headers=headers)
 
 
 async def health(request: Request) -> Response:

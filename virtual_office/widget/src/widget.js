@@ -19,6 +19,7 @@
   var LEAVE_TIMEOUT_MS = 1500;
   var ANNOUNCE_DELAY_MS = 1500;
   var UNAVAILABLE_AFTER_FAILURES = 2;
+  var POLL_MS = 45000;
 
   function warn() {
     try {
@@ -428,6 +429,7 @@
 
     socket.on("connect", guard(function () {
       self.failures = 0;
+      self.stopPolling();
     }));
     socket.on("offices", guard(function (payload) {
       var list = payload && Array.isArray(payload.offices) ? payload.offices : [];
@@ -477,6 +479,8 @@
 
   Widget.prototype.lost = function () {
     if (this.state === "refused") return;
+    if (this.failures >= UNAVAILABLE_AFTER_FAILURES) this.poll();
+    if (this.pollTimer && this.state === "live") return; // shown from the status route meanwhile
     if (this.order.length) {
       if (this.state !== "reconnecting") {
         this.setState("reconnecting");
@@ -492,6 +496,33 @@
     } else if (this.failures >= UNAVAILABLE_AFTER_FAILURES) {
       this.setState("unavailable");
     }
+  };
+
+  // While no live connection can be made (the server refuses one more from this network, which
+  // holds many, or the network lets none through), the status comes from the JSON route: at
+  // once, then every 45 s; the live connection keeps being retried and ends this when it is back.
+  Widget.prototype.poll = function () {
+    if (this.pollTimer || typeof fetch !== "function") return;
+    var self = this;
+    var url = this.config.origin + "/api/offices?lang=" + encodeURIComponent(this.config.lang);
+    var once = guard(function () {
+      fetch(url, { credentials: "omit" }).then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(guard(function (payload) {
+        if (!self.pollTimer || !payload || !Array.isArray(payload.offices) || self.state === "refused") return;
+        self.replaceAll(payload.offices);
+        self.setState("live");
+        self.firstShown();
+      }), function () { /* still unreachable: the next round tries again */ });
+    });
+    this.pollTimer = setInterval(once, POLL_MS);
+    once();
+  };
+
+  Widget.prototype.stopPolling = function () {
+    if (!this.pollTimer) return;
+    clearInterval(this.pollTimer);
+    this.pollTimer = null;
   };
 
   Widget.prototype.firstShown = function () {
