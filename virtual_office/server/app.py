@@ -61,12 +61,12 @@ def create_app(
     clerk = console.ClerkNamespace(services, status, visits)
     for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
         sio.register_namespace(namespace)
-    sweeper = Sweeper(services, status, visits)
     # Payments: one reconciler of the deployment follows every unsettled payment (docs/payments.md).
     cashier = Cashier(services.redis, services.offices)
     reconciler = Reconciler(cashier, services.redis)
     mailer = Mailer.open(services.redis, smtp_url=settings.smtp_url, mail_from=settings.mail_from, directory=mail_directory)
     mail_delivery = mailer.delivery()
+    sweeper = Sweeper(services, status, visits, mailer)
     widget = build_widget(settings.data_dir / "widget")
     scripts = build_scripts(settings.data_dir / "assets")
     templates.env.globals["script_url"] = scripts.url  # the same URLs for every app of this code: named by content

@@ -1,5 +1,5 @@
 """Timed transitions: unanswered calls, citizens gone past their grace, clerks gone quiet,
-and offices opening or closing by the clock."""
+offices opening or closing by the clock, and appointments (holds, days over, reminders)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import time
 
 from redis.exceptions import RedisError
 
-from virtual_office.queue import QueueError, keys
+from virtual_office.mail import Mailer
+from virtual_office.queue import Office, QueueError, keys
+from virtual_office.server.appointment_mail import send_reminders
 from virtual_office.server.services import Services
 from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.visit import Visits
@@ -29,8 +31,9 @@ class Sweeper:
     """Runs once a second in whichever process holds a short Redis lock, so that with
     several processes each expiry happens (and is announced) once."""
 
-    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, mailer: Mailer | None = None) -> None:
         self._services = services
+        self._mailer = mailer
         self._status = status
         self._visits = visits
         self._me = f"{os.getpid()}-{id(self)}"
@@ -76,11 +79,14 @@ class Sweeper:
             if self._was_open.get(office.id, is_open) != is_open:
                 self._status.mark(office.id)
             self._was_open[office.id] = is_open
-            await self.sweep_appointments(office.id)
+            await self.sweep_appointments(office)
 
-    async def sweep_appointments(self, office_id: str) -> None:
-        """Holds that ran out without an opt-in, and appointment days that are over."""
-        await self._services.appointments.sweep(office_id)
+    async def sweep_appointments(self, office: Office) -> None:
+        """Holds that ran out without an opt-in, appointment days that are over, reminders due."""
+        appointments = self._services.appointments
+        await appointments.sweep(office.id)
+        if self._mailer is not None and self._mailer.configured:
+            await send_reminders(appointments, self._mailer, office, self._services.settings.base_url)
 
     async def forget_history(self) -> None:
         """Have Redis rewrite its append-only file from what it holds now (in the background)."""
