@@ -56,17 +56,18 @@ def create_app(
     status = StatusBroadcaster(sio, services)
     services.room.on_change(status.mark)
     presence = CitizenPresence(services.room)
-    visits = visit.Visits.create(sio, services, status, presence)
+    # Payments: one reconciler of the deployment follows every unsettled payment (docs/payments.md);
+    # the visit pushes each change of a payment to its members.
+    cashier = Cashier(services.redis, services.offices)
+    visits = visit.Visits.create(sio, services, status, presence, cashier)
     citizen = waiting_room.CitizenNamespace(services, status, visits, presence)
     clerk = console.ClerkNamespace(services, status, visits)
     for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
         sio.register_namespace(namespace)
-    # Payments: one reconciler of the deployment follows every unsettled payment (docs/payments.md).
-    cashier = Cashier(services.redis, services.offices)
+    sweeper = Sweeper(services, status, visits)
     reconciler = Reconciler(cashier, services.redis)
     mailer = Mailer.open(services.redis, smtp_url=settings.smtp_url, mail_from=settings.mail_from, directory=mail_directory)
     mail_delivery = mailer.delivery()
-    sweeper = Sweeper(services, status, visits, mailer)
     widget = build_widget(settings.data_dir / "widget")
     scripts = build_scripts(settings.data_dir / "assets")
     templates.env.globals["script_url"] = scripts.url  # the same URLs for every app of this code: named by content

@@ -35,7 +35,8 @@ SCRIPTS: Mapping[str, tuple[str, ...]] = {
     )),
     "visit": tuple(f"visit/static/{name}" for name in (
         "state.js", "media.js", "peer.js", "tiles.js", "colleagues.js", "visit.js",
-        "exchange.js", "exchange_files.js", "exchange_signature.js", "exchange_record.js", "exchange_connection.js",
+        "exchange.js", "exchange_files.js", "exchange_signature.js", "exchange_record.js", "exchange_payments.js",
+        "exchange_connection.js",
     )),
     "console": tuple(f"console/static/{name}" for name in (
         "state.js", "connection.js", "queues.js", "joined.js", "offices.js", "visit.js", "shortcuts.js", "console.js",

@@ -6,6 +6,7 @@
 - ``signaling``: each member's media through this process's media server.
 - ``colleagues``: the serving clerk adds and lets go of colleagues.
 - ``exchange/``: chat, files, signatures, the ID check and the visit record.
+- ``payments/``: fees asked for in the visit, paid on a platform's page or by transfer.
 - ``page``: the visit page; ``templates/`` and ``static/`` its markup and scripts.
 """
 
@@ -16,11 +17,12 @@ from dataclasses import dataclass
 import socketio
 from starlette.routing import BaseRoute
 
+from virtual_office.payments import Cashier
 from virtual_office.queue import Ticket
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.services import Services
 from virtual_office.server.status import StatusBroadcaster
-from virtual_office.server.visit import exchange, page
+from virtual_office.server.visit import exchange, page, payments
 from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import Exchange, ExchangeEvents, VisitFiles, VisitState
 from virtual_office.server.visit.lifecycle import REASONS, TICKET_LIVES_ON, VisitLifecycle
@@ -28,7 +30,7 @@ from virtual_office.server.visit.membership import Member, Membership
 from virtual_office.server.visit.namespace import VisitNamespace
 from virtual_office.server.visit.signaling import Signaling
 
-routes: list[BaseRoute] = [*page.routes, *exchange.routes]
+routes: list[BaseRoute] = [*page.routes, *exchange.routes, *payments.routes]
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,16 @@ class Visits:
     namespace: VisitNamespace
 
     @classmethod
-    def create(cls, sio: socketio.AsyncServer, services: Services, status: StatusBroadcaster, presence: CitizenPresence) -> Visits:
+    def create(cls, sio: socketio.AsyncServer, services: Services, status: StatusBroadcaster, presence: CitizenPresence,
+               cashier: Cashier) -> Visits:
         settings = services.settings
         membership = Membership(services.room, services.clerks, sio)
-        store = Exchange(services.offices, services.room, VisitFiles(settings.data_dir / "visits"), VisitState(services.redis))
+        store = Exchange(services.offices, services.room, VisitFiles(settings.data_dir / "visits"), VisitState(services.redis),
+                         cashier.store)
         signaling = Signaling(services.media, sio)
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
-        namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio), presence)
+        namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio),
+                                   payments.PaymentEvents(cashier, settings, sio), presence)
         lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status)
         return cls(membership, store, lifecycle, namespace)
 

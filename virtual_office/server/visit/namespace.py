@@ -2,7 +2,7 @@
 
 The namespace itself only admits connections and dispatches events; what members
 do lives in its collaborators: media signaling (``Signaling``), colleagues
-(``Colleagues``) and the exchange (``ExchangeEvents``). Every event's handler is
+(``Colleagues``), the exchange (``ExchangeEvents``) and fees (``PaymentEvents``). Every event's handler is
 ``on_<event>(ctx, payload)`` on one of them, called with the payload parsed into the
 event's model (``schemas``) and only after the sender's membership was re-read from the
 ticket: a visit that ended, or a colleague let go, can do nothing.
@@ -22,6 +22,7 @@ from virtual_office.server.sessions import read_session, session_of
 from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import ExchangeEvents
 from virtual_office.server.visit.membership import Context, Membership
+from virtual_office.server.visit.payments import PaymentEvents
 from virtual_office.server.visit.schemas import EVENTS, Signal
 from virtual_office.server.visit.signaling import Signaling
 from virtual_office.settings import Settings
@@ -39,6 +40,7 @@ class VisitNamespace(Namespace):
         signaling: Signaling,
         colleagues: Colleagues,
         exchange: ExchangeEvents,
+        payments: PaymentEvents,
         presence: CitizenPresence,
     ) -> None:
         super().__init__(VISIT)
@@ -47,7 +49,7 @@ class VisitNamespace(Namespace):
         self._signaling = signaling
         self._presence = presence
         self._handlers: dict[str, VisitHandler] = {"whoami": self.on_whoami, "signal": self.on_signal}
-        for collaborator in (colleagues, exchange):
+        for collaborator in (colleagues, exchange, payments):
             for name in dir(collaborator):
                 if name.startswith("on_"):
                     self._handlers[name.removeprefix("on_")] = getattr(collaborator, name)

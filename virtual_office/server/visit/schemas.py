@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, RootModel, StringConstraints
 from virtual_office.media.signaling import MAX_CANDIDATE_LENGTH, MAX_SDP_LENGTH, MAX_SOURCES
 from virtual_office.server.schemas import ClerkId, Empty, Events, Payload
 from virtual_office.server.visit.exchange.schemas import EVENTS as EXCHANGE_EVENTS
+from virtual_office.server.visit.payments.schemas import EVENTS as PAYMENT_EVENTS
 
 Sdp = Annotated[str, StringConstraints(max_length=MAX_SDP_LENGTH)]
 Mid = Annotated[str, StringConstraints(max_length=64)]
@@ -66,6 +67,7 @@ EVENTS: Events = {
     "invite": Colleague,
     "dismiss": Colleague,
     **EXCHANGE_EVENTS,
+    **PAYMENT_EVENTS,
 }
 
 __all__ = ["EVENTS", "Answer", "Candidate", "Colleague", "Offer", "Signal"]

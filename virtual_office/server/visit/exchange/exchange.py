@@ -1,4 +1,4 @@
-"""One process's exchange: the visits' files, their remembered state, their records."""
+"""One process's exchange: the visits' files, their remembered state, their records (with the visit's payments)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from virtual_office.payments import PaymentError, Transaction, TransactionStore
 from virtual_office.queue import CALLED, IN_VISIT, OfficeDirectory, QueueError, UnknownTicket, WaitingRoom
 from virtual_office.server.visit.exchange.files import VisitFiles
 from virtual_office.server.visit.exchange.record import visit_record
@@ -20,6 +21,8 @@ class Exchange:
     room: WaitingRoom
     files: VisitFiles
     state: VisitState
+    payments: TransactionStore | None = None
+    """The visit's payments, named in its record (they outlive the visit: the payments component keeps them)."""
 
     async def record(self, visit_id: str, lang: str) -> dict[str, object] | None:
         """The visit record in ``lang`` as of now; None when nothing is known of the visit."""
@@ -33,6 +36,12 @@ class Exchange:
         except QueueError:
             name, zone = office_id, None
         files = await asyncio.to_thread(self.files.list, visit_id)
+        payments: list[Transaction] = []
+        if self.payments is not None:
+            try:
+                payments = await self.payments.for_visit(office_id, visit_id)
+            except PaymentError:
+                log.warning("the record of visit %s names no payments: payments unavailable", visit_id)
         return visit_record(
             lang,
             office_name=name,
@@ -42,6 +51,7 @@ class Exchange:
             files=files,
             requests=await self.state.requests(visit_id),
             id_checked=meta.get("id_checked") == "1",
+            payments=payments,
         )
 
     async def clear(self, visit_id: str) -> None:

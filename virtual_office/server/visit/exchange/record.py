@@ -1,7 +1,7 @@
 """The visit record: a few lines for the clerk to copy into the case system.
 
 Which office, when, how long, which documents were exchanged and signed (names only),
-and whether the identity was checked. Built on request and once more as the visit
+whether the identity was checked, and the fees asked for with how each payment stands. Built on request and once more as the visit
 ends; never stored.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from virtual_office.payments import Transaction, format_amount
 from virtual_office.server.i18n import translate
 from virtual_office.server.protocol import CITIZEN_ROLE
 from virtual_office.server.visit.exchange.files import StoredFile
@@ -25,6 +26,7 @@ def visit_record(
     files: list[StoredFile],
     requests: list[dict[str, object]],
     id_checked: bool,
+    payments: list[Transaction] | None = None,
 ) -> dict[str, object]:
     """The record as data and as text in ``lang``."""
 
@@ -53,6 +55,15 @@ def visit_record(
     if open_requests:
         lines.append(t("unsigned", names="; ".join(str(r["document"]) for r in open_requests)))
     lines.append(t("identity_yes") if id_checked else t("identity_no"))
+    payments = payments or []
+
+    def fees(tx: Transaction) -> str:
+        return ", ".join(f"{line.quantity} × {line.fee.localized_name(lang)}" if line.quantity > 1 else line.fee.localized_name(lang)
+                         for line in tx.lines)
+
+    for tx in payments:
+        lines.append(t("payment", fees=fees(tx), amount=format_amount(tx.total, lang), reference=tx.reference,
+                       state=translate(lang, f"exchange.js.payments.state.{tx.state.value}")))
     return {
         "office": office_name,
         "started": begin.isoformat(),
@@ -60,6 +71,7 @@ def visit_record(
         "documents": [f.name for f in exchanged],
         "signed": [{"document": r["document"], "how": r["state"]} for r in signed],
         "identity_checked": id_checked,
+        "payments": [{"reference": tx.reference, "total": tx.total, "state": tx.state.value} for tx in payments],
         "text": "\n".join(lines),
     }
 

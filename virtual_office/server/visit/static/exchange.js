@@ -8,7 +8,7 @@
  *
  * The panel is built from a few modules, in this order: exchange.js (this file: what the
  * others share, as VO.exchange, and the chat), exchange_files.js, exchange_signature.js,
- * exchange_record.js (ID check, visit record, the end) and exchange_connection.js (the
+ * exchange_record.js (ID check, visit record, the end), exchange_payments.js (fees) and exchange_connection.js (the
  * socket and loading everything so far).
  */
 (function (VO) {

@@ -41,6 +41,7 @@
     socket.on("id_checked", function (d) { X.idChecked(!!d.checked); });
     socket.on("record", function (r) { X.showRecord(r); });
     socket.on("ended", X.ended);
+    if (X.paymentsConnected) X.paymentsConnected(socket);
     if (socket.connected) load();
   }
 
@@ -74,6 +75,7 @@
       (answer.signatures || []).forEach(function (r) { X.setRequest(r, false); });
       if (answer.id_check_requested) X.idRequested(false);
       X.idChecked(!!answer.id_checked);
+      if (X.loadPayments) X.loadPayments();
     });
   }
 
