@@ -7,9 +7,11 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TypeVar, cast
 
 from argon2 import PasswordHasher
@@ -25,6 +27,8 @@ ADMIN = "admin"
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 SESSION_SECONDS = 12 * 3600
 """A working day and a half; a clerk logs in again each morning."""
+IDLE_SECONDS = 30 * 60
+"""A session without activity for this long ends (VO_SESSION_IDLE_MINUTES)."""
 
 _T = TypeVar("_T")
 
@@ -97,8 +101,10 @@ class Clerk:
 class ClerkDirectory:
     """Accounts live in Redis like everything else; passwords only as argon2 hashes."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, idle_seconds: float = IDLE_SECONDS) -> None:
         self._redis = redis
+        self._idle_ms = int(idle_seconds * 1000)
+        self._touch = redis.register_script((Path(__file__).with_name("scripts") / "touch_session.lua").read_text())
 
     async def add(
         self,
@@ -213,44 +219,126 @@ class ClerkDirectory:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hdel(keys.CLERKS, clerk.id)
             pipe.hdel(keys.LOGINS, clerk.login)
+            pipe.delete(keys.second_factor(clerk.id))
             await pipe.execute()
 
     # -- login sessions: kept here, so that logging out, a new password or "log out
     # everywhere" ends them for good (a signed cookie alone would live on until it expires)
 
-    async def open_session(self, clerk_id: str) -> str:
-        """A new login session of the account; its id goes into the cookie (only a digest is stored)."""
+    async def open_session(self, clerk_id: str, *, device: str = "", now_ms: int | None = None) -> str:
+        """A new login session of the account; its id goes into the cookie (only a digest is stored).
+
+        ``device`` is a coarse description (browser family and system, server/devices.py), never
+        the User-Agent itself. The record lives for the idle time and is slid by :meth:`touch_session`.
+        """
         session_id = secrets.token_urlsafe(32)
         digest = _digest(session_id)
+        now = _now_ms() if now_ms is None else now_ms
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(keys.login_session(digest), clerk_id, ex=SESSION_SECONDS)
+            pipe.hset(keys.login_session(digest),
+                      mapping={"clerk": clerk_id, "started": now, "seen": now, "ends": now + SESSION_SECONDS * 1000, "device": device})
+            pipe.pexpire(keys.login_session(digest), min(self._idle_ms, SESSION_SECONDS * 1000))
             pipe.sadd(keys.clerk_sessions(clerk_id), digest)
             pipe.expire(keys.clerk_sessions(clerk_id), SESSION_SECONDS)
             await pipe.execute()
         return session_id
 
     async def session_alive(self, clerk_id: str, session_id: object) -> bool:
+        """True while the session exists (not ended, not idle too long, not past its absolute end) and is ``clerk_id``'s."""
         if not isinstance(session_id, str) or not session_id:
             return False
-        return await self._redis.get(keys.login_session(_digest(session_id))) == clerk_id
+        return await self._redis.hget(keys.login_session(_digest(session_id)), "clerk") == clerk_id
+
+    async def touch_session(self, session_id: object, *, now_ms: int | None = None) -> bool:
+        """Count activity: the session's idle time starts again (never past its absolute end); False if it has ended."""
+        if not isinstance(session_id, str) or not session_id:
+            return False
+        now = _now_ms() if now_ms is None else now_ms
+        return bool(await self._touch(keys=[keys.login_session(_digest(session_id))], args=[now, self._idle_ms]))
+
+    async def sessions(self, clerk_id: str) -> list[LoginSession]:
+        """The account's sessions that are alive, most recently active first (ended ones are dropped from its set)."""
+        digests = sorted(str(d) for d in await self._redis.smembers(keys.clerk_sessions(clerk_id)))
+        if not digests:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for digest in digests:
+                pipe.hgetall(keys.login_session(digest))
+            records = await pipe.execute()
+        alive, gone = [], []
+        for digest, record in zip(digests, records, strict=True):
+            if record.get("clerk") == clerk_id:
+                alive.append(LoginSession(digest, int(record["started"]), int(record["seen"]), int(record["ends"]),
+                                          str(record.get("device", ""))))
+            else:
+                gone.append(digest)
+        if gone:
+            await self._redis.srem(keys.clerk_sessions(clerk_id), *gone)
+        return sorted(alive, key=lambda s: -s.seen)
+
+    @staticmethod
+    def now_ms() -> int:
+        return _now_ms()
+
+    @staticmethod
+    def session_digest(session_id: object) -> str | None:
+        """The digest a session is listed under (to mark "this device")."""
+        return _digest(session_id) if isinstance(session_id, str) and session_id else None
 
     async def end_session(self, session_id: object) -> None:
         if not isinstance(session_id, str) or not session_id:
             return
-        digest = _digest(session_id)
-        clerk_id = cast(str | None, await self._redis.getdel(keys.login_session(digest)))
-        if clerk_id:
-            await self._redis.srem(keys.clerk_sessions(clerk_id), digest)
+        await self.end_listed(_digest(session_id))
 
-    async def end_sessions(self, clerk_id: str) -> int:
-        """End every login session of the account; returns how many there were."""
-        digests = [str(d) for d in await self._redis.smembers(keys.clerk_sessions(clerk_id))]
+    async def end_listed(self, digest: str, *, clerk_id: str | None = None) -> bool:
+        """End the session listed under ``digest`` (of ``clerk_id``'s, when given); False if there was none."""
+        key = keys.login_session(digest)
+        owner = cast(str | None, await self._redis.hget(key, "clerk"))
+        if owner is None or (clerk_id is not None and owner != clerk_id):
+            return False
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.srem(keys.clerk_sessions(owner), digest)
+            pipe.set(keys.login_session_ended(digest), "ended", ex=SESSION_SECONDS)
+            await pipe.execute()
+        return True
+
+    async def ended_on_purpose(self, session_id: object) -> bool:
+        """True if a person ended the session (logged out elsewhere, a new password, "log out everywhere"),
+        rather than its idle time or its 12 hours."""
+        if not isinstance(session_id, str) or not session_id:
+            return False
+        return bool(await self._redis.exists(keys.login_session_ended(_digest(session_id))))
+
+    async def end_sessions(self, clerk_id: str, *, keep: object = None) -> int:
+        """End every login session of the account (but ``keep``, a session id); returns how many were ended."""
+        kept = _digest(keep) if isinstance(keep, str) and keep else None
+        digests = [str(d) for d in await self._redis.smembers(keys.clerk_sessions(clerk_id)) if str(d) != kept]
         async with self._redis.pipeline(transaction=True) as pipe:
             for digest in digests:
                 pipe.delete(keys.login_session(digest))
-            pipe.delete(keys.clerk_sessions(clerk_id))
+                pipe.set(keys.login_session_ended(digest), "ended", ex=SESSION_SECONDS)
+            if kept is None:
+                pipe.delete(keys.clerk_sessions(clerk_id))
+            elif digests:
+                pipe.srem(keys.clerk_sessions(clerk_id), *digests)
             await pipe.execute()
         return len(digests)
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    """One login session as its account sees it: listed by digest, times in ms, a coarse device."""
+
+    digest: str
+    started: int
+    seen: int
+    ends: int
+    device: str
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _digest(session_id: str) -> str:

@@ -148,8 +148,21 @@ def limit(name: str, address: str) -> str:
 
 
 def login_session(digest: str) -> str:
-    """String (expires with the session): the clerk id a login session belongs to, by a digest of its id."""
+    """Hash (expires after the idle time, slid by activity, never past the absolute end): a login
+    session's clerk id, start, last activity, absolute end and coarse device, by a digest of its id."""
     return f"{PREFIX}:session:{digest}"
+
+
+def login_session_ended(digest: str) -> str:
+    """String (expires with the longest session): why a login session was ended on purpose (to tell
+    its browser, which still holds the cookie, whether time or a person ended it)."""
+    return f"{PREFIX}:session-ended:{digest}"
+
+
+def second_factor(clerk_id: str) -> str:
+    """Hash: an account's TOTP secret, the last time step accepted, a field ``r:<digest>`` per unused
+    recovery code, and while enrolling the secret offered (queue/second_factor.py)."""
+    return f"{PREFIX}:second-factor:{clerk_id}"
 
 
 def clerk_sessions(clerk_id: str) -> str:
@@ -215,4 +228,3 @@ def appointment_reminders(office_id: str) -> str:
 def stats_prefix(office_id: str) -> str:
     """The start of :func:`stats` keys; scripts that learn the day from a booking append it."""
     return stats(office_id, "")
-
