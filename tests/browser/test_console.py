@@ -43,7 +43,7 @@ def create_office_and_clerk(page, origin: str) -> None:
         page.locator(f"#hours-{day}-0-start").fill("00:00")
         page.locator(f"#hours-{day}-0-end").fill("24:00")
     # Monday in two ranges: the second through "add range"
-    monday = page.locator("fieldset.day[data-day='mon']")
+    monday = page.locator("fieldset.day[data-day='mon']").first  # the opening hours' (the form may have more weeks)
     monday.locator("#hours-mon-0-start").fill("00:00")
     monday.locator("#hours-mon-0-end").fill("12:00")
     monday.get_by_role("button", name=re.compile("Zeitraum hinzufügen")).click()
