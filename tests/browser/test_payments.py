@@ -166,7 +166,7 @@ def pay_on_platform(citizen: Any, payment: Any, button: str) -> Any:
     with citizen.expect_popup() as popup_info:
         payment.get_by_role("link", name="Jetzt bezahlen").click()
     popup = popup_info.value
-    expect(popup.get_by_text("Testplattform")).to_be_visible()
+    expect(popup.get_by_text("Testplattform – hier wird kein Geld bewegt.")).to_be_visible()
     popup.get_by_role("button", name=button).click()
     expect(popup.locator("#payment-return")).to_be_visible()
     return popup

@@ -204,10 +204,10 @@ class SandboxPlatform:
                    "<button name='action' value='cancel'>Abbrechen</button></form>") if payment.status == "INITIAL" else ""
         return HTMLResponse(
             "<!doctype html><html lang='de'><head><meta charset='utf-8'><title>Bezahlen – Testplattform</title></head><body>"
-            f"<main><h1>Bezahlen</h1><p>{html.escape(str(r.get('description') or r['purpose']))}</p>"
+            "<main><p><strong>Testplattform – hier wird kein Geld bewegt.</strong></p>"
+            f"<h1>Bezahlen</h1><p>{html.escape(str(r.get('description') or r['purpose']))}</p>"
             f"<table><caption>Positionen</caption><tr><th>Position</th><th>Anzahl</th><th>Betrag</th></tr>{rows}</table>"
-            f"<p>Gesamt: <strong>{_euro(r['grosAmount'])}</strong></p>{done}{buttons}"
-            "<p><small>Testplattform: es wird kein Geld bewegt.</small></p></main></body></html>"
+            f"<p>Gesamt: <strong>{_euro(r['grosAmount'])}</strong></p>{done}{buttons}</main></body></html>"
         )
 
     async def _wait(self) -> None:
