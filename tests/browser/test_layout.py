@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from tests.browser import harness
 from tests.browser.citizen_fixtures import OFFICES
 from tests.browser.staff_fixtures import ADMIN_LOGIN, ADMIN_PASSWORD, Citizen, _add_admin, _aside, axe_violations, log_in
+from tests.payments.conftest import FEES
 
 WIDTHS = (320, 390, 768, 1280, 1920)
 HEIGHTS = {320: 568, 390: 844, 768: 1024, 1280: 800, 1920: 1080}
@@ -101,13 +102,28 @@ class LayoutEnv:
         return self.server.origin
 
 
+async def _transfers(redis_url: str) -> None:
+    """The visit's office takes fees by GiroCode transfer: the widest thing a fee shows (the code, the IBAN)."""
+    import redis.asyncio
+
+    from virtual_office.payments import ProviderConfig, ProviderDirectory
+
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        await ProviderDirectory(client).save(OFFICE, ProviderConfig.from_config(
+            {"kind": "girocode", "recipient": "Stadtkasse Musterstadt", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}))
+    finally:
+        await client.aclose()
+
+
 @pytest.fixture(scope="module")
 def layout_env() -> Iterator[LayoutEnv]:
     """A server of its own: the waiting room's offices (one with services), the clerk and an administrator."""
     redis = harness.RedisServer()
     server = None
     try:
-        _aside(harness.seed, redis.url, OFFICES)
+        _aside(harness.seed, redis.url, [{**o, "payments": FEES} if o["id"] == OFFICE else o for o in OFFICES])
+        _aside(lambda: asyncio.run(_transfers(redis.url)))
         _aside(lambda: asyncio.run(_add_admin(redis.url)))
         server = harness.OfficeServer(redis.url, ["https://www.musterstadt.de"], extra_env={"VO_STATUS_INTERVAL": "0.05"})
         _aside(lambda: asyncio.run(_refused(server.origin)))
@@ -251,6 +267,14 @@ def test_the_walk_in_journey_and_the_console_fit_every_width(layout_env: LayoutE
         panel = console.frame_locator("#visit-media iframe")
         expect(panel.locator("li.tile[data-participant=citizen]")).to_be_visible(timeout=30_000)
         expect(citizen.locator("li.tile .label", has_text=CLERK_LABEL)).to_be_visible(timeout=30_000)
+
+        # A fee asked for: the citizen sees it, with the transfer's code and account spelled out.
+        panel.get_by_label("Gebühr", exact=True).select_option("fuehrungszeugnis")
+        panel.get_by_role("button", name="Gebühr hinzufügen").click()
+        panel.get_by_role("button", name="Zahlung anfordern").click()
+        expect(citizen.locator("#payments-list .payment-state")).to_have_text("Status: Überweisung angefordert")
+        expect(panel.locator("#payments-list .payment-state")).to_have_text("Status: Überweisung angefordert")
+        expect(citizen.locator('#payments-list [data-field="iban"]')).to_have_text("DE89 3704 0044 0532 0130 00")
 
         # On a phone the chat is below the video: what arrives there is named at the top.
         citizen.set_viewport_size({"width": 390, "height": 700})
