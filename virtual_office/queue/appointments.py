@@ -478,8 +478,21 @@ class Appointments:
 
     async def day(self, office_id: str, day: date) -> list[Booking]:
         """The day's confirmed and checked-in appointments in order of time (one round trip)."""
+        return [b for b in await self.live(office_id, day) if b.state in (CONFIRMED, CHECKED_IN)]
+
+    async def live(self, office_id: str, day: date) -> list[Booking]:
+        """The day's held, confirmed and checked-in bookings in order of time (one round trip)."""
         rows = await self._run("day", office_id, [keys.appointment_day(office_id, day.isoformat())], [])
-        return [b for b in map(Booking.from_reply, rows) if b.state in (CONFIRMED, CHECKED_IN)]
+        return list(map(Booking.from_reply, rows))
+
+    async def days(self, office_id: str) -> list[date]:
+        """The days with bookings that are not over yet, in order."""
+        try:
+            found: list[str] = await self.redis.zrangebyscore(  # type: ignore[assignment]
+                keys.appointment_days(office_id), self.now_ms(), "+inf")
+        except RedisError as exc:
+            raise errors.StoreUnavailable("the appointment store is unavailable") from exc
+        return sorted(date.fromisoformat(d) for d in found)
 
     async def today(self, office_id: str) -> list[Booking]:
         """Today's appointments for the clerk's console: time, reference, services, name, checked in or not."""

@@ -1,4 +1,5 @@
-"""Administration: statistics per office and day (aggregates only), as a table and a bar chart.
+"""Administration: statistics per office and day (aggregates only), as a table and a bar chart,
+and the office's appointments per day (booked, cancelled, no-shows, lead time).
 
 The chart is a bar a day, one under the other, each as long as its share of the busiest day: it fits
 a phone's width however many days it shows.
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from virtual_office.queue import DayStats, recent_stats
+from virtual_office.queue.stats import AppointmentStats, appointment_stats
 from virtual_office.server.sessions import staff_page
 from virtual_office.server.templating import page_language, render
 
@@ -35,6 +37,14 @@ def minutes(seconds: float | None, lang: str) -> str:
     return f"{value.replace('.', ',')} Min." if lang == "de" else f"{value} min"
 
 
+def lead_time(minutes_: float | None, lang: str) -> str:
+    """How long ahead appointments were booked, on average: '26,5 Std.' / '26.5 h'; a dash for none."""
+    if minutes_ is None:
+        return "–"
+    value = f"{minutes_ / 60:.1f}"
+    return f"{value.replace('.', ',')} Std." if lang == "de" else f"{value} h"
+
+
 def bars(rows: list[DayStats], lang: str) -> list[Bar]:
     """Visits a day as bars scaled to the busiest day."""
     top = max([r.visits for r in rows] + [1])
@@ -55,14 +65,19 @@ async def statistics(request: Request) -> Response:
         days = 14
     days = days if days in PERIODS else 14
     rows: list[DayStats] = []
+    appointments: list[AppointmentStats] = []
     if office is not None:
         today = office.hours.local(services.room.now()).date()
         rows = await recent_stats(services.redis, office.id, today, days)
+        # Appointments count on their own day: booked, cancelled, no-shows, lead time (counts only).
+        appointments = [await appointment_stats(services.redis, office.id, row.day) for row in rows]
     return render(request, "admin/stats.html", {
         "offices": offices, "office": office, "days": days, "periods": PERIODS, "rows": rows,
         "bars": bars(rows, lang),
         "minutes": lambda s: minutes(s, lang),
         "total": sum(r.visits for r in rows),
+        "appointments": appointments if any(a.booked or a.expired for a in appointments) else [],
+        "lead": lambda m: lead_time(m, lang),
     })
 
 

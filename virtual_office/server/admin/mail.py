@@ -1,0 +1,62 @@
+"""Administration: the outbox (what is queued, retrying, given up, and the oldest one stuck),
+and in the demo the mails kept in the data directory, each readable as text.
+
+A kept mail's HTML part is shown as its source text, never rendered: it is the citizen's
+mail, not a page of the administration.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from virtual_office.mail import Mailer
+from virtual_office.server.sessions import error_page, staff_page
+from virtual_office.server.templating import render
+
+
+@staff_page(admin=True)
+async def mail_page(request: Request) -> Response:
+    mailer: Mailer = request.app.state.mail
+    directory = mailer.directory
+    return render(request, "admin/mail.html", {
+        "configured": mailer.configured,
+        "status": await mailer.outbox.status(),
+        "kept": directory.list() if directory is not None else None,
+    })
+
+
+def _part(message: EmailMessage, kind: str) -> str | None:
+    part = message.get_body((kind,))
+    return part.get_content() if isinstance(part, EmailMessage) else None
+
+
+@staff_page(admin=True)
+async def kept_mail(request: Request) -> Response:
+    directory = request.app.state.mail.directory
+    if directory is None:
+        return error_page(request, 404, "admin.mail.error.not_found")
+    try:
+        raw = directory.read(request.path_params["name"])
+    except (FileNotFoundError, IsADirectoryError):
+        return error_page(request, 404, "admin.mail.error.not_found")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage), "the default policy makes EmailMessage"
+    attachments = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
+    return render(request, "admin/mail_message.html", {
+        "headers": [(name, str(message.get(name, ""))) for name in ("Date", "From", "To", "Subject")],
+        "text": _part(message, "plain"), "html": _part(message, "html"), "attachments": attachments,
+    })
+
+
+routes = [
+    Route("/admin/mail", mail_page, methods=["GET"]),
+    Route("/admin/mail/{name}", kept_mail, methods=["GET"]),
+]
+
+__all__ = ["routes"]
