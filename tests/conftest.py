@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio
+
+# Servers the tests start (`virtual-office serve` in a subprocess inherits this) let administrators
+# work without a second factor; tests of VO_ADMIN_MFA=required set it themselves.
+os.environ.setdefault("VO_ADMIN_MFA", "optional")
 
 ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 

@@ -25,6 +25,7 @@ from virtual_office.payments import PaymentError, ProviderConfig, ProviderDirect
 from virtual_office.payments.config import take_provider
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, InvalidInput, Office, OfficeDirectory
 from virtual_office.queue.passwords import deployment_context
+from virtual_office.queue.second_factor import SecondFactors
 from virtual_office.settings import Settings, SettingsError
 
 log = logging.getLogger("virtual_office")
@@ -56,14 +57,21 @@ def _parser() -> argparse.ArgumentParser:
         add.add_argument("--offices", default="", help="comma-separated office ids this account staffs")
         add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable instead of asking")
         add.add_argument("--data-dir", type=Path)
+
+    reset = commands.add_parser("reset-mfa", help="remove an account's second factor (a lost phone, the last administrator's too)")
+    reset.add_argument("login")
+    reset.add_argument("--data-dir", type=Path)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    # The demo's quick start stays two commands: its administrator need not enrol a second factor.
+    demo_mfa = "optional" if args.command == "demo" and "VO_ADMIN_MFA" not in os.environ else None
     return Settings.from_env(
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         data_dir=getattr(args, "data_dir", None),
+        admin_mfa=demo_mfa,
     )
 
 
@@ -102,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
             with _redis_url(settings) as url:
                 count = asyncio.run(import_offices(url, args.file))
             print(f"{count} office(s) imported")
+        elif args.command == "reset-mfa":
+            with _redis_url(settings) as url:
+                asyncio.run(reset_second_factor(url, args.login))
+            print(f"the second factor of {args.login} is reset: it logs in with its password and enrols again")
         else:
             role = args.command.removeprefix("add-")
             password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("Password: ")
@@ -150,6 +162,19 @@ async def _add_account(redis_url: str, login: str, name: str, password: str, rol
         if unknown:
             raise InvalidInput(f"unknown offices: {', '.join(unknown)}")
         await ClerkDirectory(client).add(login, name, password, role=role, offices=offices, context=deployment_context(known, host))
+    finally:
+        await client.aclose()
+
+
+async def reset_second_factor(redis_url: str, login: str) -> None:
+    """Remove the account's second factor (InvalidInput for an unknown login); logged with its id only."""
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        clerk = await ClerkDirectory(client).by_login(login)
+        if clerk is None:
+            raise InvalidInput(f"no account with the login {login!r}")
+        await SecondFactors(client).reset(clerk.id)
+        log.info("second factor of account %s reset from the command line", clerk.id)
     finally:
         await client.aclose()
 

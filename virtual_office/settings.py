@@ -49,6 +49,11 @@ class Settings:
     """Changes within one interval become one status update."""
     login_attempts: int = 5
     """Failed logins per account and address before throttling."""
+    session_idle_minutes: float = 30
+    """A staff login session ends after this long without activity (docs/security.md says what counts)."""
+    admin_mfa: str = "required"
+    """``required``: administrators must use a second factor (TOTP) and are led to enrol right after
+    logging in; ``optional``: anyone may enrol (the demo's choice, so its quick start stays short)."""
     max_upload_bytes: int = 10 * 1024 * 1024
     upload_types: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg")
     secure_cookies: bool | None = None
@@ -108,7 +113,15 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(media=media, **{k: _coerce(k, v) for k, v in values.items()})
         settings.check_mail()
+        settings.check_sessions()
         return settings
+
+    def check_sessions(self) -> None:
+        """SettingsError for an idle timeout that is not positive or an unknown VO_ADMIN_MFA."""
+        if not self.session_idle_minutes > 0:
+            raise SettingsError("VO_SESSION_IDLE_MINUTES: minutes without activity, more than 0")
+        if self.admin_mfa not in ("required", "optional"):
+            raise SettingsError("VO_ADMIN_MFA: required or optional")
 
     def check_mail(self) -> None:
         """SettingsError for a malformed VO_SMTP_URL or one without VO_MAIL_FROM, at start rather than at the first mail."""

@@ -76,6 +76,7 @@ def start(redis_server: RedisServer, tmp_path: Path, **settings: Any) -> Iterato
         redis_server.start()
     redis.Redis.from_url(redis_server.url).flushall()
     accounts = asyncio.run(_seed(redis_server.url))
+    settings.setdefault("admin_mfa", "optional")  # tests of "required" ask for it
     app = create_app(Settings(redis_url=redis_server.url, secret_key="x" * 32, data_dir=tmp_path, **settings))
     with TestClient(app, base_url=settings.get("public_url") or "http://testserver") as client:
         yield Staff(client, app, redis_server.url, accounts)

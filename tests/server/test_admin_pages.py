@@ -133,8 +133,11 @@ def test_admin_creates_edits_and_deletes_an_account(staff: Staff) -> None:
     # the form never shows a password; an empty one keeps the old
     form = staff.client.get(f"/admin/clerks/{bernd.id}").text
     assert BERNDS not in form and 'value="kfz" checked' in form
+    # making an administrator needs the current password (server/reauth.py)
     assert staff.post(f"/admin/clerks/{bernd.id}", {"name": "Bernd B.", "role": "admin", "offices": ["buergerbuero"],
-                                                     "password": ""}).status_code == 303
+                                                     "password": ""}).status_code == 400
+    assert staff.post(f"/admin/clerks/{bernd.id}", {"name": "Bernd B.", "role": "admin", "offices": ["buergerbuero"],
+                                                     "password": "", "current_password": PASSWORD}).status_code == 303
     bernd = staff.run(staff.state.services.clerks.get, bernd.id)
     assert (bernd.name, bernd.role, bernd.offices) == ("Bernd B.", "admin", ("buergerbuero",))
     assert staff.post(f"/admin/clerks/{bernd.id}", {"name": "Bernd B.", "role": "admin", "password": NEW_PASSWORD}).status_code == 303
@@ -145,7 +148,10 @@ def test_admin_creates_edits_and_deletes_an_account(staff: Staff) -> None:
 
     staff.client.cookies.clear()
     staff.login("root")
-    assert staff.post(f"/admin/clerks/{bernd.id}/delete", {}).status_code == 303
+    # deleting an administrator needs the current password too
+    assert staff.post(f"/admin/clerks/{bernd.id}/delete", {}).status_code == 400
+    assert staff.run(staff.state.services.clerks.get, bernd.id) is not None
+    assert staff.post(f"/admin/clerks/{bernd.id}/delete", {"current_password": PASSWORD}).status_code == 303
     assert staff.run(staff.state.services.clerks.get, bernd.id) is None
     staff.client.cookies.clear()
     assert staff.login("bernd", NEW_PASSWORD).status_code == 401

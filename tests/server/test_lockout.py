@@ -152,7 +152,7 @@ async def test_log_out_everywhere_makes_the_device_cookies_worthless(browsers, r
     assert (await admin.log_in("root", stay=True)).status_code == 303
     anna = await redis_client.hget(keys.LOGINS, "anna")
     token = await admin.token(f"/admin/clerks/{anna}")
-    assert (await admin.http.post(f"/admin/clerks/{anna}/logout", data={"csrf_token": token})).status_code == 303
+    assert (await admin.http.post(f"/admin/clerks/{anna}/logout", data={"csrf_token": token, "current_password": PASSWORD})).status_code == 303
 
     await lock_untrusted(browsers())
     assert (await office_pc.log_in("anna")).status_code == 429  # its cookie now counts for nothing

@@ -134,6 +134,18 @@ PLURALS: dict[str, tuple[dict[str, object], dict[str, tuple[str, ...]]]] = {
                "The password needs at least 2 characters.", "The password needs at least 5 characters.",
                "The password needs at least 21 characters."),
     }),
+    "login.ended.idle": ({}, {
+        "de": tuple(f"Sie wurden nach {n} {'Minute' if n == 1 else 'Minuten'} ohne Aktivität abgemeldet. Bitte melden Sie sich "
+                    "wieder an; danach geht es dort weiter, wo Sie waren." for n in COUNTS),
+        "en": tuple(f"You were logged out after {n} {'minute' if n == 1 else 'minutes'} without activity. Please log in again; "
+                    "you will then be back where you were." for n in COUNTS),
+    }),
+    "account.second_factor.enrolled": ({}, {
+        "de": tuple(f"Der zweite Faktor ist eingerichtet. Sie haben noch {n} unbenutzte{'n' if n == 1 else ''} "
+                    f"{'Wiederherstellungscode' if n == 1 else 'Wiederherstellungscodes'}." for n in COUNTS),
+        "en": tuple(f"The second factor is set up. You have {n} unused {'recovery code' if n == 1 else 'recovery codes'} left."
+                    for n in COUNTS),
+    }),
     "exchange.error.too_many": ({}, {
         "de": ("Es wurden schon 0 Dateien ausgetauscht; mehr sind in einem Gespräch nicht möglich.",
                "Es wurde schon 1 Datei ausgetauscht; mehr sind in einem Gespräch nicht möglich.",

@@ -228,3 +228,4 @@ def appointment_reminders(office_id: str) -> str:
 def stats_prefix(office_id: str) -> str:
     """The start of :func:`stats` keys; scripts that learn the day from a booking append it."""
     return stats(office_id, "")
+

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 
 from virtual_office.mail import Mailer
 from virtual_office.payments import Cashier, Reconciler
-from virtual_office.server import admin, botcheck, console, login, public, visit, waiting_room
+from virtual_office.server import account, admin, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.connections import ConnectionCap
 from virtual_office.server.presence import CitizenPresence
@@ -100,6 +100,7 @@ def create_app(
             *visit.routes,
             *console.routes,
             *login.routes,
+            *account.routes,
             *admin.routes,
             *extra_routes,
             *static_routes(),

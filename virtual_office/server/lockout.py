@@ -27,7 +27,7 @@ THROTTLE_SECONDS = 15 * 60
 """How long failed logins are remembered (from the last one)."""
 DEVICE_COOKIE = "vo_device_"
 """Prefix of the device cookies' names; the rest is the start of the login's digest, so a browser
-shared by several clerks keeps one for each."""
+shared by several clerks keeps one for each. Over https the name starts with ``__Host-`` too."""
 DEVICE_SECONDS = 365 * 24 * 3600
 ADDRESS_FACTOR = 4
 """An address may fail this many times the per-account attempts (an office behind one NAT address)."""
@@ -72,12 +72,13 @@ class LoginThrottle:
         self._attempts = attempts
         self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="vo-device-cookie")
         self._secure = secure
+        self._prefix = ("__Host-" if secure else "") + DEVICE_COOKIE
 
     async def attempt(self, request: Request, login: str, address: str) -> Attempt:
         """The attempt ``request`` makes at ``login``; its device cookie counts only if signed by us,
         bound to this login, of the account's current generation and less than a year old."""
         account = account_digest(login)
-        raw = request.cookies.get(DEVICE_COOKIE + account[:16])
+        raw = request.cookies.get(self._prefix + account[:16])
         device = None
         if raw:
             try:
@@ -121,11 +122,12 @@ class LoginThrottle:
         """A new device cookie (name, value) for the login of a successful attempt."""
         generation = int(cast(Any, await self._redis.get(keys.login_devices(attempt.account))) or 0)
         value = self._signer.dumps({"account": attempt.account, "id": secrets.token_urlsafe(16), "generation": generation})
-        return DEVICE_COOKIE + attempt.account[:16], value
+        return self._prefix + attempt.account[:16], value
 
     def set_cookie(self, response: Response, cookie: tuple[str, str]) -> None:
         name, value = cookie
-        response.set_cookie(name, value, max_age=DEVICE_SECONDS, httponly=True, secure=self._secure, samesite="lax")
+        # Path=/ and no Domain: what the __Host- prefix asks for (browsers refuse such a cookie otherwise).
+        response.set_cookie(name, value, max_age=DEVICE_SECONDS, path="/", httponly=True, secure=self._secure, samesite="lax")
 
     async def forget_devices(self, login: str) -> None:
         """Make every device cookie of ``login`` worthless ("log out everywhere", a deleted account)."""

@@ -12,6 +12,7 @@ import redis.exceptions
 from virtual_office.media import MediaServer
 from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
 from virtual_office.queue.appointments import Appointments
+from virtual_office.queue.second_factor import SecondFactors
 from virtual_office.server.shutdown import STOP_SECONDS
 from virtual_office.settings import Settings
 
@@ -33,6 +34,7 @@ class Services:
     room: WaitingRoom
     media: MediaServer
     appointments: Appointments
+    second_factors: SecondFactors
 
     @classmethod
     def open(cls, settings: Settings, redis_url: str) -> Services:
@@ -65,11 +67,12 @@ class Services:
             settings=settings,
             redis=client,
             offices=offices,
-            clerks=ClerkDirectory(client),
+            clerks=ClerkDirectory(client, idle_seconds=settings.session_idle_minutes * 60),
             presence=presence,
             room=room,
             media=MediaServer(settings.media),
             appointments=Appointments(client, offices),
+            second_factors=SecondFactors(client),
         )
 
     async def close(self) -> None:

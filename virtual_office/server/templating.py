@@ -20,7 +20,7 @@ from virtual_office.server.i18n import LANGUAGES, preferred, translate
 from virtual_office.server.security import CSRF_FIELD, citizen_headers, csrf_token, staff_headers
 
 SERVER = Path(__file__).resolve().parent
-FEATURES = ("waiting_room", "console", "visit", "admin")
+FEATURES = ("waiting_room", "booking", "console", "visit", "admin", "account")
 """The feature packages that bring templates (``<feature>/templates``) and static files (``<feature>/static``)."""
 
 
@@ -63,7 +63,13 @@ def _staff_context(request: Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "path": request.url.path,
         "clerk": getattr(request.state, "clerk", None),
+        "session_idle_seconds": _idle_seconds(request),
     }
+
+
+def _idle_seconds(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None)
+    return int(settings.session_idle_minutes * 60) if settings else 1800
 
 
 def _environment() -> jinja2.Environment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from virtual_office.queue import ADMIN, CLERK, Clerk, ClerkDirectory, Office, We
 from virtual_office.queue.clerks import LOGIN
 from virtual_office.queue.passwords import MIN_LENGTH, deployment_context
 from virtual_office.server.i18n import translate
+from virtual_office.server.reauth import confirm_password
 from virtual_office.server.sessions import error_page, is_reading, staff_page, start_session
 from virtual_office.server.templating import page_language, render
 
@@ -72,15 +74,32 @@ class ClerkForm:
                           n=MIN_LENGTH) for r in refused.reasons)
 
 
+log = logging.getLogger(__name__)
+
+
+async def reauthenticated(request: Request, form: ClerkForm, *, editing: Clerk | None) -> None:
+    """Ask for the administrator's current password (server/reauth.py) before they create, make or
+    unmake an administrator, or set their own new password."""
+    me = request.state.clerk
+    own_password = editing is not None and editing.id == me.id and bool(form.values.get("password"))
+    admin_change = (editing is None and form.values["role"] == ADMIN) or (
+        editing is not None and (editing.role == ADMIN) != (form.values["role"] == ADMIN))
+    if (own_password or admin_change) and not await confirm_password(request, me):
+        form.errors["current_password"] = translate(page_language(request), "account.error.password")
+
+
 def password_context(request: Request, offices: list[Office]) -> list[str]:
     """What no account's password may rest on here: the office names, this server's host."""
     return deployment_context(offices, urlsplit(request.app.state.settings.base_url).hostname)
 
 
-def _form_page(request: Request, form: ClerkForm, offices: list, *, editing: Clerk | None, status: int = 200) -> Response:
+async def _form_page(request: Request, form: ClerkForm, offices: list, *, editing: Clerk | None, status: int = 200,
+                     errors: dict[str, str] | None = None) -> Response:
     form.values.pop("password", None)  # a password is never sent back
+    second_factor = await request.app.state.services.second_factors.enrolled(editing.id) if editing else False
     return render(request, "admin/clerk_form.html",
-                  {"form": form, "offices": offices, "editing": editing, "min_password": MIN_LENGTH},
+                  {"form": form, "offices": offices, "editing": editing, "min_password": MIN_LENGTH,
+                   "second_factor": second_factor, "action_errors": errors or {}},
                   status_code=status)
 
 
@@ -94,13 +113,15 @@ async def new_clerk(request: Request) -> Response:
     services = request.app.state.services
     offices = await services.offices.all()
     if is_reading(request):
-        return _form_page(request, ClerkForm(), offices, editing=None)
+        return await _form_page(request, ClerkForm(), offices, editing=None)
     taken = {c.login for c in await services.clerks.all()}
     form = ClerkForm.parse(request.state.form, page_language(request), editing=None,
                            known_offices=[o.id for o in offices], taken=taken, me=request.state.clerk)
     await form.check_password(request, services.clerks, offices, page_language(request))
+    if not form.errors:
+        await reauthenticated(request, form, editing=None)
     if form.errors:
-        return _form_page(request, form, offices, editing=None, status=400)
+        return await _form_page(request, form, offices, editing=None, status=400)
     await services.clerks.add(form.values["login"], form.values["name"], form.values["password"],
                               role=form.values["role"], offices=tuple(form.offices),
                               context=password_context(request, offices))
@@ -115,12 +136,14 @@ async def edit_clerk(request: Request) -> Response:
         return error_page(request, 404, "staff.error.not_found")
     offices = await services.offices.all()
     if is_reading(request):
-        return _form_page(request, ClerkForm.of(clerk), offices, editing=clerk)
+        return await _form_page(request, ClerkForm.of(clerk), offices, editing=clerk)
     form = ClerkForm.parse(request.state.form, page_language(request), editing=clerk,
                            known_offices=[o.id for o in offices], taken=set(), me=request.state.clerk)
     await form.check_password(request, services.clerks, offices, page_language(request))
+    if not form.errors:
+        await reauthenticated(request, form, editing=clerk)
     if form.errors:
-        return _form_page(request, form, offices, editing=clerk, status=400)
+        return await _form_page(request, form, offices, editing=clerk, status=400)
     # Staffing of offices that no longer exist is dropped; the rest is what the form says.
     updated = await services.clerks.update(clerk, name=form.values["name"], role=form.values["role"], offices=tuple(form.offices),
                                            password=form.values["password"] or None, context=password_context(request, offices))
@@ -137,10 +160,13 @@ async def delete_clerk(request: Request) -> Response:
         return error_page(request, 404, "staff.error.not_found")
     if clerk.id == request.state.clerk.id:
         return error_page(request, 400, "admin.clerk.error.delete_self")
+    confirm = {"kind": "clerk", "name": clerk.name, "waiting": 0, "reauth": clerk.is_admin,
+               "action": f"/admin/clerks/{clerk.id}/delete", "back": f"/admin/clerks/{clerk.id}"}
     if is_reading(request):
-        return render(request, "admin/confirm_delete.html",
-                      {"kind": "clerk", "name": clerk.name, "waiting": 0,
-                       "action": f"/admin/clerks/{clerk.id}/delete", "back": f"/admin/clerks/{clerk.id}"})
+        return render(request, "admin/confirm_delete.html", confirm)
+    if clerk.is_admin and not await confirm_password(request, request.state.clerk):
+        return render(request, "admin/confirm_delete.html", {**confirm, "error": translate(page_language(request), "account.error.password")},
+                      status_code=400)
     await services.clerks.delete(clerk)
     await request.app.state.login_throttle.forget_devices(clerk.login)  # a new account of the same login starts untrusted
     for office_id in clerk.offices:
@@ -157,6 +183,8 @@ async def log_out_everywhere(request: Request) -> Response:
     clerk = await services.clerks.get(request.path_params["clerk_id"])
     if clerk is None:
         return error_page(request, 404, "staff.error.not_found")
+    if not await confirm_password(request, request.state.clerk):
+        return await _refused_action(request, clerk)
     await services.clerks.end_sessions(clerk.id)
     await request.app.state.login_throttle.forget_devices(clerk.login)
     if clerk.id == request.state.clerk.id:  # the administrator's own: this session too
@@ -165,9 +193,32 @@ async def log_out_everywhere(request: Request) -> Response:
     return _done(request, "admin.flash.clerk_logged_out")
 
 
+@staff_page(admin=True)
+async def reset_second_factor(request: Request) -> Response:
+    """Remove an account's second factor (a lost phone): it logs in with its password alone and, if
+    it must have one, is led to enrol again. Logged with the two account ids only."""
+    services = request.app.state.services
+    clerk = await services.clerks.get(request.path_params["clerk_id"])
+    if clerk is None:
+        return error_page(request, 404, "staff.error.not_found")
+    if not await confirm_password(request, request.state.clerk):
+        return await _refused_action(request, clerk)
+    if await services.second_factors.reset(clerk.id):
+        log.info("second factor of account %s reset by account %s", clerk.id, request.state.clerk.id)
+    return _done(request, "admin.flash.second_factor_reset")
+
+
+async def _refused_action(request: Request, clerk: Clerk) -> Response:
+    """The account's page again, saying the current password was wrong."""
+    offices = await request.app.state.services.offices.all()
+    return await _form_page(request, ClerkForm.of(clerk), offices, editing=clerk, status=400,
+                            errors={"action": translate(page_language(request), "account.error.password")})
+
+
 routes = [
     Route("/admin/clerks/new", new_clerk, methods=["GET", "POST"]),
     Route("/admin/clerks/{clerk_id}", edit_clerk, methods=["GET", "POST"]),
     Route("/admin/clerks/{clerk_id}/delete", delete_clerk, methods=["GET", "POST"]),
     Route("/admin/clerks/{clerk_id}/logout", log_out_everywhere, methods=["POST"]),
+    Route("/admin/clerks/{clerk_id}/second-factor/reset", reset_second_factor, methods=["POST"]),
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from virtual_office.queue import Clerk, NotAuthorized, QueueError, Ticket
+from virtual_office.queue import AVAILABLE, Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
+from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.console.schemas import EVENTS, Announcement, OfficeAction, PresenceChange, TicketAction, Transfer
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, staff_room, ticket_room
 from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
@@ -22,9 +23,11 @@ HEARTBEAT_SECONDS = 15
 class ClerkNamespace(Namespace):
     events = EVENTS
 
-    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits,
+                 appointments: ConsoleAppointments | None = None) -> None:
         super().__init__(CLERK)
         self._services = services
+        self._appointments = appointments
         self._status = status
         self._visits = visits
         self._online: dict[str, str] = {}
@@ -46,6 +49,8 @@ class ClerkNamespace(Namespace):
             except QueueError:
                 continue  # the office was deleted; the administrator will fix the staffing
             await self.emit("queue", await self._status.queue(status), to=sid)
+        if self._appointments is not None:
+            await self._appointments.send(sid, clerk.offices)
 
     async def on_disconnect(self, sid: str) -> None:
         # Presence stays until its heartbeat times out: a reload keeps the clerk on duty.
@@ -131,16 +136,38 @@ class ClerkNamespace(Namespace):
         return {"ok": True}
 
     async def heartbeats(self) -> None:
-        """Keep the clerks with an open console on duty; a crashed browser drops off."""
+        """Keep the clerks with an open console on duty; a crashed browser drops off.
+
+        An open console also keeps its login session from idling out while its clerk is working:
+        available in one of their offices, or serving someone (docs/security.md). A console left
+        open off duty or paused does not: its session ends after the idle time like any other.
+        """
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            for clerk_id in set(self._online.values()):
+            working: dict[str, bool] = {}
+            for sid, clerk_id in list(self._online.items()):
                 clerk = await self._services.clerks.get(clerk_id)
-                if clerk:
-                    try:
+                if clerk is None:
+                    continue
+                try:
+                    if clerk_id not in working:
                         await self._services.presence.heartbeat(clerk.id, list(clerk.offices))
-                    except Exception:  # noqa: BLE001 - Redis away: try again next round
-                        break
+                        working[clerk_id] = await self._working(clerk)
+                    if working[clerk_id]:
+                        await self._services.clerks.touch_session((await self.get_session(sid)).get("sid"))
+                except KeyError:
+                    continue  # the socket went meanwhile
+                except Exception:  # noqa: BLE001 - Redis away: try again next round
+                    break
+
+    async def _working(self, clerk: Clerk) -> bool:
+        """On duty (available) in one of the clerk's offices, or with a citizen called or in a visit."""
+        for office_id in clerk.offices:
+            if (await self._services.presence.on_duty(office_id)).get(clerk.id) == AVAILABLE:
+                return True
+            if any(t.clerk_id == clerk.id for t in await self._services.room.with_clerks(office_id)):
+                return True
+        return False
 
 
 __all__ = ["ClerkNamespace"]
