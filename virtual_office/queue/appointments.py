@@ -159,7 +159,8 @@ class Appointments:
         return int(self._clock() * 1000)
 
     def on_change(self, listener: Callable[[str], Awaitable[None] | None]) -> None:
-        """Call ``listener(office_id)`` after a check-in changed the office's waiting room."""
+        """Call ``listener(office_id)`` after a booking of the office changed: confirmed, cancelled,
+        moved or checked in (a check-in changes its waiting room too)."""
         self._listeners.append(listener)
 
     async def _changed(self, office_id: str) -> None:
@@ -344,6 +345,7 @@ class Appointments:
         return await self._cancel(office_id, booking_id, hash_secret(secret), "citizen", "")
 
     async def cancel_by_office(self, office_id: str, booking_id: str, reason: object = "") -> Booking:
+        await self._changed(office_id)
         """The office cancels (a clerk is ill); returns the booking as it was, to tell the citizen."""
         return await self._cancel(office_id, booking_id, "", "office", _clean(reason, "reason", 300))
 
@@ -362,6 +364,7 @@ class Appointments:
         office_id, _, secret = split_token(token)
         office = await self._office(office_id)
         if not isinstance(start, datetime):
+        await self._changed(office_id)
             raise errors.InvalidAppointment("no start time", field="start")
         # The script checks the state again (it may change meanwhile); checked here first,
         # a cancelled booking is told so rather than that the new time has passed.
@@ -408,6 +411,7 @@ class Appointments:
         Inside the check-in window (from ``early_check_in_minutes`` before the start to
         ``late_minutes`` after it) the ticket has appointment priority; later, the office's
         late rule joins it as a walk-in or refuses ``too_late``; earlier is ``too_early``
+        await self._changed(office_id)
         (``at``: when the window opens).
         """
         office_id, booking_id, secret = split_token(token)

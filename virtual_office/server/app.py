@@ -61,13 +61,15 @@ def create_app(
     cashier = Cashier(services.redis, services.offices)
     visits = visit.Visits.create(sio, services, status, presence, cashier)
     citizen = waiting_room.CitizenNamespace(services, status, visits, presence)
-    clerk = console.ClerkNamespace(services, status, visits)
+    todays_appointments = console.ConsoleAppointments(sio, services)
+    services.appointments.on_change(todays_appointments.push)
+    clerk = console.ClerkNamespace(services, status, visits, todays_appointments)
     for namespace in (public.PublicNamespace(services, status, policy), citizen, clerk, visits.namespace):
         sio.register_namespace(namespace)
-    sweeper = Sweeper(services, status, visits)
     reconciler = Reconciler(cashier, services.redis)
     mailer = Mailer.open(services.redis, smtp_url=settings.smtp_url, mail_from=settings.mail_from, directory=mail_directory)
     mail_delivery = mailer.delivery()
+    sweeper = Sweeper(services, status, visits, mailer)
     widget = build_widget(settings.data_dir / "widget")
     scripts = build_scripts(settings.data_dir / "assets")
     templates.env.globals["script_url"] = scripts.url  # the same URLs for every app of this code: named by content

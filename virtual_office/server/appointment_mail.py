@@ -61,9 +61,10 @@ async def send_reminders(appointments: Appointments, mailer: Mailer, office: Off
 
 async def cancel_by_office(appointments: Appointments, mailer: Mailer, office: Office, booking_id: str,
                            reason: str, base_url: str) -> Booking:
-    """The office cancels one booking and e-mails the citizen, with a link to book again."""
+    """The office cancels one booking and e-mails the citizen, with a link to book again (without a
+    mail server, an office imported with appointments, nobody can be told: the page says so)."""
     before = await appointments.cancel_by_office(office.id, booking_id, reason)
-    if before.email:
+    if before.email and mailer.configured:
         lang = before.language or "de"
         message = compose("cancelled_by_office", lang, before.email, book_url=book_url(base_url, office, lang),
                           **_details(office, before, lang))

@@ -40,7 +40,7 @@ SCRIPTS: Mapping[str, tuple[str, ...]] = {
     )),
     "console": tuple(f"console/static/{name}" for name in (
         "state.js", "connection.js", "queues.js", "joined.js", "offices.js", "visit.js", "shortcuts.js", "console.js",
-        "visit-panel.js",
+        "appointments.js", "visit-panel.js",
     )),
     "admin": ("admin/static/admin.js",),
 }

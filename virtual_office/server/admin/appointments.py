@@ -70,6 +70,7 @@ async def _day_page(request: Request, office: Office, day: date, *, error: str |
         "office": office, "day": day, "bookings": bookings, "cancellable": CANCELLABLE,
         "zone": office.appointment_hours.zone, "error": error, "reason": reason,
         "open": sum(1 for b in bookings if b.state in CANCELLABLE),
+        "mail_configured": request.app.state.mail.configured,
         "flash": request.session.pop("flash", None),
     }, status_code=status)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from virtual_office.queue import AVAILABLE, Clerk, NotAuthorized, QueueError, Ticket
 from virtual_office.server import payloads
+from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.console.schemas import EVENTS, Announcement, OfficeAction, PresenceChange, TicketAction, Transfer
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, staff_room, ticket_room
 from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
@@ -22,9 +23,11 @@ HEARTBEAT_SECONDS = 15
 class ClerkNamespace(Namespace):
     events = EVENTS
 
-    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits) -> None:
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits,
+                 appointments: ConsoleAppointments | None = None) -> None:
         super().__init__(CLERK)
         self._services = services
+        self._appointments = appointments
         self._status = status
         self._visits = visits
         self._online: dict[str, str] = {}
@@ -46,6 +49,8 @@ class ClerkNamespace(Namespace):
             except QueueError:
                 continue  # the office was deleted; the administrator will fix the staffing
             await self.emit("queue", await self._status.queue(status), to=sid)
+        if self._appointments is not None:
+            await self._appointments.send(sid, clerk.offices)
 
     async def on_disconnect(self, sid: str) -> None:
         # Presence stays until its heartbeat times out: a reload keeps the clerk on duty.

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from virtual_office.queue import UnknownOffice
+from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.i18n import Text, script_strings
 from virtual_office.server.sessions import staff_page
 from virtual_office.server.templating import page_language, render
@@ -33,6 +34,8 @@ async def console(request: Request) -> Response:
         except UnknownOffice:
             continue  # deleted meanwhile; the administrator fixes the staffing
     everyone = await services.offices.all()
+    todays = ConsoleAppointments(request.app.state.sio, services)
+    appointments = {o.id: await todays.today(o) for o in offices if o.appointments.takes_appointments}
     config = {
         "clerk_id": clerk.id,
         "lang": lang,
@@ -40,7 +43,8 @@ async def console(request: Request) -> Response:
         "targets": [{"id": o.id, "name": o.localized_name(lang)} for o in everyone],
         "strings": _strings(lang),
     }
-    return render(request, "console/console.html", {"offices": offices, "config": config, "shortcuts": SHORTCUTS})
+    return render(request, "console/console.html",
+                  {"offices": offices, "config": config, "shortcuts": SHORTCUTS, "appointments": appointments})
 
 
 routes = [Route("/console", console, methods=["GET"])]
