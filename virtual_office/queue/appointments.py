@@ -295,6 +295,14 @@ class Appointments:
             return Held(booking, None, again=True)
         return Held(booking, make_token(office_id, booking_id, secret))
 
+    async def requested(self, office_id: str, request_key: str) -> bool:
+        """Whether a hold was made with this request key (repeating it needs no new bot check)."""
+        key = keys.appointment_request(office_id, hashlib.sha256(request_key.encode()).hexdigest()[:32])
+        try:
+            return bool(await self.redis.exists(key))
+        except RedisError as exc:
+            raise errors.StoreUnavailable("the appointment store is unavailable") from exc
+
     @staticmethod
     def _contact(email: object, name: object, phone: object, language: object) -> dict[str, str]:
         address = _clean(email, "email", 254)

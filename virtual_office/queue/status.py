@@ -55,6 +55,7 @@ class OfficeStatus:
             "opens_at": self.opens_at.isoformat() if self.opens_at else None,
             "closes_at": self.closes_at.isoformat() if self.closes_at else None,
             "can_join": self.can_join,
+            "appointments": office.appointments.mode,
             "at": int(self.at.timestamp() * 1000),
         }
 

@@ -72,6 +72,8 @@ class Ticket:
     guests: tuple[str, ...] = ()
     """Clerks the serving clerk added to the visit (a colleague, an interpreter)."""
     priority: int = WALK_IN
+    appointment_at: int | None = None
+    """A checked-in appointment's start (ms); None for a walk-in."""
 
     @classmethod
     def from_redis(cls, fields: Mapping[str, str]) -> Ticket:
@@ -97,6 +99,7 @@ class Ticket:
             secret_hash=fields.get("secret", ""),
             guests=tuple(g for g in fields.get("guests", "").split(",") if g),
             priority=int(fields.get("priority") or WALK_IN),
+            appointment_at=ms("appointment_at"),
         )
 
     def matches(self, secret: str) -> bool:

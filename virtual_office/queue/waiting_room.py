@@ -460,7 +460,7 @@ class WaitingRoom:
                 keys.stats(office_id, day),
                 keys.stats_lengths(office_id, day),
             ],
-            [ticket_id, self.now_ms()],
+            [ticket_id, self.now_ms(), keys.appointment_prefix(office_id)],
         )
         await self.redis.delete(keys.where(ticket_id))
         await self._changed(office_id)
