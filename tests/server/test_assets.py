@@ -13,7 +13,7 @@ SHARED_MARK = "var VO = window.VO = window.VO || {};"
 
 def test_each_bundle_has_the_shared_helpers_once_and_the_pages_code(tmp_path: Path) -> None:
     scripts = build_scripts(tmp_path)
-    assert set(scripts.files) == {"waiting_room", "visit", "console", "admin"}
+    assert set(scripts.files) == {"waiting_room", "visit", "console", "admin", "booking"}
     for page, files in SCRIPTS.items():
         text = (tmp_path / scripts.files[page]).read_text(encoding="utf-8")
         assert text.count(SHARED_MARK) == 1, page

@@ -158,6 +158,24 @@ PLURALS: dict[str, tuple[dict[str, object], dict[str, tuple[str, ...]]]] = {
                "5 files have already been exchanged; a visit cannot take more.",
                "21 files have already been exchanged; a visit cannot take more."),
     }),
+    "booking.minutes": ({}, {
+        "de": tuple(f"{n} {'Minute' if n == 1 else 'Minuten'}" for n in COUNTS),
+        "en": tuple(f"{n} {'minute' if n == 1 else 'minutes'}" for n in COUNTS),
+    }),
+    "booking.js.free": ({}, {
+        "de": tuple(f"{n} {'Zeit' if n == 1 else 'Zeiten'} frei" for n in COUNTS),
+        "en": tuple(f"{n} {'time' if n == 1 else 'times'} free" for n in COUNTS),
+    }),
+    "booking.js.days_found": ({}, {
+        "de": tuple(f"{n} {'Tag' if n == 1 else 'Tage'} mit freien Zeiten." for n in COUNTS),
+        "en": tuple(f"{n} {'day' if n == 1 else 'days'} with free times." for n in COUNTS),
+    }),
+    "booking.js.done_text": ({"email": "erika@example.org", "time": "10:45"}, {
+        "de": tuple("Bitte bestätigen Sie Ihren Termin über den Link in der E-Mail an erika@example.org. Wir halten ihn bis "
+                    f"10:45 Uhr ({n} {'Minute' if n == 1 else 'Minuten'}) für Sie frei." for n in COUNTS),
+        "en": tuple("Please confirm your appointment through the link in the e-mail to erika@example.org. We keep it for you "
+                    f"until 10:45 ({n} {'minute' if n == 1 else 'minutes'})." for n in COUNTS),
+    }),
 }
 
 CASES = [(lang, key, n, dict(values, n=n), expected[lang][i])

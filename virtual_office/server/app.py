@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 
 from virtual_office.mail import Mailer
 from virtual_office.payments import Cashier, Reconciler
-from virtual_office.server import account, admin, botcheck, console, login, public, visit, waiting_room
+from virtual_office.server import account, admin, booking, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.connections import ConnectionCap
 from virtual_office.server.presence import CitizenPresence
@@ -99,6 +99,7 @@ def create_app(
             *public.widget_routes(widget),
             *botcheck.routes,
             *waiting_room.routes,
+            *booking.routes,
             *visit.routes,
             *console.routes,
             *login.routes,

@@ -43,6 +43,7 @@ SCRIPTS: Mapping[str, tuple[str, ...]] = {
         "appointments.js", "visit-panel.js",
     )),
     "admin": ("admin/static/admin.js",),
+    "booking": ("booking/static/booking.js",),
 }
 """Each page's bundle: its files (relative to ``virtual_office/server``) in the order they run, after the shared helpers."""
 

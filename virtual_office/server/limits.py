@@ -46,6 +46,12 @@ def bot_checks(settings: Settings) -> Limit:
     return Limit("botcheck", settings.bot_checks_per_address, 60)
 
 
+def bookings() -> Limit:
+    """Appointments held from one address an hour: a family books a few; a script that holds
+    an office's every free time (each hold blocks a place until it runs out) does not get far."""
+    return Limit("booking", 10, 3600)
+
+
 def client_address(request: Request) -> str:
     """The request's address (a trusted proxy's X-Forwarded-For already applied by the server)."""
     return request.client.host if request.client else "-"
@@ -62,4 +68,4 @@ async def take(redis: Redis, limit: Limit, address: str) -> None:
         raise TooMany(f"more than {limit.count} in {limit.seconds} s")
 
 
-__all__ = ["Limit", "TooMany", "bot_checks", "client_address", "connection_checks", "joins", "take"]
+__all__ = ["Limit", "TooMany", "bookings", "bot_checks", "client_address", "connection_checks", "joins", "take"]

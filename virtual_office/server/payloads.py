@@ -41,6 +41,7 @@ def ticket_for_citizen(
         "office_status": status.status if status else None,
         "joined_at": iso(ticket.joined_at, office),
         "call": call,
+        "appointment_at": iso(ticket.appointment_at, office),
         "as_of": now_ms,
     }
 

@@ -20,7 +20,7 @@ from virtual_office.server.i18n import LANGUAGES, preferred, translate
 from virtual_office.server.security import CSRF_FIELD, citizen_headers, csrf_token, staff_headers
 
 SERVER = Path(__file__).resolve().parent
-FEATURES = ("waiting_room", "console", "visit", "admin", "account")
+FEATURES = ("waiting_room", "booking", "console", "visit", "admin", "account")
 """The feature packages that bring templates (``<feature>/templates``) and static files (``<feature>/static``)."""
 
 
