@@ -345,6 +345,7 @@ class Appointments:
             [keys.appointment(office_id, booking_id), keys.appointment_holds(office_id), keys.appointment_reminders(office_id)],
             [hash_secret(secret), self.now_ms(), _minutes(office.appointments.reminders), make_token(office_id, booking_id, secret)],
         )
+        await self._changed(office_id)
         return Booking.from_reply(result[1])
 
     async def cancel(self, token: object) -> Booking:
@@ -353,7 +354,6 @@ class Appointments:
         return await self._cancel(office_id, booking_id, hash_secret(secret), "citizen", "")
 
     async def cancel_by_office(self, office_id: str, booking_id: str, reason: object = "") -> Booking:
-        await self._changed(office_id)
         """The office cancels (a clerk is ill); returns the booking as it was, to tell the citizen."""
         return await self._cancel(office_id, booking_id, "", "office", _clean(reason, "reason", 300))
 
@@ -364,6 +364,7 @@ class Appointments:
             [keys.appointment(office_id, booking_id), keys.appointment_holds(office_id), keys.appointment_reminders(office_id)],
             [secret_hash, self.now_ms(), by, reason],
         )
+        await self._changed(office_id)
         return Booking.from_reply(result[1])
 
     async def move(self, token: object, start: datetime) -> Booking:
@@ -372,7 +373,6 @@ class Appointments:
         office_id, _, secret = split_token(token)
         office = await self._office(office_id)
         if not isinstance(start, datetime):
-        await self._changed(office_id)
             raise errors.InvalidAppointment("no start time", field="start")
         # The script checks the state again (it may change meanwhile); checked here first,
         # a cancelled booking is told so rather than that the new time has passed.
@@ -411,6 +411,7 @@ class Appointments:
             raise errors.SlotFull(
                 "that time is taken", next_free=await slots.next_free(self.redis, office, booking.minutes, start, now)
             ) from exc
+        await self._changed(office_id)
         return Booking.from_reply(result[1])
 
     async def check_in(self, token: object) -> CheckedIn:
@@ -419,7 +420,6 @@ class Appointments:
         Inside the check-in window (from ``early_check_in_minutes`` before the start to
         ``late_minutes`` after it) the ticket has appointment priority; later, the office's
         late rule joins it as a walk-in or refuses ``too_late``; earlier is ``too_early``
-        await self._changed(office_id)
         (``at``: when the window opens).
         """
         office_id, booking_id, secret = split_token(token)
