@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
+from redis.exceptions import RedisError
 
 from virtual_office.queue import Booking, Office, QueueError
 from virtual_office.queue.bookings import CHECKED_IN
@@ -51,8 +52,8 @@ class ConsoleAppointments:
             office = await self._services.offices.get(office_id)
             if office.appointments.takes_appointments:
                 await self._sio.emit("appointments", await self.today(office), room=staff_room(office_id), namespace=CLERK)
-        except QueueError:
-            return  # the office went, or Redis is away: the next change pushes again
+        except (QueueError, RedisError, OSError):
+            return  # the office went, or Redis is away: the next change pushes again (the booking stands)
 
     async def send(self, sid: str, office_ids: tuple[str, ...]) -> None:
         """To one console that connected, for each of its offices that takes appointments."""
