@@ -83,6 +83,12 @@ def test_accounts_and_websites(staff_env: StaffEnv, page, axe_source) -> None:
     row.get_by_role("link", name=re.compile("Bearbeiten")).click()
     page.get_by_role("radio", name="Verwaltung").check()
     page.get_by_role("button", name="Speichern").click()
+    # making an administrator needs the administrator's current password (docs/security.md)
+    expect(page.locator("#current_password")).to_have_accessible_description(re.compile("Das aktuelle Passwort stimmt nicht."))
+    assert axe_violations(page, axe_source) == []
+    page.locator("#current_password").fill(ADMIN_PASSWORD)  # the account form's (its page has more such fields)
+    page.get_by_role("radio", name="Verwaltung").check()
+    page.get_by_role("button", name="Speichern").click()
     expect(page.locator("tr[data-clerk='ab']")).to_contain_text("Verwaltung")
 
     page.get_by_role("link", name="Erlaubte Websites").click()
