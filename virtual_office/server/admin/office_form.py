@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.datastructures import FormData
 
+from virtual_office.payments import FeeCatalogue, ProviderConfig
 from virtual_office.queue import AppointmentSettings, InvalidInput, Office
 from virtual_office.queue.hotline import check_hotline
 from virtual_office.queue.hours import WEEKDAYS, parse_time
 from virtual_office.queue.offices import OFFICE_ID
 from virtual_office.server.admin.appointment_form import AppointmentForm
+from virtual_office.server.admin.payment_form import PaymentForm
 from virtual_office.server.i18n import translate
 from virtual_office.server.security import normalize
 
@@ -36,6 +38,7 @@ class OfficeForm:
     hours: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     closed_days: list[str] = field(default_factory=list)
     appointments: AppointmentForm = field(default_factory=AppointmentForm)
+    payments: PaymentForm = field(default_factory=PaymentForm.empty)
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -47,7 +50,7 @@ class OfficeForm:
         )
 
     @classmethod
-    def of(cls, office: Office) -> OfficeForm:
+    def of(cls, office: Office, provider: ProviderConfig | None = None) -> OfficeForm:
         config: dict[str, Any] = office.to_config()
         values = {name: str(config.get(name) or "") for name in TEXT_FIELDS}
         values["services"] = "\n".join(office.services)
@@ -57,15 +60,16 @@ class OfficeForm:
             values[name] = str(config[name])
         hours = {day: [tuple(r) for r in config["hours"].get(day, [])] for day in WEEKDAYS}
         return cls(values=values, hours=hours, closed_days=list(config["closed_days"]),
-                   appointments=AppointmentForm.of(office.appointments))
+                   appointments=AppointmentForm.of(office.appointments), payments=PaymentForm.of(office.payments, provider))
 
     @classmethod
     def parse(cls, form: FormData, lang: str, *, office_id: str | None, taken: set[str],
-              mail_configured: bool = True) -> OfficeForm:
+              mail_configured: bool = True, existing: Office | None = None,
+              provider: ProviderConfig | None = None) -> OfficeForm:
         """Read a posted form; ``office_id`` is set when editing (the id cannot change).
 
         Appointments need mail (the citizen's links come by e-mail): without ``mail_configured``
-        an office cannot take them."""
+        an office cannot take them. ``existing`` and ``provider`` are the office and its payment provider as stored."""
         self = cls()
 
         def err(name: str, key: str, **values: object) -> None:
@@ -112,6 +116,8 @@ class OfficeForm:
         self._parse_hours(form, err)
         self._parse_closed_days(form, err)
         self.appointments = AppointmentForm.parse(form, err, mail_configured=mail_configured)
+        self.payments = PaymentForm.parse(form, err, catalogue=existing.payments if existing else FeeCatalogue(),
+                                            provider=provider)
         return self
 
     def _parse_hours(self, form: FormData, err) -> None:  # type: ignore[no-untyped-def]
@@ -171,6 +177,7 @@ class OfficeForm:
             "order": int(v["order"]),
             "hotline": v["hotline"],
             "appointments": self.appointments.config(),
+            "payments": self.payments.catalogue_config(),
         }
 
     def office(self, lang: str, existing: Office | None = None) -> Office | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -27,6 +25,16 @@ def _form_page(request: Request, form: OfficeForm, *, creating: bool, status: in
     )
 
 
+async def _save_provider(request: Request, office_id: str, form: OfficeForm) -> None:
+    """Store the office's payment provider apart from the office (payments/config.py), or remove it."""
+    providers = request.app.state.cashier.providers
+    provider = form.payments.provider()
+    if provider is None:
+        await providers.delete(office_id)
+    else:
+        await providers.save(office_id, provider)
+
+
 def _done(request: Request, key: str) -> Response:
     request.session["flash"] = key
     return RedirectResponse("/admin", status_code=303)
@@ -40,13 +48,14 @@ async def new_office(request: Request) -> Response:
     lang = page_language(request)
     form = OfficeForm.parse(request.state.form, lang, office_id=None, taken=set(await services.offices.ids()),
                             mail_configured=request.app.state.mail.configured)
-    if "appt_more" in request.state.form:  # more service rows: the same form again, nothing saved
+    if "appt_more" in request.state.form or "pay_more" in request.state.form:  # more rows: the same form again, nothing saved
         form.errors.clear()
         return _form_page(request, form, creating=True)
     office = form.office(lang)
     if office is None:
         return _form_page(request, form, creating=True, status=400)
     await services.offices.save(office)
+    await _save_provider(request, office.id, form)
     request.app.state.status.mark(office.id)
     return _done(request, "admin.flash.office_created")
 
@@ -54,24 +63,25 @@ async def new_office(request: Request) -> Response:
 @staff_page(admin=True)
 async def edit_office(request: Request) -> Response:
     services = request.app.state.services
+    providers = request.app.state.cashier.providers
     try:
         existing = await services.offices.get(request.path_params["office_id"])
     except UnknownOffice:
         return error_page(request, 404, "error.unknown_office")
     if is_reading(request):
-        return _form_page(request, OfficeForm.of(existing), creating=False)
+        return _form_page(request, OfficeForm.of(existing, await providers.find(existing.id)), creating=False)
     lang = page_language(request)
     form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set(),
-                            mail_configured=request.app.state.mail.configured)
-    if "appt_more" in request.state.form:  # more service rows: the same form again, nothing saved
+                            mail_configured=request.app.state.mail.configured, existing=existing,
+                            provider=await providers.find(existing.id))
+    if "appt_more" in request.state.form or "pay_more" in request.state.form:  # more rows: the same form again, nothing saved
         form.errors.clear()
         return _form_page(request, form, creating=False)
     office = form.office(lang, existing)
     if office is None:
         return _form_page(request, form, creating=False, status=400)
-    # The form does not show the fee catalogue (it comes from the TOML import): keep it.
-    office = dataclasses.replace(office, payments=existing.payments)
     await services.offices.save(office)
+    await _save_provider(request, office.id, form)
     request.app.state.status.mark(office.id)
     return _done(request, "admin.flash.office_saved")
 
