@@ -84,7 +84,11 @@
       confirm_no_visit: "Im Gespräch bleiben",
       not_allowed: "Diese Website ist für das virtuelle Bürgerbüro noch nicht freigegeben. " +
         "Die Verwaltung kann sie unter {where} freigeben.",
-      preview: "Vorschau: Hier öffnet sich kein Warteraum."
+      preview: "Vorschau: Hier öffnet sich kein Warteraum.",
+      book: "Termin buchen",
+      dialog_title_book: "Termin buchen: {office}",
+      frame_title_book: "Termin buchen: {office}",
+      open_tab_book: "Terminbuchung in neuem Tab öffnen"
     },
     en: {
       region: "Live office status",
@@ -130,7 +134,11 @@
       confirm_no_visit: "Stay in the conversation",
       not_allowed: "This website is not yet allowed to show the virtual citizen office. " +
         "The administration can allow it at {where}.",
-      preview: "Preview: no waiting room opens here."
+      preview: "Preview: no waiting room opens here.",
+      book: "Book an appointment",
+      dialog_title_book: "Book an appointment: {office}",
+      frame_title_book: "Book an appointment: {office}",
+      open_tab_book: "Open the booking in a new tab"
     }
   };
 
@@ -593,18 +601,27 @@
     parts.joinNewTab = el("span", { "class": "sr-only" }, this.config.open === "tab" ? [" " + t("new_tab")] : []);
     parts.join = el("button", { type: "button", "class": "join" }, [t("join"), parts.joinName, parts.joinNewTab]);
     parts.reason = el("p", { "class": "reason", id: ids.reason });
+    // Offices that take appointments (mode "also" or "only") offer a booking beside the waiting room.
+    parts.bookName = el("span", { "class": "sr-only" });
+    parts.book = el("button", { type: "button", "class": "book", hidden: "" },
+      [t("book"), parts.bookName, el("span", { "class": "sr-only" }, this.config.open === "tab" ? [" " + t("new_tab")] : [])]);
     var row = el("li", { "class": "office", "aria-labelledby": ids.name }, [
       el("div", { "class": "head" }, [parts.name, el("p", { "class": "status" }, [parts.badge, parts.detail])]),
       parts.description,
       parts.hours,
       el("p", { "class": "queue" }, [parts.waiting, parts.estimate]),
-      el("div", { "class": "actions" }, [parts.join, parts.reason])
+      el("div", { "class": "actions" }, [parts.join, parts.book, parts.reason])
     ]);
     var self = this;
     parts.join.addEventListener("click", guard(function () {
       var entry = self.offices[office.id];
       if (!entry || !entry.data || !entry.data.can_join || self.config.preview) return;
       self.openRoom(entry.data, parts.join);
+    }));
+    parts.book.addEventListener("click", guard(function () {
+      var entry = self.offices[office.id];
+      if (!entry || !entry.data || self.config.preview) return;
+      self.openRoom(entry.data, parts.book, "book");
     }));
     parts.ids = ids;
     row.__parts = parts;
@@ -629,6 +646,12 @@
     // nobody serves a closed office: a wait estimate would mean nothing there
     p.estimate.hidden = key === "closed";
     setText(p.joinName, " – " + String(office.name || office.id));
+    setText(p.bookName, " – " + String(office.name || office.id));
+    var appointments = office.appointments === "also" || office.appointments === "only";
+    p.book.hidden = !appointments;
+    // an office that works by appointment only has no waiting room to step into without one
+    p.join.hidden = office.appointments === "only";
+    if (this.config.preview) p.book.setAttribute("aria-disabled", "true");
     if (this.config.preview) {
       p.join.setAttribute("aria-disabled", "true");
       p.join.setAttribute("aria-describedby", p.ids.reason);
@@ -645,7 +668,7 @@
       p.join.setAttribute("aria-describedby", p.ids.reason);
       var reason = unstaffed(office) ? "reason_unstaffed" : key === "closed" ? "reason_closed" : "reason_full";
       setText(p.reason, t(reason));
-      p.reason.hidden = false;
+      p.reason.hidden = office.appointments === "only";
     }
   };
 
@@ -663,20 +686,20 @@
     }), ANNOUNCE_DELAY_MS);
   };
 
-  Widget.prototype.roomUrl = function (office) {
-    return this.config.origin + "/w/" + encodeURIComponent(office.id) +
+  Widget.prototype.roomUrl = function (office, kind) {
+    return this.config.origin + (kind === "book" ? "/b/" : "/w/") + encodeURIComponent(office.id) +
       "?lang=" + encodeURIComponent(this.config.lang) + "&embed=1";
   };
 
-  Widget.prototype.openRoom = function (office, opener) {
+  Widget.prototype.openRoom = function (office, opener, kind) {
     if (this.config.preview) return;
-    var url = this.roomUrl(office);
+    var url = this.roomUrl(office, kind);
     if (this.config.open === "tab" || typeof HTMLDialogElement === "undefined") {
       window.open(url.replace("&embed=1", ""), "_blank", "noopener");
       return;
     }
     if (this.room) this.room.destroy();
-    this.room = new Room(this, office, url, opener);
+    this.room = new Room(this, office, url, opener, kind);
   };
 
   Widget.prototype.destroy = function () {
@@ -688,7 +711,8 @@
 
   /* ---------- the waiting room dialog ---------- */
 
-  function Room(widget, office, url, opener) {
+  /* The waiting room, or (kind "book") the booking, in a dialog. */
+  function Room(widget, office, url, opener, kind) {
     var t = widget.t;
     var self = this;
     this.widget = widget;
@@ -701,18 +725,19 @@
     var name = this.officeName = String(office.name || office.id);
     this.tabUrl = url.replace("&embed=1", "");
 
-    this.title = el("h2", { id: titleId, "class": "dialog-title" }, [t("dialog_title", { office: name })]);
+    var book = kind === "book";
+    this.title = el("h2", { id: titleId, "class": "dialog-title" }, [t(book ? "dialog_title_book" : "dialog_title", { office: name })]);
     this.closeButton = el("button", { type: "button", "class": "close" }, [
       el("span", { "aria-hidden": "true" }, ["×"]), el("span", { "class": "sr-only" }, [t("close")])
     ]);
     this.status = el("p", { "class": "frame-status", role: "status" }, [t("frame_loading")]);
     this.iframe = el("iframe", {
       src: url,
-      title: t("frame_title", { office: name }),
+      title: t(book ? "frame_title_book" : "frame_title", { office: name }),
       allow: "camera; microphone; display-capture; autoplay",
       referrerpolicy: "origin"
     });
-    this.link = el("a", { href: this.tabUrl, target: "_blank", rel: "noopener", "class": "open-tab" }, [t("open_tab")]);
+    this.link = el("a", { href: this.tabUrl, target: "_blank", rel: "noopener", "class": "open-tab" }, [t(book ? "open_tab_book" : "open_tab")]);
     this.fallback = el("div", { "class": "fallback", hidden: "" }, [el("p", null, [t("fallback")]), this.link]);
     this.confirmYes = el("button", { type: "button", "class": "confirm-yes" }, [t("confirm_yes")]);
     this.confirmNo = el("button", { type: "button", "class": "confirm-no" }, [t("confirm_no")]);

@@ -115,10 +115,19 @@
     $("position").textContent = ticket.position ? String(ticket.position) : "–";
     $("ahead").textContent = typeof ticket.ahead === "number" ? t("ahead", { n: ticket.ahead }) : "–";
     $("estimate").textContent = ticket.state === "waiting" ? estimateText(ticket.estimate) : "–";
+    // A booked appointment shows its time instead of the place until the time comes (it goes
+    // before every walk-in anyway); then the place, like everyone's.
+    var due = ticket.appointment_at ? Date.parse(ticket.appointment_at) : NaN;
+    var appointment = ticket.state === "waiting" && due > Date.now() ? clock(due) : null;
+    $("appointment").hidden = !appointment;
+    $("appointment").textContent = appointment ? t("appointment", { time: appointment }) : "";
+    window.clearTimeout(R.appointmentTimer);
+    if (appointment) R.appointmentTimer = window.setTimeout(function () { render(ticket); }, due - Date.now() + 500);
     if (ticket.state === "waiting" && ticket.position && ticket.position !== last.position) {
       // only the position is announced, not every estimate update
       R.announce(last.position === null
-        ? t("joined", { number: ticket.number, position: ticket.position })
+        ? (appointment ? t("joined_appointment", { number: ticket.number, time: appointment })
+          : t("joined", { number: ticket.number, position: ticket.position }))
         : ticket.position === 1 ? t("position_next") : t("position_now", { position: ticket.position }));
     }
     // every clerk of the office on a break: the citizen knows why nothing moves, and keeps the place
@@ -130,7 +139,7 @@
     last.number = ticket.number;
     if (ticket.state === "called" && ticket.call) R.showCall(ticket);
     else R.endCall();
-    $("facts").hidden = ticket.state !== "waiting";  // the place in the queue means nothing once called
+    $("facts").hidden = ticket.state !== "waiting" || !!appointment;  // the place in the queue means nothing once called
     $("queue-state").hidden = ticket.state === "called";
     $("queue-state").textContent = ticket.state === "in_visit" ? t("in_visit") : t("queue_hint");
     // the visit's tab was closed: the way back into it (a ticket's token begins with its id, the visit's)
