@@ -37,6 +37,13 @@ DEMO_OFFICES = [
         "hours": {day: [["00:00", "24:00"]] for day in ALL_DAYS},
         "early_queue_minutes": 15,
         "order": 0,
+        # Appointments too, bookable from a few minutes on, so the whole way (booking, the mails in
+        # the demo's mailbox, entering on time) can be tried at once.
+        "appointments": {
+            "mode": "also", "lead_minutes": 0, "slot_minutes": 5, "capacity": 2, "early_check_in_minutes": 30,
+            "services": [{"id": "personalausweis", "name": "Personalausweis", "name_en": "Identity card", "minutes": 15},
+                         {"id": "ummeldung", "name": "Ummeldung", "name_en": "Registering an address", "minutes": 10}],
+        },
         "payments": {
             "fees": [
                 {"id": "fuehrungszeugnis", "name": "Führungszeugnis", "name_en": "Certificate of good conduct", "amount": "13,00",
