@@ -45,7 +45,7 @@ def test_office_form_shows_errors_next_to_the_fields_and_keeps_the_input(staff_e
     hotline = page.locator("#hotline")
     expect(hotline).to_have_value("Ruf 0941 an")
     expect(hotline).to_have_attribute("type", "tel")
-    expect(hotline).to_have_accessible_description(re.compile("gezeigt.*5 bis 30 Zeichen"))
+    expect(hotline).to_have_accessible_description(re.compile("gezeigt.*3 bis 30 Zeichen"))
     # the summary's links lead to the fields
     summary.get_by_role("link", name=re.compile("Namen")).click()
     expect(name).to_be_focused()

@@ -189,7 +189,7 @@ WIRES: dict[str, Events] = {
 }
 """The declared events each connection sends (the citizen sends the staff's events too: refused)."""
 
-HARMLESS = {"heartbeat", "whoami", "colleagues", "exchange", "record"}
+HARMLESS = {"heartbeat", "whoami", "colleagues", "exchange", "record", "payments"}
 """Events that change nothing: they may be answered ok for an empty payload."""
 
 
@@ -202,6 +202,8 @@ def events(scene: Scene) -> dict[str, dict[str, tuple[dict[str, str], bool]]]:
         "presence": '"available"', "text": '"Gleich geht es weiter"', "clerk_id": json.dumps(scene.accounts["karl"].id),
         "document": '"Antrag"', "request_id": '"0123456789abcdef"', "checked": "true", "type": '"offer"',
         "sdp": json.dumps("v=0\r\n"),
+        # A fee the office does not have and a payment that does not exist: even whole, nothing is charged.
+        "charges": '[{"fee": "no-such-fee"}]', "transaction_id": json.dumps("0" * 32),
     }
     instead = {
         ("clerk", "call_next"): {"office_id": '"kfz"'},

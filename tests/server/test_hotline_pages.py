@@ -57,7 +57,7 @@ def test_the_administrator_sets_changes_and_removes_the_hotline(site: Staff) -> 
     # a bad number is refused next to its field, keeps what was typed and changes nothing
     response = site.post("/admin/offices/standesamt", {**OFFICE, "name": "Standesamt Mitte", "hotline": "Ruf 0941 an!"})
     assert response.status_code == 400
-    assert "5 bis 30 Zeichen" in field_error(response.text, "hotline")
+    assert "3 bis 30 Zeichen" in field_error(response.text, "hotline")
     assert 'value="Ruf 0941 an!"' in response.text and 'href="#hotline"' in response.text
     assert 'aria-describedby="hotline-hint hotline-error" aria-invalid="true"' in response.text
     assert stored(site, "standesamt")["name"] == "Standesamt" and stored(site, "standesamt")["hotline"] == "0941 400-1234"

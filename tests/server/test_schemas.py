@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import socketio
 
 from tests.conftest import RedisServer
 from tests.server.conftest import ServerProcess, join, login
@@ -18,7 +19,7 @@ from tests.server.test_realtime import citizen, clerk
 from virtual_office.queue import keys
 from virtual_office.server.app import create_app
 from virtual_office.server.console.schemas import Announcement, TicketAction
-from virtual_office.server.protocol import CITIZEN, CLERK, VISIT
+from virtual_office.server.protocol import CITIZEN, CLERK, PUBLIC, VISIT
 from virtual_office.server.schemas import BadPayload, parse
 from virtual_office.server.visit.exchange.schemas import IdChecked
 from virtual_office.server.visit.schemas import Signal
@@ -143,3 +144,37 @@ async def test_bodies_of_the_wrong_shape_are_400_bad_request(server: ServerProce
         offer = await http.post("/api/connection-check", json={"type": "offer", "sdp": 7}, headers={"Origin": server.url})
         assert offer.status_code == 400 and offer.json()["error"] == "bad_request" and offer.json()["field"] == "sdp"
     assert await login(server, "anna")  # the account was not locked by any of this
+
+
+def test_every_namespace_declares_what_it_takes_on_connect(redis_server: RedisServer, tmp_path: Path) -> None:
+    app = create_app(Settings(redis_url=redis_server.url, secret_key="x" * 32, data_dir=tmp_path))
+    for name, namespace in app.other_asgi_app.state.sio.namespace_handlers.items():
+        declared = typing.get_type_hints(namespace.on_connect)["auth"]
+        assert declared is namespace.connect_schema, f"{name}: on_connect takes {declared}, connect_schema is {namespace.connect_schema}"
+
+
+@pytest.mark.parametrize(
+    "namespace,auth",
+    [
+        (PUBLIC, {"offices": "buergerbuero"}),  # one id, not a list: every office was shown
+        (PUBLIC, {"lang": "de", "preview": True}),
+        (CITIZEN, {"token": 1234}),
+        (CLERK, {"lang": ["de"]}),
+        (VISIT, {"visit": {"$gt": ""}}),
+        (VISIT, {"visit": "x" * 41}),
+    ],
+)
+async def test_a_connect_of_another_shape_is_refused_with_bad_request(server: ServerProcess, clients: Any, namespace: str, auth: Any) -> None:
+    cookie = await login(server, "anna")
+    c = clients()
+    refusals: list[Any] = []
+    c.sio.on("connect_error", refusals.append, namespace=namespace)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await c.connect(server, namespace, auth=auth, headers={"Origin": server.url, "Cookie": cookie})
+    assert [r["message"] for r in refusals] == ["bad_request"], refusals
+
+
+async def test_the_widget_naming_one_office_sees_that_office(server: ServerProcess, clients: Any) -> None:
+    widget = clients()
+    await widget.connect(server, PUBLIC, auth={"lang": "en-GB", "offices": ["buergerbuero", "no-such-office"]}, headers={"Origin": server.url})
+    assert [o["id"] for o in (await widget.wait_for("offices"))["offices"]] == ["buergerbuero"]

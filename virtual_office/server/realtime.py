@@ -24,11 +24,11 @@ from socketio import packet
 from socketio.exceptions import ConnectionRefusedError
 from starlette.types import Message, Receive, Scope, Send
 
-from virtual_office.queue import QueueError
+from virtual_office.queue import InvalidInput, QueueError
 from virtual_office.server import connections, payloads
 from virtual_office.server.api import plain_json
 from virtual_office.server.i18n import language, preferred, translate
-from virtual_office.server.schemas import BadPayload, Events, parse
+from virtual_office.server.schemas import BadPayload, Connect, Events, parse
 from virtual_office.server.security import is_own_origin
 
 log = logging.getLogger(__name__)
@@ -194,17 +194,16 @@ def refuse(code: str, lang: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(code, {"error": code, "message": translate(lang, f"error.{code}")})
 
 
-def from_own_page(environ: Mapping[str, Any], auth: object, own_origin: str) -> tuple[dict[str, Any], str]:
-    """The auth payload and language of a connection, refused unless from our own pages.
+def from_own_page(environ: Mapping[str, Any], auth: Connect, own_origin: str) -> str:
+    """The language of a connection, refused unless from our own pages.
 
     Cookies and tokens ride along with any page's request, so only our own origin may use
     the citizen, clerk and visit namespaces. No Origin header means no web page at all.
     """
-    payload = auth if isinstance(auth, dict) else {}
-    lang = language(payload.get("lang"))
+    lang = language(auth.lang)
     if not is_own_origin(environ.get("HTTP_ORIGIN"), own_origin):
         raise refuse("origin_not_allowed", lang)
-    return payload, lang
+    return lang
 
 
 class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socketio ships no types
@@ -212,12 +211,15 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
 
     Subclasses write ``on_connect(sid, environ, auth)``, ``on_disconnect(sid)`` and
     event handlers ``on_<event>(sid, session, payload) -> dict``, and declare each event's
-    payload in ``events``; the session is the one saved at connect (``lang`` at least).
+    payload in ``events`` and the connect's ``auth`` in ``connect_schema``; the session is
+    the one saved at connect (``lang`` at least).
     An event not declared is unknown, whatever handlers there are.
     """
 
     events: Events = {}
     """Event name -> the schema its payload is parsed into (the feature's ``schemas.EVENTS``)."""
+    connect_schema: type[Connect] = Connect
+    """What the page sends when it connects (socket.io's ``auth``), parsed before ``on_connect``."""
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         sid = args[0] if args else ""
@@ -229,7 +231,8 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
             if event == "disconnect":
                 return await self.on_disconnect(sid)
             try:
-                return await self.on_connect(*args[:3])
+                environ = args[1] if len(args) > 1 else {}
+                return await self.on_connect(sid, environ, self.connect_payload(args[2] if len(args) > 2 else None))
             except ConnectionRefusedError:
                 raise
             except Exception:  # noqa: BLE001 - refused with a clear error, and not taken for a malformed packet
@@ -258,6 +261,15 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
             log.exception("event %s on %s failed", event, self.namespace)
             return payloads.error("internal", lang)
 
+    def connect_payload(self, auth: object) -> Connect:
+        """The page's ``auth`` as ``connect_schema``; a connection that sends anything else is refused."""
+        lang = language(auth.get("lang")) if isinstance(auth, dict) else "de"
+        try:
+            plain_json(auth)
+            return parse(self.connect_schema, {} if auth is None else auth)
+        except InvalidInput:  # BadPayload too
+            raise refuse("bad_request", lang) from None
+
     def handlers(self) -> dict[str, Callable[..., Awaitable[dict[str, Any]]]]:
         """Event name -> handler: every ``on_<event>`` but socket.io's own (checked against ``events`` by the tests)."""
         names = (name for name in dir(self) if name.startswith("on_") and name.removeprefix("on_") not in LIFECYCLE)
@@ -270,7 +282,8 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
             raise UnknownEvent(event)
         return await handler(sid, session, payload)
 
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        """``auth`` is an instance of the namespace's ``connect_schema``."""
         raise refuse("bad_request", "de")
 
     async def on_disconnect(self, sid: str) -> None:

@@ -47,6 +47,19 @@ class Empty(Payload):
     """An event that carries nothing (``{}`` or no payload at all)."""
 
 
+Secret = Annotated[str, StringConstraints(max_length=200)]
+"""A ticket's or booking's token as the page keeps it (checked by the queue, not here)."""
+
+
+class Connect(Payload):
+    """What every page sends when it connects (socket.io's ``auth``): its language at least.
+
+    The language is a tag as the page has it ("en-GB"); :func:`i18n.language` picks ours.
+    """
+
+    lang: Annotated[str, StringConstraints(max_length=35)] | None = None
+
+
 Schema = type[Payload] | type[RootModel[Any]]
 """A declared payload: a model, or a root model (a union chosen by a discriminator field)."""
 
@@ -96,6 +109,6 @@ def parse(schema: type[M], data: object) -> M:
 
 
 __all__ = [
-    "MAX_ID", "BadPayload", "ClerkId", "Empty", "Events", "OfficeId", "Payload", "Schema", "TicketId",
+    "MAX_ID", "BadPayload", "ClerkId", "Connect", "Empty", "Events", "OfficeId", "Payload", "Schema", "Secret", "TicketId",
     "field_names", "members", "one_line", "parse",
 ]

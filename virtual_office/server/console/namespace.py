@@ -11,6 +11,7 @@ from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.console.schemas import EVENTS, Announcement, OfficeAction, PresenceChange, TicketAction, Transfer
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, staff_room, ticket_room
 from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
+from virtual_office.server.schemas import Connect
 from virtual_office.server.services import Services
 from virtual_office.server.sessions import LoggedOut, read_session, session_clerk, session_of
 from virtual_office.server.status import StatusBroadcaster
@@ -33,8 +34,8 @@ class ClerkNamespace(Namespace):
         self._online: dict[str, str] = {}
         """sid -> clerk id, for presence heartbeats."""
 
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        _, lang = from_own_page(environ, auth, self._services.settings.base_url)
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Connect) -> None:
+        lang = from_own_page(environ, auth, self._services.settings.base_url)
         session = read_session(self._services.settings, environ.get("HTTP_COOKIE"))
         clerk = await session_clerk(self._services.clerks, session)
         if clerk is None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from virtual_office.server.i18n import language
 from virtual_office.server.protocol import PUBLIC, office_room
+from virtual_office.server.public.schemas import WidgetConnect
 from virtual_office.server.realtime import Namespace, refuse
 from virtual_office.server.security import OriginPolicy, normalize
 from virtual_office.server.services import Services
@@ -29,17 +30,17 @@ async def visible_offices(services: Services, policy: OriginPolicy, origin: str 
 
 
 class PublicNamespace(Namespace):
+    connect_schema = WidgetConnect
     def __init__(self, services: Services, status: StatusBroadcaster, policy: OriginPolicy) -> None:
         super().__init__(PUBLIC)
         self._services = services
         self._status = status
         self._policy = policy
 
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        auth = auth if isinstance(auth, dict) else {}
-        lang = language(auth.get("lang"))
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: WidgetConnect) -> None:
+        lang = language(auth.lang)
         origin = environ.get("HTTP_ORIGIN")
-        ids = await visible_offices(self._services, self._policy, origin, auth.get("offices"))
+        ids = await visible_offices(self._services, self._policy, origin, auth.offices)
         if ids is None:
             # The administration lists who tried (the origin only), to allow it with one click.
             await self._policy.note_refusal(origin)

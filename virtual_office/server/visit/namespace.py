@@ -23,7 +23,7 @@ from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import ExchangeEvents
 from virtual_office.server.visit.membership import Context, Membership
 from virtual_office.server.visit.payments import PaymentEvents
-from virtual_office.server.visit.schemas import EVENTS, Signal
+from virtual_office.server.visit.schemas import EVENTS, Signal, VisitConnect
 from virtual_office.server.visit.signaling import Signaling
 from virtual_office.settings import Settings
 
@@ -32,6 +32,7 @@ VisitHandler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
 
 class VisitNamespace(Namespace):
     events = EVENTS
+    connect_schema = VisitConnect
 
     def __init__(
         self,
@@ -54,12 +55,12 @@ class VisitNamespace(Namespace):
                 if name.startswith("on_"):
                     self._handlers[name.removeprefix("on_")] = getattr(collaborator, name)
 
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        payload, lang = from_own_page(environ, auth, self._settings.base_url)
-        token = payload.get("token") or None
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: VisitConnect) -> None:
+        lang = from_own_page(environ, auth, self._settings.base_url)
+        token = auth.token or None
         staff = {} if token else read_session(self._settings, environ.get("HTTP_COOKIE"))
         try:
-            ticket, member = await self._membership.authorize(payload.get("visit"), token, staff)
+            ticket, member = await self._membership.authorize(auth.visit, token, staff)
         except QueueError as exc:
             raise refuse(exc.code, lang) from None
         await self.save_session(

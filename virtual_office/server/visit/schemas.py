@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, RootModel, StringConstraints
 
 from virtual_office.media.signaling import MAX_CANDIDATE_LENGTH, MAX_SDP_LENGTH, MAX_SOURCES
-from virtual_office.server.schemas import ClerkId, Empty, Events, Payload
+from virtual_office.server.schemas import ClerkId, Connect, Empty, Events, Payload, Secret, TicketId
 from virtual_office.server.visit.exchange.schemas import EVENTS as EXCHANGE_EVENTS
 from virtual_office.server.visit.payments.schemas import EVENTS as PAYMENT_EVENTS
 
@@ -19,6 +19,14 @@ Sdp = Annotated[str, StringConstraints(max_length=MAX_SDP_LENGTH)]
 Mid = Annotated[str, StringConstraints(max_length=64)]
 """An m-line's id as the browser names it (``"0"``, ``"1"``, ...)."""
 Source = Literal["microphone", "camera", "screen"]
+
+
+class VisitConnect(Connect):
+    """/visit's ``auth``: the visit, and the citizen's ticket token (staff come with their login cookie)."""
+
+    visit: TicketId | None = None
+    """A visit is named by its ticket."""
+    token: Secret | None = None
 
 
 class Offer(Payload):

@@ -15,7 +15,7 @@ from virtual_office.server.services import Services
 from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.visit import Visits
 from virtual_office.server.visit.lifecycle import LEFT
-from virtual_office.server.waiting_room.schemas import EVENTS
+from virtual_office.server.waiting_room.schemas import EVENTS, CitizenConnect
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ class CitizenNamespace(Namespace):
     """Several tabs may hold one ticket; it is online while any page of the citizen is connected (``CitizenPresence``)."""
 
     events = EVENTS
+    connect_schema = CitizenConnect
 
     def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, presence: CitizenPresence) -> None:
         super().__init__(CITIZEN)
@@ -32,9 +33,9 @@ class CitizenNamespace(Namespace):
         self._visits = visits
         self._presence = presence
 
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        auth, lang = from_own_page(environ, auth, self._services.settings.base_url)
-        token = auth.get("token")
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: CitizenConnect) -> None:
+        lang = from_own_page(environ, auth, self._services.settings.base_url)
+        token = auth.token
         try:
             ticket = await self._services.room.ticket(token)
         except QueueError as exc:

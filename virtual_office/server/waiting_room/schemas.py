@@ -7,12 +7,18 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, StringConstraints
 
 from virtual_office.media.signaling import MAX_SDP_LENGTH
-from virtual_office.server.schemas import Empty, Events, Payload, one_line
+from virtual_office.server.schemas import Connect, Empty, Events, Payload, Secret, one_line
 
 # As the waiting room keeps them (virtual_office.queue.waiting_room): one line each.
 Name = Annotated[str, AfterValidator(one_line(80))]
 Concern = Annotated[str, AfterValidator(one_line(200))]
 Language = Annotated[str, AfterValidator(one_line(10))]
+
+
+class CitizenConnect(Connect):
+    """/citizen's ``auth``: the ticket's token the page keeps (the queue says whether it is one)."""
+
+    token: Secret | None = None
 
 
 class Join(Payload):
