@@ -15,7 +15,7 @@ import redis.asyncio
 
 from tests.conftest import ALWAYS, RedisServer
 from tests.payments.conftest import CLIENT_ID, ENDPOINT, FEES, ORIGINATOR, SECRET, Platform
-from tests.server.conftest import ServerProcess, seed
+from tests.server.conftest import ServerProcess, login, seed
 from tests.server.test_exchange import start_visit
 from tests.server.test_visit import VISIT
 from virtual_office.payments import ProviderConfig, ProviderDirectory, State, TransactionStore, payment_stats
@@ -134,6 +134,33 @@ async def test_a_cancelled_payment_is_tried_again_and_paid(server: ServerProcess
     await visit.desk.wait_for("payment", lambda p: p["id"] == second["id"] and p["state"] == "paid")
     states = {tx.id: tx.state for tx in await TransactionStore(redis_client).for_visit(OFFICE, visit.id)}
     assert states == {first["id"]: State.CANCELLED, second["id"]: State.PAID}
+
+
+async def test_the_statistics_show_fees_per_day_with_their_sum_and_nothing_personal(
+        server: ServerProcess, clients: Any, redis_client: redis.asyncio.Redis) -> None:
+    visit = await start_visit(server, clients)
+    paid = (await visit.desk.call(VISIT, "payment_request", {"charges": [
+        {"fee": "free", "purpose": "Gebühr für Übergröße", "amount": "150,00"}]}))["payment"]
+    await pay(paid["pay_url"], "pay")
+    await visit.desk.wait_for("payment", lambda p: p["id"] == paid["id"] and p["state"] == "paid")
+    dropped = (await visit.desk.call(VISIT, "payment_request", {"charges": [{"fee": "kopie"}]}))["payment"]
+    await pay(dropped["pay_url"], "cancel")
+    await visit.desk.wait_for("payment", lambda p: p["id"] == dropped["id"] and p["state"] == "cancelled")
+    day = stored_day(await TransactionStore(redis_client).get(OFFICE, paid["id"])).isoformat()
+
+    async with httpx.AsyncClient(base_url=server.url, headers={"Cookie": await login(server, "root")}) as admin:
+        german = (await admin.get(f"/admin/stats?office={OFFICE}&days=7&lang=de")).text
+        english = (await admin.get(f"/admin/stats?office={OFFICE}&days=7&lang=en")).text
+    assert 'id="fee-stats"' in german and "Gebühren Bürgerbüro" in german
+    row = german[german.index(f'<tr data-day="{day}">', german.index('id="fee-stats"')):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="paid" data-label="bezahlt">1</td>' in row
+    assert '<td class="paid-sum" data-label="Summe bezahlt">150,00 €</td>' in row
+    assert '<td class="cancelled" data-label="abgebrochen">1</td>' in row
+    assert '<td class="failed" data-label="fehlgeschlagen">0</td>' in row
+    assert "€150.00" in english and "Fees Bürgerbüro" in english
+    for page in (german, english):  # who paid and what for stay in the visit's record
+        assert "Übergröße" not in page and "Uebergroesse" not in page and "Erika" not in page and paid["id"] not in page
 
 
 async def test_a_bank_transfer_shows_its_girocode_and_account(server: ServerProcess, clients: Any, redis_client: redis.asyncio.Redis) -> None:

@@ -1,5 +1,6 @@
 """Administration: statistics per office and day (aggregates only), as a table and a bar chart,
-and the office's appointments per day (booked, cancelled, no-shows, lead time).
+the office's appointments per day (booked, cancelled, no-shows, lead time) and its fees per day
+(counts and sums by outcome, never who paid or what for).
 
 The chart is a bar a day, one under the other, each as long as its share of the busiest day: it fits
 a phone's width however many days it shows.
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from virtual_office.payments import PaymentStats, format_amount, recent_payment_stats
 from virtual_office.queue import DayStats, recent_stats
 from virtual_office.queue.stats import AppointmentStats, appointment_stats
 from virtual_office.server.sessions import staff_page
@@ -66,11 +68,14 @@ async def statistics(request: Request) -> Response:
     days = days if days in PERIODS else 14
     rows: list[DayStats] = []
     appointments: list[AppointmentStats] = []
+    fees: list[PaymentStats] = []
     if office is not None:
         today = office.hours.local(services.room.now()).date()
         rows = await recent_stats(services.redis, office.id, today, days)
         # Appointments count on their own day: booked, cancelled, no-shows, lead time (counts only).
         appointments = [await appointment_stats(services.redis, office.id, row.day) for row in rows]
+        # The cashier counts a payment on the day it reached its state, in the office's time zone too.
+        fees = await recent_payment_stats(services.redis, office.id, today, days)
     return render(request, "admin/stats.html", {
         "offices": offices, "office": office, "days": days, "periods": PERIODS, "rows": rows,
         "bars": bars(rows, lang),
@@ -78,6 +83,9 @@ async def statistics(request: Request) -> Response:
         "total": sum(r.visits for r in rows),
         "appointments": appointments if any(a.booked or a.expired for a in appointments) else [],
         "lead": lambda m: lead_time(m, lang),
+        "fees": fees if any(f.paid or f.transfers_requested or f.failed or f.cancelled or f.abandoned or f.unresolved
+                            for f in fees) else [],
+        "euros": lambda cents: format_amount(cents, lang),
     })
 
 
