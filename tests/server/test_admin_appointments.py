@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import redis
 from starlette.testclient import TestClient
@@ -262,6 +263,7 @@ def test_the_office_cancels_one_appointment_and_the_citizen_is_mailed_once(staff
     token = book(staff, tomorrow_at("09:00"), "erika@example.org", lang="en")
     other = book(staff, tomorrow_at("09:30"), "max@example.org")
     booking_id, day = token.split(".")[1], tomorrow_at("09:00").date().isoformat()
+    confirmed = icalendar.Calendar.from_ical(staff.client.get(f"/b/calendar/{token}.ics").content).walk("VEVENT")[0]
     staff.login("root")
     path = f"/admin/appointments/buergerbuero/{day}/{booking_id}/cancel"
     assert "Termin BT-0001 absagen" in staff.client.get(path).text
@@ -277,7 +279,15 @@ def test_the_office_cancels_one_appointment_and_the_citizen_is_mailed_once(staff
     assert mail.rcpt_tos == ["erika@example.org"]
     assert str(mail.message["Subject"]) == "Your appointment with Bürgerbüro has to be cancelled"
     text = mail.message.get_body(("plain",)).get_content()
-    assert f"{staff.state.settings.base_url}/b/buergerbuero?lang=en" in text and "Krankheit" not in text
+    assert f"{staff.state.settings.base_url}/b/buergerbuero?lang=en" in text and "Reason: Krankheit" in text
+    assert "<p>Reason: Krankheit</p>" in mail.message.get_body(("html",)).get_content()
+    # The calendar file removes the event the confirmation put in the citizen's calendar: same UID, a later revision.
+    (part,) = [p for p in mail.message.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "CANCEL"
+    calendar = icalendar.Calendar.from_ical(part.get_content())
+    event = calendar.walk("VEVENT")[0]
+    assert calendar["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
+    assert event["UID"] == confirmed["UID"] and event["SEQUENCE"] > confirmed["SEQUENCE"]
     # Cancelling again changes nothing and mails nobody.
     assert "lässt sich nicht mehr absagen" in staff.client.get(path).text
     assert staff.post(path, {"reason": "Krankheit"}).status_code == 200
@@ -298,7 +308,7 @@ def test_the_office_cancels_a_whole_day_and_everyone_is_mailed(staff: Staff, smt
     refused = staff.post(f"/admin/appointments/buergerbuero/{day}/cancel", {"reason": ""},
                          form_page=f"/admin/appointments/buergerbuero/{day}")
     assert refused.status_code == 400 and 'id="reason-error"' in refused.text
-    answer = staff.post(f"/admin/appointments/buergerbuero/{day}/cancel", {"reason": "Krankheit"},
+    answer = staff.post(f"/admin/appointments/buergerbuero/{day}/cancel", {"reason": "Wasserschaden <b>im Amt</b>  "},
                         form_page=f"/admin/appointments/buergerbuero/{day}")
     assert answer.status_code == 303
     assert "Abgesagte Termine: 3." in staff.client.get(answer.headers["location"]).text
@@ -308,6 +318,14 @@ def test_the_office_cancels_a_whole_day_and_everyone_is_mailed(staff: Staff, smt
     wait_for_mails(smtp_server, 3)
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["erika@example.org", "max@example.org", "moritz@example.org"]
     assert {str(r.message["Subject"]) for r in smtp_server.received} == {"Ihr Termin bei Bürgerbüro muss leider ausfallen"}
+    for received in smtp_server.received:
+        # The administrator's text is no markup: escaped in the HTML part, as written in the text part.
+        assert "Grund: Wasserschaden <b>im Amt</b>\r\n" in received.message.get_body(("plain",)).get_content()
+        html = received.message.get_body(("html",)).get_content()
+        assert "Grund: Wasserschaden &lt;b&gt;im Amt&lt;/b&gt;" in html and "<b>im Amt" not in html
+        calendars = [p for p in received.message.walk() if p.get_content_type() == "text/calendar"]
+        # Only a confirmed appointment was ever in a calendar: the one never confirmed gets no calendar file.
+        assert len(calendars) == (0 if received.rcpt_tos == ["moritz@example.org"] else 1)
 
 
 def test_the_mail_page_shows_the_outbox(staff: Staff, smtp_server: SmtpTestServer) -> None:  # noqa: F811

@@ -31,7 +31,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "cancelled_by_citizen": ("book_url",),
     "cancelled_by_office": ("book_url",),
 }
-"""What each kind needs besides ``office`` and ``start``; ``concerns`` and ``number`` are optional everywhere."""
+"""What each kind needs besides ``office`` and ``start``; ``concerns`` and ``number`` are optional everywhere,
+and so is the office's ``reason`` for cancelling."""
 
 _DIR = Path(__file__).parent
 
@@ -88,7 +89,7 @@ def render(kind: str, lang: str, **context: Any) -> Rendered:
     if missing:
         raise InvalidMessage(f"{kind}: missing {', '.join(missing)}")
     lang = language(lang)
-    values = {"concerns": (), "number": None, **context, "lang": lang}
+    values = {"concerns": (), "number": None, "reason": "", **context, "lang": lang}
     subject = translate(lang, f"{kind}.subject", office=context["office"], date=format_when(context["start"], lang))
     env = _environment()
     globals_ = {"t": lambda key, **v: translate(lang, key, **v), "when": lambda moment: format_when(moment, lang), "subject": subject}

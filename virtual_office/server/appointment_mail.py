@@ -12,6 +12,7 @@ from typing import Any
 
 from virtual_office.mail import Mailer, MailError, compose
 from virtual_office.queue import Appointments, Booking, Office
+from virtual_office.server.booking.mails import calendar_cancellation
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,15 @@ async def send_reminders(appointments: Appointments, mailer: Mailer, office: Off
 
 async def cancel_by_office(appointments: Appointments, mailer: Mailer, office: Office, booking_id: str,
                            reason: str, base_url: str) -> Booking:
-    """The office cancels one booking and e-mails the citizen, with a link to book again (without a
-    mail server, an office imported with appointments, nobody can be told: the page says so)."""
+    """The office cancels one booking and e-mails the citizen its reason, a link to book again and,
+    for a confirmed booking, the calendar file that removes its event (without a mail server, an
+    office imported with appointments, nobody can be told: the page says so)."""
     before = await appointments.cancel_by_office(office.id, booking_id, reason)
     if before.email and mailer.configured:
         lang = before.language or "de"
         message = compose("cancelled_by_office", lang, before.email, book_url=book_url(base_url, office, lang),
+                          reason=" ".join(reason.split()),  # as the engine kept it ("before" is without it)
+                          attachments=calendar_cancellation(base_url, mailer, office, before, before.link, lang),
                           **_details(office, before, lang))
         await mailer.send(message, key=f"booking:{before.id}:cancelled_by_office")
     return before

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from virtual_office.mail import Appointment, Mailer, attachment, compose
+from virtual_office.mail import Appointment, Attachment, Mailer, attachment, compose
 from virtual_office.queue import Office
 from virtual_office.queue.bookings import Booking
 
@@ -75,17 +75,24 @@ async def send_confirmation(mailer: Mailer, base_url: str, office: Office, booki
     await mailer.send(message, key=f"booking:{booking.id}:confirmation:{booking.sequence}")
 
 
+def calendar_cancellation(base_url: str, mailer: Mailer, office: Office, booking: Booking, token: str,
+                          lang: str) -> list[Attachment]:
+    """The calendar file that removes a confirmed booking's event (METHOD:CANCEL, the same UID);
+    none for a booking never confirmed, which no calendar holds."""
+    if booking.confirmed_at is None:
+        return []
+    # A cancellation is one more revision of the event: its SEQUENCE one above the last request's.
+    event = calendar_event(base_url, mailer, office, booking, token, lang)
+    return [attachment(replace(event, sequence=event.sequence + 1), cancel=True)]
+
+
 async def send_cancelled(mailer: Mailer, base_url: str, office: Office, booking: Booking, token: str) -> None:
     """The citizen cancelled: a confirmed booking's calendar entry is cancelled too (METHOD:CANCEL)."""
     lang = booking.language or "de"
-    attachments = []
-    if booking.confirmed_at is not None:
-        # A cancellation is one more revision of the event: its SEQUENCE one above the last request's.
-        event = calendar_event(base_url, mailer, office, booking, token, lang)
-        attachments.append(attachment(replace(event, sequence=event.sequence + 1), cancel=True))
     message = compose("cancelled_by_citizen", lang, booking.email, book_url=book_url(base_url, office, lang),
-                      attachments=attachments, **_common(office, booking, lang))
+                      attachments=calendar_cancellation(base_url, mailer, office, booking, token, lang),
+                      **_common(office, booking, lang))
     await mailer.send(message, key=f"booking:{booking.id}:cancelled")
 
 
-__all__ = ["book_url", "calendar_event", "link", "send_cancelled", "send_confirmation", "send_opt_in"]
+__all__ = ["book_url", "calendar_cancellation", "calendar_event", "link", "send_cancelled", "send_confirmation", "send_opt_in"]
