@@ -24,7 +24,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def rows(page: str) -> dict[str, int]:
     """The refused websites the page lists, with their counts."""
     return {origin: int(count) for origin, count in
-            re.findall(r'<tr data-origin="([^"]+)">.*?<td class="count">(\d+)</td>', page, re.S)}
+            re.findall(r'<tr data-origin="([^"]+)">.*?<td class="count"[^>]*>(\d+)</td>', page, re.S)}
 
 
 def test_a_refused_website_is_listed_once_with_its_count_and_allowed_with_one_click(staff: Staff, caplog: Any) -> None:
