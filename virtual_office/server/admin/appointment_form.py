@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData
 
-from virtual_office.queue import InvalidInput
 from virtual_office.queue.appointment_settings import GRIDS, LATE_RULES, MODES, OFF, AppointmentSettings
-from virtual_office.queue.hours import WEEKDAYS, format_time, parse_time
+from virtual_office.queue.hours import WEEKDAYS, format_time
+from virtual_office.server.admin.week import read_week
 
 NUMBERS = {
     "capacity": (1, 100), "horizon_days": (1, 366), "lead_minutes": (0, 7 * 1440), "hold_minutes": (5, 1440),
@@ -92,7 +92,7 @@ class AppointmentForm:
         if len(reminders) > 5 or not all(_whole(r, 5, 30 * 1440) for r in reminders):
             err("appt_reminders", "appt_reminders")
         self._parse_services(form, err)
-        self._parse_hours(form, err)
+        self.hours = read_week(form, "appt-hours", err, error_suffix="-0-start")
         if v["mode"] != OFF and not self.services:
             err("appt-service-0-name", "appt_no_service")
         if v["mode"] != OFF and v["hours_source"] == "own" and not any(self.hours.values()):
@@ -126,25 +126,6 @@ class AppointmentForm:
                 taken.add(row["id"])
         if len(self.services) > MAX_SERVICES:
             err("appt-service-0-name", "appt_many_services", n=MAX_SERVICES)
-
-    def _parse_hours(self, form: FormData, err: Err) -> None:
-        for day in WEEKDAYS:
-            starts, ends = form.getlist(f"appt-hours-{day}-start"), form.getlist(f"appt-hours-{day}-end")
-            rows = [(str(a).strip(), str(b).strip()) for a, b in zip(starts, ends, strict=False) if str(a).strip() or str(b).strip()]
-            self.hours[day] = rows
-            parsed = []
-            for start, end in rows:
-                try:
-                    a, b = parse_time(start), parse_time(end)
-                except InvalidInput:
-                    err(f"appt-hours-{day}-0-start", "time")
-                    continue
-                if not a < b:
-                    err(f"appt-hours-{day}-0-start", "range")
-                parsed.append((a, b))
-            parsed.sort()
-            if any(earlier[1] > later[0] for earlier, later in zip(parsed, parsed[1:], strict=False)):
-                err(f"appt-hours-{day}-0-start", "overlap")
 
     def config(self) -> dict[str, object]:
         """The ``[office.appointments]`` form of a form without errors."""

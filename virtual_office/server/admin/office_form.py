@@ -13,10 +13,11 @@ from starlette.datastructures import FormData
 from virtual_office.payments import FeeCatalogue, ProviderConfig
 from virtual_office.queue import AppointmentSettings, InvalidInput, Office
 from virtual_office.queue.hotline import check_hotline
-from virtual_office.queue.hours import WEEKDAYS, parse_time
+from virtual_office.queue.hours import WEEKDAYS
 from virtual_office.queue.offices import OFFICE_ID
 from virtual_office.server.admin.appointment_form import AppointmentForm
 from virtual_office.server.admin.payment_form import PaymentForm
+from virtual_office.server.admin.week import read_week
 from virtual_office.server.i18n import translate
 from virtual_office.server.security import normalize
 
@@ -113,35 +114,12 @@ class OfficeForm:
         for origin in _lines(self.values["embed_origins"]):
             if origin == "*" or normalize(origin) is None:
                 err("embed_origins", "origin", origin=origin)
-        self._parse_hours(form, err)
+        self.hours = read_week(form, "hours", err)
         self._parse_closed_days(form, err)
         self.appointments = AppointmentForm.parse(form, err, mail_configured=mail_configured)
         self.payments = PaymentForm.parse(form, err, catalogue=existing.payments if existing else FeeCatalogue(),
                                             provider=provider)
         return self
-
-    def _parse_hours(self, form: FormData, err) -> None:  # type: ignore[no-untyped-def]
-        for day in WEEKDAYS:
-            starts, ends = form.getlist(f"hours-{day}-start"), form.getlist(f"hours-{day}-end")
-            rows = []
-            for start, end in zip(starts, ends, strict=False):  # a row with one field missing counts as empty
-                start, end = str(start).strip(), str(end).strip()
-                if start or end:
-                    rows.append((start, end))
-            self.hours[day] = rows
-            parsed = []
-            for start, end in rows:
-                try:
-                    a, b = parse_time(start), parse_time(end)
-                except InvalidInput:
-                    err(f"hours-{day}", "time")
-                    continue
-                if not a < b:
-                    err(f"hours-{day}", "range")
-                parsed.append((a, b))
-            parsed.sort()
-            if any(earlier[1] > later[0] for earlier, later in zip(parsed, parsed[1:], strict=False)):
-                err(f"hours-{day}", "overlap")
 
     def _parse_closed_days(self, form: FormData, err) -> None:  # type: ignore[no-untyped-def]
         days = []
