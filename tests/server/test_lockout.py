@@ -124,7 +124,9 @@ async def test_a_forged_or_tampered_device_cookie_does_not_help(browsers) -> Non
     _, timestamp, signature = value.rsplit(".", 2)
     changed = reader.dump_payload({**contents, "id": "chosen by the attacker"}).decode()
     forged = itsdangerous.URLSafeTimedSerializer("another deployment's secret key", salt="vo-device-cookie").dumps(contents)
-    flipped = value[:-1] + ("A" if value[-1] != "A" else "B")
+    # The signature's first character: every bit of it counts (the last one's low bits
+    # are base64 padding, so changing "A" into "B" there can leave the signature as it was).
+    flipped = value[: -len(signature)] + ("A" if signature[0] != "A" else "B") + signature[1:]
     for fake in (f"{changed}.{timestamp}.{signature}", forged, flipped, "not a cookie at all", base64.b64encode(b"{}").decode()):
         browser = browsers()
         browser.http.cookies.set(name, fake)
