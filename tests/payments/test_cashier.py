@@ -187,8 +187,8 @@ async def test_a_status_after_the_visit_ended_is_recorded_by_the_reconciler(
 
 async def test_one_reconciler_at_a_time(cashier: Cashier, redis_client: redis.asyncio.Redis) -> None:
     first, second = Reconciler(cashier, redis_client), Reconciler(cashier, redis_client)
-    assert await first._lead() and not await second._lead()
-    assert await first._lead(), "the leader keeps its lock"
+    assert await first.lease.hold() and not await second.lease.hold()
+    assert await first.lease.hold(), "the leader keeps its lease"
 
 
 async def test_an_open_payment_nobody_pays_is_given_up(cashier: Cashier, clock: Clock, redis_client: redis.asyncio.Redis) -> None:

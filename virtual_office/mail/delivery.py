@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from virtual_office.lease import Lease
 from virtual_office.mail import keys
 from virtual_office.mail.errors import DeliveryFailed, MailError
 from virtual_office.mail.outbox import Claimed, Outbox
@@ -38,32 +38,25 @@ class Delivery:
         self.outbox = outbox
         self.transport = transport
         self.mail_from = mail_from
-        self._redis = redis
         self._interval = interval
         self._batch = batch
-        self._me = f"{os.getpid()}-{id(self)}"
+        self.lease = Lease(redis, keys.DELIVERY_LOCK, ttl=interval * 3)
         self._unmarked: list[Claimed] = []
         """Accepted by the server but not yet marked sent (Redis was away): marked before anything else."""
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                if await self._lead():
-                    await self.deliver_due()
-            except (RedisError, MailError) as exc:
-                log.warning("mail delivery skipped: %s", type(exc).__name__)
-            except Exception:  # noqa: BLE001 - keep delivering next round
-                log.exception("mail delivery failed")
-
-    async def _lead(self) -> bool:
-        ttl = int(self._interval * 3000)
-        if await self._redis.set(keys.DELIVERY_LOCK, self._me, nx=True, px=ttl):
-            return True
-        if await self._redis.get(keys.DELIVERY_LOCK) == self._me:
-            await self._redis.pexpire(keys.DELIVERY_LOCK, ttl)
-            return True
-        return False
+        try:
+            while True:
+                await asyncio.sleep(self._interval)
+                try:
+                    if await self.lease.hold():
+                        await self.deliver_due()
+                except (RedisError, MailError) as exc:
+                    log.warning("mail delivery skipped: %s", type(exc).__name__)
+                except Exception:  # noqa: BLE001 - keep delivering next round
+                    log.exception("mail delivery failed")
+        finally:  # another process takes over at once, not after the lease lapses
+            await asyncio.shield(self.lease.release())
 
     async def deliver_due(self) -> int:
         """Send every message due now (in rounds of ``batch``); returns how many were accepted."""

@@ -3,18 +3,18 @@
 Platforms have no webhook, so the status of each open payment is read with backoff
 until it is final, and a payment a dead process left ``creating`` is created again
 with its request id. Everything it needs is in Redis: a restart, or another process
-taking the lock, picks up where the last one was.
+taking the lease, picks up where the last one was.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from virtual_office.lease import Lease
 from virtual_office.payments import keys
 from virtual_office.payments.cashier import Cashier
 from virtual_office.payments.errors import PaymentError
@@ -27,34 +27,27 @@ INTERVAL = 1.0
 
 
 class Reconciler:
-    """Runs :meth:`reconcile` every ``interval`` seconds in whichever process holds a short Redis lock."""
+    """Runs :meth:`reconcile` every ``interval`` seconds in whichever process holds the reconciler's lease."""
 
     def __init__(self, cashier: Cashier, redis: Redis, *, interval: float = INTERVAL) -> None:
         self.cashier = cashier
-        self._redis = redis
         self._interval = interval
-        self._me = f"{os.getpid()}-{id(self)}"
+        # Longer than one round may take (a slow platform answers within its timeout, per transaction).
+        self.lease = Lease(redis, keys.RECONCILER_LOCK, ttl=max(interval * 3, 150))
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                if await self._lead():
-                    await self.reconcile()
-            except (RedisError, PaymentError, QueueError) as exc:
-                log.warning("payment reconciliation skipped: %s", type(exc).__name__)
-            except Exception:  # noqa: BLE001 - keep reconciling next round
-                log.exception("payment reconciliation failed")
-
-    async def _lead(self) -> bool:
-        # Longer than one round may take (a slow platform answers within its timeout, per transaction).
-        ttl = int(max(self._interval * 3, 150) * 1000)
-        if await self._redis.set(keys.RECONCILER_LOCK, self._me, nx=True, px=ttl):
-            return True
-        if await self._redis.get(keys.RECONCILER_LOCK) == self._me:
-            await self._redis.pexpire(keys.RECONCILER_LOCK, ttl)
-            return True
-        return False
+        try:
+            while True:
+                await asyncio.sleep(self._interval)
+                try:
+                    if await self.lease.hold():
+                        await self.reconcile()
+                except (RedisError, PaymentError, QueueError) as exc:
+                    log.warning("payment reconciliation skipped: %s", type(exc).__name__)
+                except Exception:  # noqa: BLE001 - keep reconciling next round
+                    log.exception("payment reconciliation failed")
+        finally:  # another process takes over at once, not after the lease lapses
+            await asyncio.shield(self.lease.release())
 
     async def reconcile(self) -> int:
         """One round over every office; returns how many transactions were looked at."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 
 from redis.exceptions import RedisError
 
+from virtual_office.lease import Lease
 from virtual_office.mail import Mailer
 from virtual_office.queue import Office, QueueError, keys
 from virtual_office.server.appointment_mail import send_reminders
@@ -28,7 +28,7 @@ stay in the file's history until it is rewritten from what is there now."""
 
 
 class Sweeper:
-    """Runs once a second in whichever process holds a short Redis lock, so that with
+    """Runs once a second in whichever process holds the sweeper's lease, so that with
     several processes each expiry happens (and is announced) once."""
 
     def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, mailer: Mailer | None = None) -> None:
@@ -36,30 +36,24 @@ class Sweeper:
         self._mailer = mailer
         self._status = status
         self._visits = visits
-        self._me = f"{os.getpid()}-{id(self)}"
+        self.lease = Lease(services.redis, keys.SWEEPER_LOCK, ttl=INTERVAL * 3)
         self._was_open: dict[str, bool] = {}
         self._leftovers_due = 0.0
         self._rewrite_due = time.monotonic() + REWRITE_INTERVAL
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(INTERVAL)
-            try:
-                if await self._lead():
-                    await self.sweep()
-            except (RedisError, QueueError, OSError) as exc:
-                log.warning("sweep skipped: %s", type(exc).__name__)
-            except Exception:  # noqa: BLE001 - keep sweeping next second
-                log.exception("sweep failed")
-
-    async def _lead(self) -> bool:
-        redis = self._services.redis
-        if await redis.set(keys.SWEEPER_LOCK, self._me, nx=True, px=int(INTERVAL * 3000)):
-            return True
-        if await redis.get(keys.SWEEPER_LOCK) == self._me:
-            await redis.pexpire(keys.SWEEPER_LOCK, int(INTERVAL * 3000))
-            return True
-        return False
+        try:
+            while True:
+                await asyncio.sleep(INTERVAL)
+                try:
+                    if await self.lease.hold():
+                        await self.sweep()
+                except (RedisError, QueueError, OSError) as exc:
+                    log.warning("sweep skipped: %s", type(exc).__name__)
+                except Exception:  # noqa: BLE001 - keep sweeping next second
+                    log.exception("sweep failed")
+        finally:  # another process takes over at once, not after the lease lapses
+            await asyncio.shield(self.lease.release())
 
     async def sweep(self) -> None:
         s = self._services
