@@ -1,10 +1,14 @@
 """Office-status fan-out: socket.io subscribers on /public, ours against a Node.js reference.
 
-    python benchmarks/realtime.py --subscribers 1000,5000,10000 [--seconds 60] [--quick]
+    python benchmarks/realtime.py --subscribers 1000,5000,10000 [--processes 1,2] [--seconds 60] [--quick]
 
 For each number of subscribers M and each server (ours, then the reference):
 
 - the server runs on one core; Redis, the load generators and this driver on the other;
+- ``--processes 2``: ours also as two ``serve`` processes on the one Redis, one per
+  core (the second shares its core with the load), each given half the subscribers
+  as a load balancer would; the driver's changes go to the first, so the second
+  hears of every change through Redis, as one node hears of another's;
 - M Node.js socket.io-client subscribers (benchmarks/realtime/subscribers.js; two
   processes above 8,000) connect to ``/public`` over WebSocket only, each watching one
   of 50 offices (``auth: {offices: [id], lang: "de"}``);
@@ -240,6 +244,10 @@ def our_env(setup: Setup, port: int) -> dict[str, str]:
         "VO_PORT": str(port),
         # The clerk on duty sends no heartbeats here: keep them on duty for the run.
         "VO_PRESENCE_TIMEOUT_SECONDS": "86400",
+        # Every subscriber and every join comes from 127.0.0.1 here, which the
+        # per-address caps (meant for one household or one attacker) would stop.
+        "VO_UNCAPPED_NETWORKS": "127.0.0.0/8",
+        "VO_JOINS_PER_ADDRESS": "1000000",
         "PYTHONUNBUFFERED": "1",
     })
     return env
@@ -248,17 +256,32 @@ def our_env(setup: Setup, port: int) -> dict[str, str]:
 @dataclass
 class Server:
     name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
+    processes: list[subprocess.Popen[bytes]]
+    urls: list[str]
+    logs: list[Path]
+
+    @property
+    def url(self) -> str:
+        """Where the driver sends its changes: the first process (the others hear of them through Redis)."""
+        return self.urls[0]
 
 
-def start_ours(setup: Setup) -> Server:
+def start_ours(setup: Setup, processes: int = 1) -> Server:
+    """``processes`` independent ``serve`` processes on one Redis, one core each (as several nodes would be)."""
+    cores = [setup.server_cpu] if processes == 1 else [setup.server_cpu, setup.load_cpu]
+    started = [_start_one(setup, cores[i % len(cores)]) for i in range(processes)]
+    if not setup.payloads.exists():
+        offices = httpx.get(f"{started[0][1]}/api/offices", params={"lang": "de"}, timeout=10).json()["offices"]
+        setup.payloads.write_text(json.dumps({"offices": offices}))
+    return Server("ours", [p for p, _, _ in started], [u for _, u, _ in started], [lg for _, _, lg in started])
+
+
+def _start_one(setup: Setup, cpu: int | None) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     log = LOGS / f"ours-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "virtual_office", "serve"], env=our_env(setup, port), cwd=ROOT,
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, preexec_fn=pinned(setup.server_cpu),
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, preexec_fn=pinned(cpu),
     )
     _children.append(process)
     url = f"http://127.0.0.1:{port}"
@@ -273,10 +296,7 @@ def start_ours(setup: Setup) -> Server:
     else:
         stop_process(process)
         raise RuntimeError("virtual-office serve did not become healthy in 60 s")
-    if not setup.payloads.exists():
-        offices = httpx.get(f"{url}/api/offices", params={"lang": "de"}, timeout=10).json()["offices"]
-        setup.payloads.write_text(json.dumps({"offices": offices}))
-    return Server("ours", process, url, log)
+    return process, url, log
 
 
 def start_reference(setup: Setup) -> Server:
@@ -292,7 +312,7 @@ def start_reference(setup: Setup) -> Server:
     if line != "listening":
         stop_process(process)
         raise RuntimeError(f"reference server did not start: {line!r} {log.read_text()[-2000:]}")
-    return Server("reference", process, f"http://127.0.0.1:{port}", log)
+    return Server("reference", [process], [f"http://127.0.0.1:{port}"], [log])
 
 
 class Driver:
@@ -471,23 +491,34 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, warmup: float) -> dict[str, Any]:
-    """One server under one load; always cleans up what it started."""
-    print(f"-- {kind}, {subscribers} subscribers", flush=True)
-    server = start_ours(setup) if kind == "ours" else start_reference(setup)
-    proc = psutil.Process(server.process.pid)
+async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, warmup: float,
+                  processes: int = 1) -> dict[str, Any]:
+    """One server (of ``processes`` processes) under one load; always cleans up what it started."""
+    print(f"-- {kind}, {processes} process(es), {subscribers} subscribers", flush=True)
+    server = start_ours(setup, processes) if kind == "ours" else start_reference(setup)
+    procs = [psutil.Process(p.pid) for p in server.processes]
     redis_proc = psutil.Process(setup.redis.process.pid)  # type: ignore[union-attr]
     generators: list[Generator] = []
     driver: Driver | None = None
     driver_task: asyncio.Task[None] | None = None
-    report: dict[str, Any] = {"server": kind, "subscribers": subscribers, "load_average_before": os.getloadavg()[0]}
+    report: dict[str, Any] = {"server": kind, "processes": len(procs), "subscribers": subscribers,
+                              "load_average_before": os.getloadavg()[0]}
+
+    def rss() -> int:
+        return sum(p.memory_info().rss for p in procs)
+
+    def cpu_seconds() -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in procs)
+
     try:
-        rss_idle = proc.memory_info().rss
-        parts = -(-subscribers // PER_GENERATOR)
+        rss_idle = rss()
+        # Each process gets its own share of the subscribers, as a load balancer would spread them.
+        parts = max(-(-subscribers // PER_GENERATOR), len(server.urls))
         share = [subscribers // parts + (1 if i < subscribers % parts else 0) for i in range(parts)]
         first = 0
-        for count in share:
-            generators.append(await Generator.start(server.url, first, count, setup.office_ids, setup.load_cpu))
+        for i, count in enumerate(share):
+            url = server.urls[i % len(server.urls)]
+            generators.append(await Generator.start(url, first, count, setup.office_ids, setup.load_cpu))
             first += count
         ready = await asyncio.wait_for(asyncio.gather(*(g.message("ready") for g in generators)), 600)
         connected = sum(r["connected"] for r in ready)
@@ -499,7 +530,7 @@ async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, war
             driver_task = asyncio.create_task(driver.run())
         await asyncio.sleep(warmup)
 
-        cpu0, rcpu0, t0 = sum(proc.cpu_times()[:2]), sum(redis_proc.cpu_times()[:2]), time.monotonic()
+        cpu0, rcpu0, t0 = cpu_seconds(), sum(redis_proc.cpu_times()[:2]), time.monotonic()
         ok0 = driver.ok if driver else 0
         for g in generators:
             await g.send(f"go {seconds}")
@@ -509,14 +540,14 @@ async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, war
         probe_task = asyncio.create_task(probe.run())
         commands0 = await probe.commands()
         while not collect.done():
-            rss_max = max(rss_max, proc.memory_info().rss)
+            rss_max = max(rss_max, rss())
             await asyncio.wait([collect], timeout=1)
         probe_task.cancel()
         report["redis"] = {"commands_per_s": (await probe.commands() - commands0) / (time.monotonic() - t0), **probe.summary()}
         await probe.close()
         results = [r["result"] for r in collect.result()]
         wall = time.monotonic() - t0
-        cpu, rcpu = sum(proc.cpu_times()[:2]) - cpu0, sum(redis_proc.cpu_times()[:2]) - rcpu0
+        cpu, rcpu = cpu_seconds() - cpu0, sum(redis_proc.cpu_times()[:2]) - rcpu0
         report.update(merge(results))
         report.update(
             server_cpu_percent=100 * cpu / wall,
@@ -544,14 +575,16 @@ async def run_one(setup: Setup, kind: str, subscribers: int, seconds: float, war
                 await asyncio.wait_for(driver_task, 30)
         for g in generators:
             await g.stop()
-        stop_process(server.process)
+        for process in server.processes:
+            stop_process(process)
         with contextlib.suppress(OSError):
-            lines = server.log.read_text(errors="replace").splitlines()
-            report["server_log"] = {"file": str(server.log.relative_to(ROOT)),
+            lines = [line for log in server.logs for line in log.read_text(errors="replace").splitlines()]
+            report["server_log"] = {"files": [str(log.relative_to(ROOT)) for log in server.logs],
                                     "errors": sum(1 for line in lines if "ERROR" in line or "Traceback" in line)}
-        if kind == "reference" and server.process.stdout:
+        reference = server.processes[0]
+        if kind == "reference" and reference.stdout:
             with contextlib.suppress(Exception):
-                report["reference"] = json.loads(server.process.stdout.read().decode().strip().splitlines()[-1])
+                report["reference"] = json.loads(reference.stdout.read().decode().strip().splitlines()[-1])
 
 
 def summary(r: dict[str, Any]) -> str:
@@ -561,15 +594,15 @@ def summary(r: dict[str, Any]) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    rows = ["| subscribers | server | connected | p50 ms | p99 ms | max ms | delivered | deliveries/s | server CPU | server RSS | KB/conn |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| subscribers | server | processes | connected | p50 ms | p99 ms | max ms | delivered | deliveries/s | server CPU | server RSS | KB/conn |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         if "error" in r and "p50_ms" not in r:
-            rows.append(f"| {r['subscribers']:,} | {r['server']} | {r.get('connected', '?')} | failed: {r['error']} |||||||")
+            rows.append(f"| {r['subscribers']:,} | {r['server']} | {r.get('processes', 1)} | {r.get('connected', '?')} | failed: {r['error']} |||||||")
             continue
         cpu = f"{r['server_cpu_percent']:.0f}%" + (f" (+ Redis {r['redis_cpu_percent']:.0f}%)" if r.get("redis_cpu_percent") is not None else "")
         rows.append(
-            f"| {r['subscribers']:,} | {r['server']} | {r['connected']:,} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"| {r['subscribers']:,} | {r['server']} | {r.get('processes', 1)} | {r['connected']:,} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
             f"{r['max_ms']:.0f} | {100 * (r['delivered'] or 0):.2f}% | {r['deliveries_per_s']:,.0f} | {cpu} | "
             f"{r['server_rss_mb']:.0f} MB | {r['kb_per_connection']:.0f} |")
     return "\n".join(rows)
@@ -578,12 +611,14 @@ def markdown(report: dict[str, Any]) -> str:
 async def main_async(args: argparse.Namespace, setup: Setup) -> list[dict[str, Any]]:
     if not setup.payloads.exists():
         # The reference sends our own office payloads: take them from our server once.
-        stop_process(start_ours(setup).process)
+        stop_process(start_ours(setup).processes[0])
     runs = []
     for subscribers in args.subscribers:
         for kind in args.servers:
-            runs.append(await run_one(setup, kind, subscribers, args.seconds, args.warmup))
-            await asyncio.sleep(2)  # let closed sockets drain before the next ramp
+            # The reference is one Node.js process (a single-threaded server, as ours is per process).
+            for processes in args.processes if kind == "ours" else [1]:
+                runs.append(await run_one(setup, kind, subscribers, args.seconds, args.warmup, processes))
+                await asyncio.sleep(2)  # let closed sockets drain before the next ramp
     return runs
 
 
@@ -592,6 +627,8 @@ def main() -> None:
     parser.add_argument("--subscribers", default="1000,5000,10000",
                         type=lambda s: [int(x) for x in s.split(",") if x.strip()])
     parser.add_argument("--servers", default="ours,reference", type=lambda s: [x.strip() for x in s.split(",") if x.strip()])
+    parser.add_argument("--processes", default="1", type=lambda s: [int(x) for x in s.split(",") if x.strip()],
+                        help="ours with this many serve processes on one Redis, e.g. 1,2 (default 1)")
     parser.add_argument("--seconds", type=float, default=60, help="measured window per run (default 60)")
     parser.add_argument("--warmup", type=float, default=10, help="seconds of load before measuring (default 10)")
     parser.add_argument("--quick", action="store_true", help="1,000 subscribers, 15 s: a smoke test")
@@ -606,7 +643,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop_children)
     ensure_node_modules()
     open_files = raise_open_files()
-    need = max(args.subscribers) + 200
+    need = max(args.subscribers) // min(args.processes if "ours" in args.servers else [1]) + 200
     if open_files < need:
         print(f"warning: open-files limit {open_files} is below {need}: not every subscriber can connect", flush=True)
     cpus = sorted(os.sched_getaffinity(0))
@@ -638,7 +675,7 @@ def main() -> None:
                     "node": node_version, "python_socketio": version("python-socketio"), "uvicorn": version("uvicorn"), "redis": redis_server.version,
                     "open_files": open_files, "pinning": {"server": server_cpu, "load": load_cpu}},
         "parameters": {"subscribers": args.subscribers, "seconds": args.seconds, "warmup": args.warmup,
-                       "offices": OFFICES, "changes_per_s": RATE, "transport": "websocket"},
+                       "offices": OFFICES, "changes_per_s": RATE, "processes": args.processes, "transport": "websocket"},
         "runs": runs,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
