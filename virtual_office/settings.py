@@ -82,6 +82,11 @@ class Settings:
     """Bot check (ALTCHA): PBKDF2 rounds per try; a browser needs about 256 tries, a second or two."""
     bot_checks_per_address: int = 30
     """Bot check challenges one address may fetch a minute."""
+    metrics_token: str | None = None
+    """Bearer token that may read /metrics from anywhere (Authorization: Bearer …); None: networks only."""
+    metrics_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Networks (CIDRs) that may read /metrics without the token; the client's address as for the
+    limits (a trusted proxy's X-Forwarded-For applied). Empty: the token only."""
     media: MediaConfig = field(default_factory=MediaConfig)
 
     @property

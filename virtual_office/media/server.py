@@ -61,6 +61,11 @@ class MediaServer:
         return answer
 
     @property
+    def sessions(self) -> int:
+        """Media sessions (visits) open now."""
+        return len(self._sessions)
+
+    @property
     def checks(self) -> int:
         """Connection checks running now."""
         return len(self._checks)

@@ -17,6 +17,8 @@ from virtual_office.payments import Cashier, Reconciler
 from virtual_office.server import account, admin, booking, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
 from virtual_office.server.connections import ConnectionCap
+from virtual_office.server.metrics import Metrics
+from virtual_office.server.metrics import routes as metrics_routes
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.realtime import SocketApp, create_sio
 from virtual_office.server.security import OriginPolicy
@@ -60,7 +62,8 @@ def create_app(
     # the visit pushes each change of a payment to its members.
     cashier = Cashier(services.redis, services.offices)
     visits = visit.Visits.create(sio, services, status, presence, cashier)
-    citizen = waiting_room.CitizenNamespace(services, status, visits, presence)
+    metrics = Metrics(settings, services, sio)
+    citizen = waiting_room.CitizenNamespace(services, status, visits, presence, metrics)
     todays_appointments = console.ConsoleAppointments(sio, services)
     services.appointments.on_change(todays_appointments.push)
     clerk = console.ClerkNamespace(services, status, visits, todays_appointments)
@@ -105,6 +108,7 @@ def create_app(
             *login.routes,
             *account.routes,
             *admin.routes,
+            *metrics_routes,
             *extra_routes,
             *static_routes(),
             *scripts.routes(),
@@ -120,6 +124,7 @@ def create_app(
     app.state.origins = policy
     app.state.mail = mailer
     app.state.cashier = cashier
+    app.state.metrics = metrics
     app.state.botcheck = botcheck.BotCheck(services.redis, settings.secret_key, cost=settings.bot_check_cost)
     app.state.login_throttle = LoginThrottle(services.redis, settings.login_attempts, secret_key=settings.secret_key,
                                              secure=settings.cookies_secure)

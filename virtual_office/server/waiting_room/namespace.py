@@ -7,6 +7,7 @@ from typing import Any
 
 from virtual_office.queue import QueueError
 from virtual_office.server import payloads
+from virtual_office.server.metrics import Metrics
 from virtual_office.server.presence import CitizenPresence
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, ticket_room
 from virtual_office.server.realtime import Namespace, Session, from_own_page, refuse
@@ -26,12 +27,14 @@ class CitizenNamespace(Namespace):
     events = EVENTS
     connect_schema = CitizenConnect
 
-    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, presence: CitizenPresence) -> None:
+    def __init__(self, services: Services, status: StatusBroadcaster, visits: Visits, presence: CitizenPresence,
+                 metrics: Metrics) -> None:
         super().__init__(CITIZEN)
         self._services = services
         self._status = status
         self._visits = visits
         self._presence = presence
+        self._metrics = metrics
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: CitizenConnect) -> None:
         lang = from_own_page(environ, auth, self._services.settings.base_url)
@@ -66,6 +69,10 @@ class CitizenNamespace(Namespace):
         ticket = await self._services.room.accept(session["token"])
         office = await self._services.offices.get(ticket.office_id)
         now = self._services.room.now_ms()
+        if ticket.visit_started is not None and not session.get("admitted"):
+            # Accepting again (a retried click) is harmless in the queue; the wait counts once.
+            session["admitted"] = True
+            self._metrics.admitted(office.id, (ticket.visit_started - ticket.queued_at) / 1000)
         await self.emit(
             "visit",
             {"office_id": office.id, "ticket": payloads.ticket_for_clerk(ticket, office, None, now), "state": ticket.state},
