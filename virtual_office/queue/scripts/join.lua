@@ -8,6 +8,13 @@
 -- everyone already there; until then it is only in 'unconfirmed' and counts nowhere, so
 -- joins that never connect cannot fill the office or push anyone back.
 -- Past the most kept, the oldest unconfirmed tickets end (returned, for their index keys).
+-- The same join once more (its reply was lost to a dropped connection or a failover, and
+-- the client sent it again): the same answer, and still one ticket.
+if redis.call('HGET', KEYS[4], 'secret') == ARGV[2] then
+  local t = redis.call('HMGET', KEYS[4], 'number', 'joined_at', 'priority')
+  local again = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. (PRIORITY_STEP - PRIORITY_STEP * tonumber(t[3])))
+  return {'ok', t[1], again + 1, tonumber(t[2]), {}}
+end
 if ARGV[11] ~= '' and redis.call('ZCOUNT', KEYS[5], ARGV[11], '+inf') == 0 then
   return {'no_clerk'}
 end
