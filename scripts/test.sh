@@ -6,8 +6,9 @@
 # Extra arguments go to pytest (e.g. tests/queue -x).
 . "$(dirname "$0")/env.sh"
 # firefox-esr: the browser tests run in Firefox too; xvfb: its screen sharing needs a display;
-# zbar-tools: a QR decoder reads the GiroCodes back (tests/payments).
-apt_install redis-server chromium firefox-esr xvfb fonts-liberation iproute2 util-linux coturn nftables zbar-tools
+# zbar-tools: a QR decoder reads the GiroCodes back (tests/payments);
+# haproxy, redis-sentinel: the cluster test runs examples/deploy (tests/cluster).
+apt_install redis-server chromium firefox-esr xvfb fonts-liberation iproute2 util-linux coturn nftables zbar-tools haproxy redis-sentinel
 # Node.js runs axe-core's installer; any Node will do, Debian's only if there is none.
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 "$PYTHON" -m pip install -q -e '.[test]'

@@ -17,9 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import redis.asyncio
-
-from virtual_office import __version__, logs
+from virtual_office import __version__, logs, redis_client
 from virtual_office.embedded_redis import EmbeddedRedis
 from virtual_office.payments import PaymentError, ProviderConfig, ProviderDirectory
 from virtual_office.payments.config import take_provider
@@ -141,7 +139,7 @@ async def import_offices(redis_url: str, path: Path) -> int:
         offices.append(Office.from_config(entry))
         if provider is not None:
             providers[offices[-1].id] = provider
-    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    client = redis_client.connect(redis_url)
     try:
         directory = OfficeDirectory(client)
         for office in offices:
@@ -155,7 +153,7 @@ async def import_offices(redis_url: str, path: Path) -> int:
 
 async def _add_account(redis_url: str, login: str, name: str, password: str, role: str, offices: tuple[str, ...],
                        *, host: str | None) -> None:
-    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    client = redis_client.connect(redis_url)
     try:
         known = await OfficeDirectory(client).all()
         unknown = [o for o in offices if o not in {k.id for k in known}]
@@ -168,7 +166,7 @@ async def _add_account(redis_url: str, login: str, name: str, password: str, rol
 
 async def reset_second_factor(redis_url: str, login: str) -> None:
     """Remove the account's second factor (InvalidInput for an unknown login); logged with its id only."""
-    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    client = redis_client.connect(redis_url)
     try:
         clerk = await ClerkDirectory(client).by_login(login)
         if clerk is None:

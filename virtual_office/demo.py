@@ -11,11 +11,11 @@ import json
 import secrets
 from pathlib import Path
 
-import redis.asyncio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from virtual_office import redis_client
 from virtual_office.payments import ProviderConfig, ProviderDirectory
 from virtual_office.payments.sandbox import SandboxPlatform
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, Office, OfficeDirectory
@@ -106,7 +106,7 @@ DEMO_TRANSFER = {"kind": "girocode", "recipient": "Stadtkasse Musterstadt", "iba
 async def prepare_demo(settings: Settings) -> Settings:
     """Create the demo offices and accounts once (kept in the data directory) and print them."""
     assert settings.redis_url
-    client = redis.asyncio.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = redis_client.connect(settings.redis_url)
     try:
         offices = OfficeDirectory(client)
         if not await offices.ids():

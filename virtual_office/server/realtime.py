@@ -24,6 +24,7 @@ from socketio import packet
 from socketio.exceptions import ConnectionRefusedError
 from starlette.types import Message, Receive, Scope, Send
 
+from virtual_office import redis_client
 from virtual_office.queue import InvalidInput, QueueError
 from virtual_office.server import connections, payloads
 from virtual_office.server.api import plain_json
@@ -166,12 +167,23 @@ class SocketApp(socketio.ASGIApp):  # type: ignore[misc]  # python-socketio ship
         return await super().__call__(scope, checked, send)
 
 
+class RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]  # socketio ships no types
+    """socket.io's rooms shared through Redis, on a client of :func:`redis_client.connect`:
+    the same URLs (Sentinel too) and the same riding through a failover as the rest."""
+
+    def _redis_connect(self) -> None:
+        # Called again after the listener lost its connection: the client asks anew for the primary.
+        self.redis = redis_client.connect(self.redis_url, max_connections=PUBLISH_CONNECTIONS, decode_responses=False)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+
 def create_sio(redis_url: str | None, cap: connections.ConnectionCap | None = None) -> socketio.AsyncServer:
     """The socket.io server; with ``redis_url`` rooms are shared by every process on that Redis;
     ``cap`` limits the connections one address holds open."""
     # Every emit is also published to Redis, one connection each while in flight; with
     # redis-py's default cap of 100 a burst of connecting widgets makes publishes fail.
-    manager = socketio.AsyncRedisManager(redis_url, redis_options={"max_connections": PUBLISH_CONNECTIONS}) if redis_url else None
+    manager = RedisManager(redis_url) if redis_url else None
     server = Server(
         async_mode="asgi",
         client_manager=manager,

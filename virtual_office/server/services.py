@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass
 
 import redis.asyncio
-import redis.exceptions
 
+from virtual_office import redis_client
 from virtual_office.media import MediaServer
 from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
 from virtual_office.queue.appointments import Appointments
@@ -40,19 +40,8 @@ class Services:
     def open(cls, settings: Settings, redis_url: str) -> Services:
         # redis-py's default pool refuses the 101st concurrent command ("Too many
         # connections"), which a burst of widgets connecting at once reaches: wait for
-        # a free connection instead.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            redis_url,
-            max_connections=REDIS_CONNECTIONS,
-            timeout=10,
-            decode_responses=True,
-            health_check_interval=10,
-            socket_connect_timeout=5,
-            # A Redis restart drops every connection: a command that meets a dropped one
-            # is tried once more on a fresh connection.
-            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
-        )
-        client = redis.asyncio.Redis.from_pool(pool)
+        # a free connection instead (redis_client does).
+        client = redis_client.connect(redis_url, max_connections=REDIS_CONNECTIONS)
         offices = OfficeDirectory(client)
         presence = Presence(client, timeout_seconds=settings.presence_timeout_seconds)
         room = WaitingRoom(
