@@ -21,12 +21,39 @@ from virtual_office import __version__, logs, redis_client
 from virtual_office.embedded_redis import EmbeddedRedis
 from virtual_office.payments import PaymentError, ProviderConfig, ProviderDirectory
 from virtual_office.payments.config import take_provider
-from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, InvalidInput, Office, OfficeDirectory
+from virtual_office.queue import (
+    ADMIN,
+    CLERK,
+    DEFAULT,
+    OPERATOR,
+    ClerkDirectory,
+    InvalidInput,
+    Office,
+    OfficeDirectory,
+    Tenant,
+    TenantDirectory,
+    keys,
+)
 from virtual_office.queue.passwords import deployment_context
 from virtual_office.queue.second_factor import SecondFactors
 from virtual_office.settings import Settings, SettingsError
 
 log = logging.getLogger("virtual_office")
+
+ROLE_HELP = {
+    CLERK: "add a clerk account",
+    ADMIN: "add an administrator account (of one tenant: --tenant)",
+    OPERATOR: "add an operator account: the provider's, administers every tenant",
+}
+# The tenant's optional settings, each a --option of add-tenant.
+TENANT_OPTIONS = {
+    "logo": "the logo's address (https://... or a path on this server)",
+    "colour": "the accent colour, #rrggbb",
+    "hotline": "the phone number for citizens whose video cannot work (where an office names none)",
+    "privacy_url": "the tenant's privacy statement (https://...)",
+    "accessibility_url": "the tenant's accessibility statement (https://...)",
+    "mail_from": "the sender of the tenant's mail",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,13 +75,24 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--data-dir", type=Path)
 
-    for role in (CLERK, ADMIN):
-        add = commands.add_parser(f"add-{role}", help=f"add a{'n' if role == ADMIN else ''} {role} account")
+    for role in (CLERK, ADMIN, OPERATOR):
+        add = commands.add_parser(f"add-{role}", help=ROLE_HELP[role])
         add.add_argument("login")
         add.add_argument("--name", required=True)
         add.add_argument("--offices", default="", help="comma-separated office ids this account staffs")
+        if role != OPERATOR:
+            add.add_argument("--tenant", default=DEFAULT, help="the tenant (municipality) of the account (default: the default tenant)")
         add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable instead of asking")
         add.add_argument("--data-dir", type=Path)
+
+    tenant = commands.add_parser("add-tenant", help="create or update a tenant (a municipality); then add its first administrator")
+    tenant.add_argument("id", help="lowercase letters, digits and '-' (used in the snippet's data-tenant)")
+    tenant.add_argument("--name", required=True)
+    tenant.add_argument("--ags", required=True, help="the official municipality key (8 digits)")
+    for option, helps in TENANT_OPTIONS.items():
+        tenant.add_argument(f"--{option.replace('_', '-')}", default="", help=helps)
+    tenant.add_argument("--website", action="append", default=[], help="a website allowed to embed the tenant's widget (repeatable)")
+    tenant.add_argument("--data-dir", type=Path)
 
     reset = commands.add_parser("reset-mfa", help="remove an account's second factor (a lost phone, the last administrator's too)")
     reset.add_argument("login")
@@ -108,6 +146,11 @@ def main(argv: list[str] | None = None) -> None:
             with _redis_url(settings) as url:
                 count = asyncio.run(import_offices(url, args.file))
             print(f"{count} office(s) imported")
+        elif args.command == "add-tenant":
+            made = Tenant(args.id, args.name, args.ags, **{o: getattr(args, o) for o in TENANT_OPTIONS})
+            with _redis_url(settings) as url:
+                asyncio.run(add_tenant(url, made, args.website))
+            print(f"tenant {made.id} saved; add its first administrator with: virtual-office add-admin LOGIN --name NAME --tenant {made.id}")
         elif args.command == "reset-mfa":
             with _redis_url(settings) as url:
                 asyncio.run(reset_second_factor(url, args.login))
@@ -117,18 +160,21 @@ def main(argv: list[str] | None = None) -> None:
             password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("Password: ")
             offices = tuple(o.strip() for o in args.offices.split(",") if o.strip())
             with _redis_url(settings) as url:
-                asyncio.run(_add_account(url, args.login, args.name, password, role, offices, host=urlsplit(settings.base_url).hostname))
+                asyncio.run(_add_account(url, args.login, args.name, password, role, offices, host=urlsplit(settings.base_url).hostname,
+                                         tenant=getattr(args, "tenant", DEFAULT)))
             print(f"{role} {args.login} added")
     except (SettingsError, InvalidInput) as exc:
         sys.exit(f"virtual-office: {exc}")
 
 
 async def import_offices(redis_url: str, path: Path) -> int:
-    """Create or replace the offices in a TOML file (an [[office]] table each)."""
+    """Create or replace the tenants and offices in a TOML file (a [[tenant]] and an [[office]] table each;
+    an office names its tenant with ``tenant``, the default tenant without)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"{path}: {exc}") from exc
+    tenants = [Tenant.from_config(entry) for entry in data.get("tenant", [])]
     providers: dict[str, ProviderConfig] = {}
     offices = []
     for entry in data.get("office", []):
@@ -141,6 +187,11 @@ async def import_offices(redis_url: str, path: Path) -> int:
             providers[offices[-1].id] = provider
     client = redis_client.connect(redis_url)
     try:
+        for made in tenants:
+            await TenantDirectory(client).save(made)
+        for office in offices:
+            if not await TenantDirectory(client).exists(office.tenant):
+                raise InvalidInput(f"office {office.id!r}: unknown tenant {office.tenant!r}")
         directory = OfficeDirectory(client)
         for office in offices:
             await directory.save(office)
@@ -151,15 +202,34 @@ async def import_offices(redis_url: str, path: Path) -> int:
     return len(offices)
 
 
-async def _add_account(redis_url: str, login: str, name: str, password: str, role: str, offices: tuple[str, ...],
-                       *, host: str | None) -> None:
+async def add_tenant(redis_url: str, tenant: Tenant, websites: list[str]) -> None:
+    """Store the tenant and add ``websites`` to the ones allowed to embed its widget."""
+    from virtual_office.server.security import normalize
+
+    good = [normalize(w) for w in websites]
+    if None in good or "*" in good:
+        raise InvalidInput("--website: an address such as https://www.example.de")
     client = redis_client.connect(redis_url)
     try:
-        known = await OfficeDirectory(client).all()
+        await TenantDirectory(client).save(tenant)
+        if good:
+            await client.sadd(keys.allowed_origins(tenant.id), *[w for w in good if w])
+    finally:
+        await client.aclose()
+
+
+async def _add_account(redis_url: str, login: str, name: str, password: str, role: str, offices: tuple[str, ...],
+                       *, host: str | None, tenant: str = DEFAULT) -> None:
+    client = redis_client.connect(redis_url)
+    try:
+        if not await TenantDirectory(client).exists(tenant):
+            raise InvalidInput(f"unknown tenant {tenant!r} (virtual-office add-tenant creates it)")
+        known = await OfficeDirectory(client).of_tenant(tenant)
         unknown = [o for o in offices if o not in {k.id for k in known}]
         if unknown:
-            raise InvalidInput(f"unknown offices: {', '.join(unknown)}")
-        await ClerkDirectory(client).add(login, name, password, role=role, offices=offices, context=deployment_context(known, host))
+            raise InvalidInput(f"unknown offices: {', '.join(unknown)}" + (f" (of the tenant {tenant!r})" if tenant != DEFAULT else ""))
+        await ClerkDirectory(client).add(login, name, password, role=role, offices=offices, context=deployment_context(known, host),
+                                         tenant=tenant)
     finally:
         await client.aclose()
 

@@ -9,7 +9,7 @@ so the replies are cast where they are read.
 from virtual_office.queue.appointment_settings import AppointmentSettings, Service
 from virtual_office.queue.appointments import Appointments, CheckedIn, Held
 from virtual_office.queue.bookings import Booking
-from virtual_office.queue.clerks import ADMIN, CLERK, Clerk, ClerkDirectory, WeakPassword
+from virtual_office.queue.clerks import ADMIN, CLERK, OPERATOR, Clerk, ClerkDirectory, WeakPassword
 from virtual_office.queue.errors import (
     AlreadyServing,
     AppointmentCancelled,
@@ -43,6 +43,7 @@ from virtual_office.queue.offices import Office, OfficeDirectory
 from virtual_office.queue.presence import AVAILABLE, OFFLINE, PAUSED, Presence
 from virtual_office.queue.stats import DayStats, day_stats, recent_stats
 from virtual_office.queue.status import OfficeStatus, office_status
+from virtual_office.queue.tenants import DEFAULT, Tenant, TenantDirectory, UnknownTenant
 from virtual_office.queue.tickets import CALLED, IN_VISIT, WAITING, Ticket
 from virtual_office.queue.waiting_room import Ended, Joined, WaitingRoom
 
@@ -50,7 +51,7 @@ __all__ = [
     "AppointmentCancelled", "AppointmentExpired", "AppointmentNotFound", "AppointmentSettings", "AppointmentsOnly",
     "Appointments", "Booking", "CheckedIn", "Held", "InThePast", "InvalidAppointment", "OutsideHours",
     "Service", "SlotFull", "TooLate",
-    "ADMIN", "AVAILABLE", "CALLED", "CLERK", "IN_VISIT", "OFFLINE", "PAUSED", "WAITING",
+    "ADMIN", "AVAILABLE", "DEFAULT", "OPERATOR", "Tenant", "TenantDirectory", "UnknownTenant", "CALLED", "CLERK", "IN_VISIT", "OFFLINE", "PAUSED", "WAITING",
     "AlreadyServing", "CallExpired", "Clerk", "ClerkDirectory", "DayStats", "Ended",
     "Estimate", "InvalidInput", "Joined", "NotAuthorized", "NotCalled", "NotInVisit",
     "NotWaiting", "Office", "OfficeClosed", "OfficeDirectory", "OfficeStatus",

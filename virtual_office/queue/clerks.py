@@ -21,9 +21,13 @@ from redis.asyncio import Redis
 from virtual_office.queue import keys
 from virtual_office.queue.errors import InvalidInput, NotAuthorized
 from virtual_office.queue.passwords import check_password, describe, normalize
+from virtual_office.queue.tenants import DEFAULT, TENANT_ID
 
 CLERK = "clerk"
 ADMIN = "admin"
+OPERATOR = "operator"
+"""The provider's operator: administers every tenant and creates tenants and their first administrator."""
+ROLES = (CLERK, ADMIN, OPERATOR)
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 SESSION_SECONDS = 12 * 3600
 """A working day and a half; a clerk logs in again each morning."""
@@ -66,10 +70,26 @@ class Clerk:
     role: str = CLERK
     offices: tuple[str, ...] = ()
     password_hash: str = field(default="", repr=False)
+    tenant: str = DEFAULT
+    """The municipality the account belongs to; accounts stored without one belong to the default."""
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ADMIN
+        """An administrator of their tenant, or an operator (of every tenant)."""
+        return self.role in (ADMIN, OPERATOR)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == OPERATOR
+
+    @property
+    def scope(self) -> str | None:
+        """The tenant whose things the account may see and change; None for every tenant (an operator)."""
+        return None if self.is_operator else self.tenant
+
+    def sees(self, tenant_id: str) -> bool:
+        """True if the account may see and change the things of ``tenant_id``."""
+        return self.is_operator or self.tenant == tenant_id
 
     def staffs(self, office_id: str) -> bool:
         return office_id in self.offices
@@ -88,6 +108,7 @@ class Clerk:
                 "role": self.role,
                 "offices": list(self.offices),
                 "password_hash": self.password_hash,
+                "tenant": self.tenant,
             }
         )
 
@@ -115,13 +136,16 @@ class ClerkDirectory:
         role: str = CLERK,
         offices: tuple[str, ...] = (),
         context: Iterable[str] = (),
+        tenant: str = DEFAULT,
     ) -> Clerk:
         """A new account; ``context`` adds to the words its password may not rest on (office names, the host)."""
         login = login.strip().lower()
         if not LOGIN.match(login):
             raise InvalidInput("login: 2-64 characters, lowercase letters, digits, . _ @ -")
-        if role not in (CLERK, ADMIN):
-            raise InvalidInput("role must be clerk or admin")
+        if role not in ROLES:
+            raise InvalidInput("role must be clerk, admin or operator")
+        if not TENANT_ID.match(tenant):
+            raise InvalidInput("tenant id: lowercase letters, digits and '-', at most 40")
         if not name.strip():
             raise InvalidInput("a name is required")
         await self.check_password(password, (login, name, *context))
@@ -132,6 +156,7 @@ class ClerkDirectory:
             role=role,
             offices=tuple(offices),
             password_hash=await _hashed(_hasher.hash, normalize(password)),
+            tenant=tenant,
         )
         if not await self._redis.hsetnx(keys.LOGINS, login, clerk.id):
             raise InvalidInput(f"the login {login!r} is taken")
@@ -154,9 +179,11 @@ class ClerkDirectory:
         clerk_id = cast(str | None, await self._redis.hget(keys.LOGINS, login.strip().lower()))
         return await self.get(clerk_id) if clerk_id else None
 
-    async def all(self) -> list[Clerk]:
+    async def all(self, tenant_id: str | None = None) -> list[Clerk]:
+        """Every account by name; only those of ``tenant_id`` when given."""
         rows = await self._redis.hvals(keys.CLERKS)
-        return sorted((Clerk.from_json(r) for r in rows), key=lambda c: c.name.lower())
+        accounts = (Clerk.from_json(r) for r in rows)
+        return sorted((c for c in accounts if tenant_id is None or c.tenant == tenant_id), key=lambda c: c.name.lower())
 
     async def authenticate(self, login: str, password: str) -> Clerk:
         """The account for these credentials; NotAuthorized otherwise (same for unknown logins).
@@ -201,8 +228,8 @@ class ClerkDirectory:
                 raise InvalidInput("a name is required")
             changes["name"] = name.strip()
         if role is not None:
-            if role not in (CLERK, ADMIN):
-                raise InvalidInput("role must be clerk or admin")
+            if role not in ROLES:
+                raise InvalidInput("role must be clerk, admin or operator")
             changes["role"] = role
         if offices is not None:
             changes["offices"] = tuple(offices)

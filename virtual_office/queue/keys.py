@@ -2,7 +2,7 @@
 
 All keys of one office carry the hash tag ``{office_id}`` so that the Lua scripts,
 which touch only one office's keys, stay valid on Redis Cluster. The exceptions are
-the global directories (offices, clerks), ``where``, the token-to-office index, and
+the global directories (tenants, offices, clerks), ``where``, the token-to-office index, and
 the refused embed origins (their own hash tag, for their one script).
 """
 
@@ -14,8 +14,10 @@ CLERKS = f"{PREFIX}:clerks"
 """Hash: clerk id -> JSON account."""
 LOGINS = f"{PREFIX}:logins"
 """Hash: login name -> clerk id."""
+TENANTS = f"{PREFIX}:tenants"
+"""Hash: tenant id -> JSON tenant (queue/tenants.py); the default tenant need not be stored."""
 ALLOWED_ORIGINS = f"{PREFIX}:allowed-origins"
-"""Set: websites the administrator allows to embed the widget (all offices)."""
+"""Set: websites the administrator allows to embed the widget (the default tenant's offices)."""
 REFUSED_ORIGINS = f"{PREFIX}:{{refused-origins}}:seen"
 """Sorted set: website (origin) the embed allowlist refused -> last refusal (ms); a few dozen, for a month."""
 REFUSED_ORIGIN_COUNTS = f"{PREFIX}:{{refused-origins}}:count"
@@ -28,6 +30,19 @@ CHANGES = f"{PREFIX}:changes"
 """Pub/sub channel: office ids whose state changed (for other processes' coalescing)."""
 EXCHANGE_VISITS = f"{PREFIX}:exchange:visits"
 """Set: visits that have exchange state (for the sweep of leftovers)."""
+
+
+def allowed_origins(tenant_id: str) -> str:
+    """Set: websites a tenant's administrator allows to embed its widget (:data:`ALLOWED_ORIGINS` for the default tenant)."""
+    return ALLOWED_ORIGINS if tenant_id == "default" else f"{ALLOWED_ORIGINS}:{tenant_id}"
+
+
+def refused_origins(tenant_id: str) -> tuple[str, str, str]:
+    """The refused websites of a tenant's widget: last seen, counts, last logged (one hash tag, for their script)."""
+    if tenant_id == "default":
+        return REFUSED_ORIGINS, REFUSED_ORIGIN_COUNTS, REFUSED_ORIGIN_LOGGED
+    base = f"{PREFIX}:{{refused-origins}}:{tenant_id}"
+    return f"{base}:seen", f"{base}:count", f"{base}:logged"
 
 
 def tag(office_id: str) -> str:

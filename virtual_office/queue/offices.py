@@ -20,6 +20,7 @@ from virtual_office.queue.appointment_settings import AppointmentSettings
 from virtual_office.queue.errors import InvalidInput, UnknownOffice
 from virtual_office.queue.hotline import Hotline, check_hotline
 from virtual_office.queue.hours import OpeningHours
+from virtual_office.queue.tenants import DEFAULT, TENANT_ID, Tenant
 
 OFFICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -50,6 +51,8 @@ class Office:
     """A phone number as people write it ("0941 400-1234"), for citizens whose video cannot work; "" for none."""
     payments: FeeCatalogue = field(default_factory=FeeCatalogue)
     """The fees a clerk may charge in a visit (payments/fees.py); the provider is kept apart (payments/config.py)."""
+    tenant: str = DEFAULT
+    """The municipality the office belongs to (queue/tenants.py); offices stored without one belong to the default."""
 
     def __post_init__(self) -> None:
         if not OFFICE_ID.match(self.id):
@@ -62,6 +65,8 @@ class Office:
             raise InvalidInput("early queueing must be between 0 and 240 minutes")
         if self.hotline:
             check_hotline(self.hotline)
+        if not TENANT_ID.match(self.tenant):
+            raise InvalidInput("tenant id: lowercase letters, digits and '-', at most 40")
 
     @property
     def number_prefix(self) -> str:
@@ -73,9 +78,14 @@ class Office:
     def localized_description(self, lang: str) -> str:
         return self.description_en if lang == "en" and self.description_en else self.description
 
-    def hotline_link(self) -> Hotline | None:
-        """The hotline citizens are shown, None when there is none: pages read it only here."""
-        return Hotline(self.hotline) if self.hotline else None
+    def hotline_link(self, tenant: Tenant | None = None) -> Hotline | None:
+        """The hotline citizens are shown, None when there is none: pages read it only here.
+
+        The office's own number wins; without one, its tenant's.
+        """
+        if self.hotline:
+            return Hotline(self.hotline)
+        return tenant.hotline_link() if tenant is not None and tenant.id == self.tenant else None
 
     def can_join_at(self, at: datetime) -> bool:
         """Open now, or within the early-queue window before the next opening."""
@@ -98,6 +108,8 @@ class Office:
         for name in ("services", "languages", "embed_origins"):
             data[name] = list(data[name])
         data.update(self.hours.to_config())
+        if self.tenant == DEFAULT:
+            del data["tenant"]  # a single city's offices read as they always did
         return data
 
     @classmethod
@@ -202,3 +214,7 @@ class OfficeDirectory:
 
     async def all(self) -> list[Office]:
         return [await self.get(i) for i in await self.ids()]
+
+    async def of_tenant(self, tenant_id: str | None) -> list[Office]:
+        """The offices of one tenant in their order; every office for None (the provider's operators)."""
+        return [o for o in await self.all() if tenant_id is None or o.tenant == tenant_id]

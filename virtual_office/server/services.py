@@ -10,7 +10,7 @@ import redis.asyncio
 
 from virtual_office import redis_client
 from virtual_office.media import MediaServer
-from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, WaitingRoom
+from virtual_office.queue import ClerkDirectory, OfficeDirectory, Presence, TenantDirectory, WaitingRoom
 from virtual_office.queue.appointments import Appointments
 from virtual_office.queue.second_factor import SecondFactors
 from virtual_office.server.shutdown import STOP_SECONDS
@@ -35,6 +35,7 @@ class Services:
     media: MediaServer
     appointments: Appointments
     second_factors: SecondFactors
+    tenants: TenantDirectory
 
     @classmethod
     def open(cls, settings: Settings, redis_url: str) -> Services:
@@ -62,6 +63,7 @@ class Services:
             media=MediaServer(settings.media),
             appointments=Appointments(client, offices),
             second_factors=SecondFactors(client),
+            tenants=TenantDirectory(client),
         )
 
     async def close(self) -> None:

@@ -30,7 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from virtual_office.queue import Clerk, ClerkDirectory, NotAuthorized, QueueError
 from virtual_office.queue.clerks import SESSION_SECONDS
 from virtual_office.queue.second_factor import WrongCode
-from virtual_office.server import devices
+from virtual_office.server import devices, tenancy
 from virtual_office.server.limits import client_address
 from virtual_office.server.lockout import Attempt, LoginThrottle
 from virtual_office.server.lockout import Throttled as Throttled  # raised through log_in; api.py answers it
@@ -332,6 +332,10 @@ def staff_page(*, admin: bool = False, enrolling: bool = False) -> Callable[[Pag
             if admin and not clerk.is_admin:
                 return error_page(request, 403, "staff.error.admins_only")
             try:
+                # Another tenant's office or account is answered as one that does not exist.
+                unseen = await tenancy.in_scope(request, clerk)
+                if unseen is not None:
+                    return error_page(request, 404, unseen)
                 if not is_reading(request):
                     request.state.form = await read_form(request)
                 return await handler(request)

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from virtual_office.queue import AppointmentNotFound, Booking, Office, QueueError, UnknownOffice
 from virtual_office.queue.bookings import CONFIRMED, HELD
+from virtual_office.server import tenancy
 from virtual_office.server.appointment_mail import cancel_by_office
 from virtual_office.server.i18n import translate
 from virtual_office.server.sessions import error_page, is_reading, staff_page
@@ -49,7 +50,7 @@ def _reason(request: Request) -> str:
 async def overview(request: Request) -> Response:
     """Offices that take appointments, and the chosen one's days ahead with their counts."""
     services = request.app.state.services
-    offices = [o for o in await services.offices.all() if o.appointments.takes_appointments]
+    offices = [o for o in await tenancy.offices(request) if o.appointments.takes_appointments]
     asked = request.query_params.get("office")
     office = next((o for o in offices if o.id == asked), offices[0] if offices else None)
     days: list[tuple[date, Counter[str]]] = []

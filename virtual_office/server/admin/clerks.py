@@ -11,9 +11,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from virtual_office.queue import ADMIN, CLERK, Clerk, ClerkDirectory, Office, WeakPassword
+from virtual_office.queue import ADMIN, CLERK, OPERATOR, Clerk, ClerkDirectory, Office, WeakPassword
 from virtual_office.queue.clerks import LOGIN
 from virtual_office.queue.passwords import MIN_LENGTH, deployment_context
+from virtual_office.server import tenancy
 from virtual_office.server.i18n import translate
 from virtual_office.server.reauth import confirm_password
 from virtual_office.server.sessions import error_page, is_reading, staff_page, start_session
@@ -53,9 +54,10 @@ class ClerkForm:
                 err("login", "login_taken")
         if not self.values["name"]:
             err("name", "name")
-        if self.values["role"] not in (CLERK, ADMIN):
+        # Only an operator makes an operator (of the provider, for every tenant).
+        if self.values["role"] not in ((CLERK, ADMIN, OPERATOR) if me.is_operator else (CLERK, ADMIN)):
             err("role", "role")
-        elif editing is not None and editing.id == me.id and self.values["role"] != ADMIN:
+        elif editing is not None and editing.id == me.id and self.values["role"] != me.role:
             err("role", "own_role")
         if editing is None and not self.values["password"]:
             err("password", "password", n=MIN_LENGTH)
@@ -82,8 +84,8 @@ async def reauthenticated(request: Request, form: ClerkForm, *, editing: Clerk |
     unmake an administrator, or set their own new password."""
     me = request.state.clerk
     own_password = editing is not None and editing.id == me.id and bool(form.values.get("password"))
-    admin_change = (editing is None and form.values["role"] == ADMIN) or (
-        editing is not None and (editing.role == ADMIN) != (form.values["role"] == ADMIN))
+    admin_change = (editing is None and form.values["role"] != CLERK) or (
+        editing is not None and editing.role != form.values["role"])
     if (own_password or admin_change) and not await confirm_password(request, me):
         form.errors["current_password"] = translate(page_language(request), "account.error.password")
 
@@ -97,8 +99,11 @@ async def _form_page(request: Request, form: ClerkForm, offices: list, *, editin
                      errors: dict[str, str] | None = None) -> Response:
     form.values.pop("password", None)  # a password is never sent back
     second_factor = await request.app.state.services.second_factors.enrolled(editing.id) if editing else False
+    me = request.state.clerk
     return render(request, "admin/clerk_form.html",
                   {"form": form, "offices": offices, "editing": editing, "min_password": MIN_LENGTH,
+                   "tenants": await tenancy.tenants(request) if editing is None and me.is_operator else [],
+                   "roles": (CLERK, ADMIN, OPERATOR) if me.is_operator else (CLERK, ADMIN),
                    "second_factor": second_factor, "action_errors": errors or {}},
                   status_code=status)
 
@@ -111,10 +116,12 @@ def _done(request: Request, key: str) -> Response:
 @staff_page(admin=True)
 async def new_clerk(request: Request) -> Response:
     services = request.app.state.services
-    offices = await services.offices.all()
     if is_reading(request):
-        return await _form_page(request, ClerkForm(), offices, editing=None)
-    taken = {c.login for c in await services.clerks.all()}
+        return await _form_page(request, ClerkForm(), await tenancy.offices(request), editing=None)
+    # The new account's tenant: the administrator's own, or the one an operator chose; it staffs only its offices.
+    tenant = await tenancy.chosen_tenant(request, request.state.form)
+    offices = await services.offices.of_tenant(tenant)
+    taken = {c.login for c in await services.clerks.all()}  # logins are one namespace for the whole deployment
     form = ClerkForm.parse(request.state.form, page_language(request), editing=None,
                            known_offices=[o.id for o in offices], taken=taken, me=request.state.clerk)
     await form.check_password(request, services.clerks, offices, page_language(request))
@@ -124,7 +131,7 @@ async def new_clerk(request: Request) -> Response:
         return await _form_page(request, form, offices, editing=None, status=400)
     await services.clerks.add(form.values["login"], form.values["name"], form.values["password"],
                               role=form.values["role"], offices=tuple(form.offices),
-                              context=password_context(request, offices))
+                              context=password_context(request, offices), tenant=tenant)
     return _done(request, "admin.flash.clerk_created")
 
 
@@ -134,7 +141,7 @@ async def edit_clerk(request: Request) -> Response:
     clerk = await services.clerks.get(request.path_params["clerk_id"])
     if clerk is None:
         return error_page(request, 404, "staff.error.not_found")
-    offices = await services.offices.all()
+    offices = await services.offices.of_tenant(clerk.tenant)
     if is_reading(request):
         return await _form_page(request, ClerkForm.of(clerk), offices, editing=clerk)
     form = ClerkForm.parse(request.state.form, page_language(request), editing=clerk,
@@ -210,7 +217,7 @@ async def reset_second_factor(request: Request) -> Response:
 
 async def _refused_action(request: Request, clerk: Clerk) -> Response:
     """The account's page again, saying the current password was wrong."""
-    offices = await request.app.state.services.offices.all()
+    offices = await request.app.state.services.offices.of_tenant(clerk.tenant)
     return await _form_page(request, ClerkForm.of(clerk), offices, editing=clerk, status=400,
                             errors={"action": translate(page_language(request), "account.error.password")})
 

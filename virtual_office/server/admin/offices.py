@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -9,18 +11,20 @@ from starlette.routing import Route
 from virtual_office.queue import UnknownOffice
 from virtual_office.queue.appointment_settings import GRIDS
 from virtual_office.queue.hours import WEEKDAYS
+from virtual_office.server import tenancy
 from virtual_office.server.admin.office_form import OfficeForm
 from virtual_office.server.sessions import error_page, is_reading, staff_page
 from virtual_office.server.templating import page_language, render
 from virtual_office.server.visit.lifecycle import REMOVED
 
 
-def _form_page(request: Request, form: OfficeForm, *, creating: bool, status: int = 200) -> Response:
+async def _form_page(request: Request, form: OfficeForm, *, creating: bool, status: int = 200) -> Response:
     return render(
         request,
         "admin/office_form.html",
         {"form": form, "creating": creating, "weekdays": WEEKDAYS, "grids": GRIDS,
-         "mail_configured": request.app.state.mail.configured},
+         "mail_configured": request.app.state.mail.configured,
+         "tenants": await tenancy.tenants(request) if creating and request.state.clerk.is_operator else []},
         status_code=status,
     )
 
@@ -43,17 +47,19 @@ def _done(request: Request, key: str) -> Response:
 @staff_page(admin=True)
 async def new_office(request: Request) -> Response:
     if is_reading(request):
-        return _form_page(request, OfficeForm.empty(), creating=True)
+        return await _form_page(request, OfficeForm.empty(), creating=True)
     services = request.app.state.services
     lang = page_language(request)
+    # Office ids are one namespace across tenants (their keys are): every id counts as taken.
     form = OfficeForm.parse(request.state.form, lang, office_id=None, taken=set(await services.offices.ids()),
                             mail_configured=request.app.state.mail.configured)
     if "appt_more" in request.state.form or "pay_more" in request.state.form:  # more rows: the same form again, nothing saved
         form.errors.clear()
-        return _form_page(request, form, creating=True)
+        return await _form_page(request, form, creating=True)
     office = form.office(lang)
     if office is None:
-        return _form_page(request, form, creating=True, status=400)
+        return await _form_page(request, form, creating=True, status=400)
+    office = replace(office, tenant=await tenancy.chosen_tenant(request, request.state.form))
     await services.offices.save(office)
     await _save_provider(request, office.id, form)
     request.app.state.status.mark(office.id)
@@ -69,17 +75,17 @@ async def edit_office(request: Request) -> Response:
     except UnknownOffice:
         return error_page(request, 404, "error.unknown_office")
     if is_reading(request):
-        return _form_page(request, OfficeForm.of(existing, await providers.find(existing.id)), creating=False)
+        return await _form_page(request, OfficeForm.of(existing, await providers.find(existing.id)), creating=False)
     lang = page_language(request)
     form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set(),
                             mail_configured=request.app.state.mail.configured, existing=existing,
                             provider=await providers.find(existing.id))
     if "appt_more" in request.state.form or "pay_more" in request.state.form:  # more rows: the same form again, nothing saved
         form.errors.clear()
-        return _form_page(request, form, creating=False)
+        return await _form_page(request, form, creating=False)
     office = form.office(lang, existing)
     if office is None:
-        return _form_page(request, form, creating=False, status=400)
+        return await _form_page(request, form, creating=False, status=400)
     await services.offices.save(office)
     await _save_provider(request, office.id, form)
     request.app.state.status.mark(office.id)
@@ -105,7 +111,7 @@ async def delete_office(request: Request) -> Response:
             await request.app.state.visits.end(ticket, REMOVED)
     await services.offices.delete(office.id)
     # Nobody staffs an office that no longer exists.
-    for clerk in await services.clerks.all():
+    for clerk in await services.clerks.all(office.tenant):
         if clerk.staffs(office.id):
             await services.clerks.update(clerk, offices=tuple(o for o in clerk.offices if o != office.id))
     return _done(request, "admin.flash.office_deleted")

@@ -6,15 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from virtual_office.server import tenancy
 from virtual_office.server.sessions import staff_page
 from virtual_office.server.templating import render
 
 
 @staff_page(admin=True)
 async def overview(request: Request) -> Response:
-    services = request.app.state.services
-    offices = await services.offices.all()
-    clerks = await services.clerks.all()
+    offices = await tenancy.offices(request)
+    clerks = await tenancy.accounts(request)
     staff = {o.id: [c for c in clerks if c.staffs(o.id)] for o in offices}
     names = {o.id: o for o in offices}
     return render(request, "admin/index.html", {

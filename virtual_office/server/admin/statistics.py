@@ -17,6 +17,7 @@ from starlette.routing import Route
 from virtual_office.payments import PaymentStats, format_amount, recent_payment_stats
 from virtual_office.queue import DayStats, recent_stats
 from virtual_office.queue.stats import AppointmentStats, appointment_stats
+from virtual_office.server import tenancy
 from virtual_office.server.sessions import staff_page
 from virtual_office.server.templating import page_language, render
 
@@ -58,7 +59,7 @@ def bars(rows: list[DayStats], lang: str) -> list[Bar]:
 async def statistics(request: Request) -> Response:
     services = request.app.state.services
     lang = page_language(request)
-    offices = await services.offices.all()
+    offices = await tenancy.offices(request)
     asked = request.query_params.get("office")
     office = next((o for o in offices if o.id == asked), offices[0] if offices else None)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from virtual_office.queue import AVAILABLE, Clerk, NotAuthorized, QueueError, Ticket
+from virtual_office.queue import AVAILABLE, Clerk, NotAuthorized, QueueError, Ticket, UnknownOffice
 from virtual_office.server import payloads
 from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.console.schemas import EVENTS, Announcement, OfficeAction, PresenceChange, TicketAction, Transfer
@@ -44,11 +44,13 @@ class ClerkNamespace(Namespace):
         await self.enter_room(sid, clerk_room(clerk.id))
         self._online[sid] = clerk.id
         for office_id in clerk.offices:
-            await self.enter_room(sid, staff_room(office_id))
             try:
                 status = await self._status.status(office_id)
             except QueueError:
                 continue  # the office was deleted; the administrator will fix the staffing
+            if status.office.tenant != clerk.tenant:
+                continue  # staffing never crosses municipalities
+            await self.enter_room(sid, staff_room(office_id))
             await self.emit("queue", await self._status.queue(status), to=sid)
         if self._appointments is not None:
             await self._appointments.send(sid, clerk.offices)
@@ -63,8 +65,8 @@ class ClerkNamespace(Namespace):
         if clerk is None:
             raise LoggedOut("the account was deleted or its password changed")
         office_id = data.office_id
-        await self._services.offices.get(office_id)
-        if not clerk.staffs(office_id):
+        office = await self._services.offices.get(office_id)
+        if not clerk.staffs(office_id) or office.tenant != clerk.tenant:
             raise NotAuthorized("not staffing this office")
         return clerk, office_id
 
@@ -121,6 +123,8 @@ class ClerkNamespace(Namespace):
     async def on_transfer(self, sid: str, session: Session, data: Transfer) -> dict[str, Any]:
         clerk, office_id = await self._clerk(session, data)
         target = await self._services.offices.get(data.target_office_id)
+        if target.tenant != clerk.tenant:  # another municipality's office is one that does not exist
+            raise UnknownOffice(f"no office {target.id!r}")
         before = await self._own_ticket(clerk, office_id, data)
         ticket = await self._services.room.transfer(office_id, before.id, target.id)
         await self._visits.end(before, TRANSFERRED)

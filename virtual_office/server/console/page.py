@@ -30,10 +30,12 @@ async def console(request: Request) -> Response:
     offices = []
     for office_id in clerk.offices:
         try:
-            offices.append(await services.offices.get(office_id))
+            office = await services.offices.get(office_id)
         except UnknownOffice:
             continue  # deleted meanwhile; the administrator fixes the staffing
-    everyone = await services.offices.all()
+        if office.tenant == clerk.tenant:
+            offices.append(office)
+    everyone = await services.offices.of_tenant(clerk.tenant)  # a visit is transferred within its municipality
     todays = ConsoleAppointments(request.app.state.sio, services)
     appointments = {o.id: await todays.today(o) for o in offices if o.appointments.takes_appointments}
     config = {

@@ -38,7 +38,8 @@ class Colleagues:
     async def on_colleagues(self, ctx: Context, data: Empty) -> dict[str, Any]:
         """The clerk accounts the serving clerk may add to the visit."""
         ctx.member.require_serving_clerk()
-        everyone = await self._clerks.all()
+        me = await self._clerks.get(ctx.member.clerk_id or "")
+        everyone = await self._clerks.all(me.tenant) if me is not None else []  # colleagues of the same municipality
         colleagues = [
             {"id": c.id, "name": c.name, "invited": c.id in ctx.ticket.guests}
             for c in sorted(everyone, key=lambda c: c.name.lower())
@@ -50,7 +51,9 @@ class Colleagues:
         """Add a colleague or interpreter: they may join, and their console is told."""
         ctx.member.require_serving_clerk()
         colleague = await self._clerks.get(data.clerk_id)
-        if colleague is None or colleague.role != CLERK_ROLE or colleague.id == ctx.member.clerk_id:
+        me = await self._clerks.get(ctx.member.clerk_id or "")
+        if (colleague is None or me is None or colleague.role != CLERK_ROLE or colleague.id == me.id
+                or colleague.tenant != me.tenant):
             raise InvalidInput("not a colleague who can be added")
         try:
             ticket = await self._room.add_guest(ctx.ticket.office_id, ctx.ticket.id, colleague.id, limit=MAX_GUESTS)
