@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the server (settings from VO_* variables and VO_CONFIG)")
     server_options(serve)
+    serve.add_argument("--workers", help="node processes sharing the port: a number or auto, one per core (VO_WORKERS, default 1)")
     demo = commands.add_parser("demo", help="run with demo offices, demo accounts and the example city page")
     server_options(demo)
 
@@ -107,6 +108,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         data_dir=getattr(args, "data_dir", None),
+        workers=getattr(args, "workers", None),
         admin_mfa=demo_mfa,
     )
 
@@ -251,6 +253,7 @@ def _serve(settings: Settings, *, demo: bool) -> None:
     import uvicorn
 
     from virtual_office.server import create_app
+    from virtual_office.server.cluster.workers import Workers, inherited_socket, worker_count
 
     settings = settings.with_secret()
     logs.install(settings.log_level)
@@ -265,7 +268,16 @@ def _serve(settings: Settings, *, demo: bool) -> None:
             extra_routes = demo_site.routes
             mail_directory = demo_site.mail_directory(settings)
         settings = _media_addresses(settings, demo=demo)
-        app = create_app(settings, extra_routes=extra_routes, mail_directory=mail_directory)
+        count = 1 if demo else worker_count(settings.workers)
+        if count > 1:
+            # The parent only holds the port and the embedded Redis; each worker is a node.
+            log.info("virtual-office %s at %s with %d workers", __version__, settings.base_url, count)
+            Workers(settings, url, count).run()
+            return
+        inherited = inherited_socket()
+        # A worker shares rooms with its siblings also through the embedded Redis's socket.
+        app = create_app(settings, extra_routes=extra_routes, mail_directory=mail_directory,
+                         share_rooms_through_redis=True if inherited else None)
         config = uvicorn.Config(
             app,
             host=settings.host,
@@ -298,7 +310,7 @@ def _serve(settings: Settings, *, demo: bool) -> None:
         # stopped below. Exiting through an exception runs the clean-up.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         log.info("virtual-office %s at %s", __version__, settings.base_url)
-        server.run()
+        server.run(sockets=[inherited] if inherited else None)
 
 
 def _media_addresses(settings: Settings, *, demo: bool) -> Settings:

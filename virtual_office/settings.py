@@ -59,6 +59,9 @@ class Settings:
     secure_cookies: bool | None = None
     """None: Secure cookies when public_url is https."""
     log_level: str = "info"
+    workers: str = "1"
+    """Node processes ``serve`` starts on this machine, sharing its port: a number, or ``auto`` for one
+    per core (docs/cluster.md)."""
     joins_per_address: int = 20
     """Tickets one address may draw in ten minutes (a library's public PC stays below)."""
     checks_per_address: int = 6

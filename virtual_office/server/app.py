@@ -16,6 +16,7 @@ from virtual_office.mail import Mailer
 from virtual_office.payments import Cashier, Reconciler
 from virtual_office.server import account, admin, booking, botcheck, console, login, public, visit, waiting_room
 from virtual_office.server.assets import build_scripts, static_routes
+from virtual_office.server.cluster import Cluster
 from virtual_office.server.connections import ConnectionCap
 from virtual_office.server.metrics import Metrics
 from virtual_office.server.metrics import routes as metrics_routes
@@ -61,7 +62,10 @@ def create_app(
     # Payments: one reconciler of the deployment follows every unsettled payment (docs/payments.md);
     # the visit pushes each change of a payment to its members.
     cashier = Cashier(services.redis, services.offices)
-    visits = visit.Visits.create(sio, services, status, presence, cashier)
+    # With rooms shared through Redis this process is one node of several: a visit's media
+    # lives on its home node, which the others reach through Redis (docs/cluster.md).
+    cluster = Cluster(services.redis, services.media, sio) if share_rooms_through_redis else None
+    visits = visit.Visits.create(sio, services, status, presence, cashier, cluster.signaling if cluster else None)
     metrics = Metrics(settings, services, sio)
     citizen = waiting_room.CitizenNamespace(services, status, visits, presence, metrics)
     todays_appointments = console.ConsoleAppointments(sio, services)
@@ -88,10 +92,14 @@ def create_app(
         ]
         if mail_delivery is not None:
             tasks.append(asyncio.create_task(mail_delivery.run(), name="mail-delivery"))
+        if cluster is not None:
+            tasks.append(asyncio.create_task(cluster.run(), name="cluster-node"))
         try:
             yield
         finally:
             await stop_tasks(tasks)
+            if cluster is not None:
+                await cluster.stop()
             await stop_socketio(sio)
             await cashier.close()
             await services.close()
@@ -121,6 +129,7 @@ def create_app(
     app.state.sio = sio
     app.state.status = status
     app.state.visits = visits
+    app.state.cluster = cluster
     app.state.origins = policy
     app.state.mail = mailer
     app.state.cashier = cashier

@@ -3,7 +3,7 @@
 - ``membership``: who may take part (one rule for socket.io and HTTP).
 - ``lifecycle``: the one end of a visit (``Visits.end``).
 - ``namespace``: /visit, dispatching each member's events after re-checking membership.
-- ``signaling``: each member's media through this process's media server.
+- ``signaling``: each member's media through this process's media server (``server.cluster``: on the visit's home node).
 - ``colleagues``: the serving clerk adds and lets go of colleagues.
 - ``exchange/``: chat, files, signatures, the ID check and the visit record.
 - ``payments/``: fees asked for in the visit, paid on a platform's page or by transfer.
@@ -44,12 +44,13 @@ class Visits:
 
     @classmethod
     def create(cls, sio: socketio.AsyncServer, services: Services, status: StatusBroadcaster, presence: CitizenPresence,
-               cashier: Cashier) -> Visits:
+               cashier: Cashier, signaling: Signaling | None = None) -> Visits:
+        """``signaling`` of a node among several (``server.cluster``); by default this process's own."""
         settings = services.settings
         membership = Membership(services.room, services.clerks, sio)
         store = Exchange(services.offices, services.room, VisitFiles(settings.data_dir / "visits"), VisitState(services.redis),
                          cashier.store)
-        signaling = Signaling(services.media, sio)
+        signaling = signaling or Signaling(services.media, sio)
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
         namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio),
                                    payments.PaymentEvents(cashier, settings, sio), presence)

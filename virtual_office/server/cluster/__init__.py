@@ -1,0 +1,49 @@
+"""Several processes, every visit whole: this process as a node among others on one Redis.
+
+- ``node``: the node's registration and heartbeat.
+- ``commands``: requests and replies between nodes (a pub/sub channel each).
+- ``signaling``: a visit's media on its home node, reached from any node.
+- ``workers``: ``serve --workers N``, several nodes on one machine and one port.
+
+docs/cluster.md describes the design.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio
+import socketio
+
+from virtual_office.media import MediaServer
+from virtual_office.server.cluster.commands import CommandChannel, NodeGone, NodeTimeout
+from virtual_office.server.cluster.node import Node, NodeInfo, alive, live_nodes
+from virtual_office.server.cluster.signaling import ClusterSignaling
+
+
+class Cluster:
+    """This process's part in the deployment: its node, its command channel, its visits' media."""
+
+    def __init__(self, client: redis.asyncio.Redis, media: MediaServer, sio: socketio.AsyncServer) -> None:
+        self.node = Node(client, port_min=media.config.port_min, port_max=media.config.port_max,
+                         visits=lambda: self.signaling.homed(), connections=lambda: len(sio.eio.sockets))
+        self.commands = CommandChannel(client, self.node.id)
+        self.signaling = ClusterSignaling(media, sio, client, self.node.id, self.commands)
+
+    async def run(self) -> None:
+        """Listen for requests, then register and beat until cancelled."""
+        listening = asyncio.create_task(self.commands.run(), name="cluster-commands")
+        try:
+            await self.commands.ready.wait()
+            await self.node.run()
+        finally:
+            listening.cancel()
+            await asyncio.gather(listening, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Leave the deployment (the other nodes re-home this node's visits when their members offer)."""
+        await self.commands.stop()
+        await self.node.stop()
+
+
+__all__ = ["Cluster", "ClusterSignaling", "CommandChannel", "Node", "NodeGone", "NodeInfo", "NodeTimeout", "alive", "live_nodes"]

@@ -1,0 +1,209 @@
+"""The media of a visit across nodes: each visit's session lives on its home node.
+
+The first offer homes the visit on the node that receives it (``CLAIM``: atomic, under
+the visit's hash tag). Any node that carries a member's connection sends that member's
+signaling to the home over the command channels; the home delivers its own messages to
+the carrying socket through socket.io's Redis manager, from whichever node. Which tab
+carries whose media is in Redis, so a second tab on another node still takes over.
+
+A home that is gone (its command channel has no listener) loses its visits' media only:
+the next offer of a member re-homes the visit on the node that received it, and the
+other members are told (``media_moved``) to start their connections over.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis.asyncio
+import socketio
+
+from virtual_office.media import MediaError, MediaServer
+from virtual_office.server.cluster import keys
+from virtual_office.server.cluster.commands import CommandChannel, NodeGone, NodeTimeout
+from virtual_office.server.cluster.node import alive
+from virtual_office.server.protocol import VISIT, participant_room, visit_room
+from virtual_office.server.visit.membership import Member
+from virtual_office.server.visit.signaling import _MEDIA_ERRORS, Signaling, media_error
+
+log = logging.getLogger(__name__)
+
+HOME_SECONDS = 24 * 3600
+"""A visit's home and connection keys outlive no visit; the visit's end deletes them sooner."""
+
+CLAIM = """
+local current = redis.call('GET', KEYS[1])
+if not current or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return ARGV[2]
+end
+return current
+"""
+"""Home the visit on ARGV[2] unless it has a home other than ARGV[1] (a home found gone)."""
+
+DROP_CARRIER = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+"""Forget who carries a participant's media, if it is still this connection."""
+
+
+class ClusterSignaling(Signaling):
+    """``Signaling`` for a node among several: the same calls, the session on the visit's home."""
+
+    def __init__(self, media: MediaServer, sio: socketio.AsyncServer, client: redis.asyncio.Redis,
+                 node_id: str, commands: CommandChannel) -> None:
+        super().__init__(media, sio)
+        self._redis = client
+        self.node_id = node_id
+        self._commands = commands
+        self._homed: set[str] = set()
+        """Visits whose session this node holds."""
+        commands.serve(self._at_home)
+
+    def homed(self) -> list[str]:
+        return list(self._homed)
+
+    # The node that carries a member's connection.
+
+    async def joined(self, sid: str, member: Member) -> None:
+        """A member connected here: known to every node; admitted at the home if there is one."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(keys.connections(member.visit_id), f"{self.node_id} {sid}")
+            pipe.expire(keys.connections(member.visit_id), HOME_SECONDS)
+            await pipe.execute()
+        await self._sio.enter_room(sid, participant_room(member.visit_id, member.participant), namespace=VISIT)
+        await self._to_home(member.visit_id, {"op": "admit", "participant": member.participant}, offer=False)
+
+    async def left(self, sid: str, visit_id: str, participant: str) -> None:
+        """A member's connection here closed: their media stops; the last one out lets the session go."""
+        await self._redis.srem(keys.connections(visit_id), f"{self.node_id} {sid}")
+        if await self._redis.eval(DROP_CARRIER, 1, keys.carriers(visit_id), participant, sid):  # type: ignore[misc]
+            await self._to_home(visit_id, {"op": "disconnect", "participant": participant}, offer=False)
+        if not await self._present(visit_id):
+            await self.forget(visit_id)
+
+    async def _present(self, visit_id: str) -> bool:
+        """Whether any member is connected to a live node (those of dead nodes are dropped)."""
+        entries = [str(e) for e in await self._redis.smembers(keys.connections(visit_id))]
+        nodes = {entry.split(" ", 1)[0] for entry in entries}
+        gone = {n for n in nodes if n != self.node_id and not await alive(self._redis, n)}
+        stale = [e for e in entries if e.split(" ", 1)[0] in gone]
+        if stale:
+            await self._redis.srem(keys.connections(visit_id), *stale)
+        return len(entries) > len(stale)
+
+    async def forget(self, visit_id: str) -> None:
+        """Close the visit's media session on its home and forget who carried it."""
+        home = await self._home(visit_id)
+        await self._redis.delete(keys.home(visit_id), keys.carriers(visit_id), keys.connections(visit_id))
+        if home and home != self.node_id:
+            try:
+                await self._commands.request(home, {"op": "forget", "visit": visit_id})
+            except (NodeGone, NodeTimeout):
+                pass  # gone with its sessions, or it lets the session go when its answer timer ends it
+        await self._close_here(visit_id)
+
+    async def signal(self, sid: str, member: Member, data: dict[str, Any], lang: str) -> dict[str, Any]:
+        """A signaling message from the member's browser, for the visit's home."""
+        carriers = keys.carriers(member.visit_id)
+        carrier = await self._redis.hget(carriers, member.participant)
+        if carrier != sid:
+            if data.get("type") != "offer":
+                return media_error("replaced" if carrier else "offer_first", lang)
+            await self._redis.hset(carriers, member.participant, sid)
+            await self._redis.expire(carriers, HOME_SECONDS)
+            if carrier is not None:
+                await self._sio.emit("replaced", {}, to=carrier, namespace=VISIT)
+        result = await self._to_home(
+            member.visit_id, {"op": "signal", "participant": member.participant, "message": data},
+            offer=data.get("type") == "offer", sid=sid,
+        )
+        return {"ok": True} if result.get("ok") else media_error(str(result.get("error", "media")), lang)
+
+    async def remove(self, visit_id: str, participant: str) -> None:
+        """A participant may no longer take part: their media stops now, on the home."""
+        await self._to_home(visit_id, {"op": "remove", "participant": participant}, offer=False)
+
+    async def _to_home(self, visit_id: str, command: dict[str, Any], *, offer: bool, sid: str | None = None) -> dict[str, Any]:
+        """Run ``command`` at the visit's home; an offer homes a visit without one (or whose home is gone) here."""
+        command = {**command, "visit": visit_id}
+        home = await self._home(visit_id)
+        if home is None:
+            if not offer:
+                return {"ok": False, "error": "offer_first"}  # no session yet: the first offer opens it
+            home = await self._claim(visit_id, "")
+        for _ in range(2):
+            if home == self.node_id:
+                return await self._at_home(command)
+            try:
+                return await self._commands.request(home, command)
+            except NodeTimeout:
+                log.warning("visit media: node %s did not answer", home)
+                return {"ok": False, "error": "media_unreachable"}
+            except NodeGone:
+                if not offer:
+                    return {"ok": False, "error": "offer_first"}
+                gone, home = home, await self._claim(visit_id, home)
+                if home == self.node_id:
+                    log.info("visit media: node %s is gone, its visit moves here", gone)
+                    await self._sio.emit("media_moved", {}, room=visit_room(visit_id), skip_sid=sid, namespace=VISIT)
+        return {"ok": False, "error": "media_unreachable"}
+
+    async def _home(self, visit_id: str) -> str | None:
+        home = await self._redis.get(keys.home(visit_id))
+        return None if home is None else str(home)
+
+    async def _claim(self, visit_id: str, gone: str) -> str:
+        home = await self._redis.eval(CLAIM, 1, keys.home(visit_id), gone, self.node_id, str(HOME_SECONDS))  # type: ignore[misc]
+        return str(home)
+
+    # The home node.
+
+    async def _at_home(self, command: dict[str, Any]) -> dict[str, Any]:
+        """One request for a visit homed here (from this node or another)."""
+        op, visit_id = command.get("op"), str(command.get("visit"))
+        participant = str(command.get("participant", ""))
+        if op == "forget":
+            await self._close_here(visit_id)
+            return {"ok": True}
+        try:
+            if op == "signal":
+                message = command.get("message")
+                if not isinstance(message, dict):
+                    return {"ok": False, "error": "bad_request"}
+                session = self._session(visit_id)
+                self._homed.add(visit_id)
+                session.admit(participant)  # membership was re-checked by the carrying node just now
+                await session.signal(participant, message)
+                return {"ok": True}
+            existing = self._media.get(visit_id)
+            if existing is None or existing.closed:
+                return {"ok": True}  # nothing here to admit or stop: the next offer opens the session
+            if op == "admit":
+                existing.admit(participant)
+            elif op == "disconnect":
+                await existing.disconnect(participant)
+            elif op == "remove":
+                await existing.remove(participant)
+            else:
+                return {"ok": False, "error": "bad_request"}
+        except MediaError as exc:
+            code = next((c for kind, c in _MEDIA_ERRORS.items() if isinstance(exc, kind)), "media")
+            return {"ok": False, "error": code}
+        return {"ok": True}
+
+    async def _deliver(self, visit_id: str, participant: str, message: dict[str, Any]) -> None:
+        sid = await self._redis.hget(keys.carriers(visit_id), participant)
+        if sid is not None:
+            await self._sio.emit("signal", message, to=sid, namespace=VISIT)
+
+    async def _close_here(self, visit_id: str) -> None:
+        self._homed.discard(visit_id)
+        await self._media.close_session(visit_id)
+
+
+__all__ = ["ClusterSignaling"]
