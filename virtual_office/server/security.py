@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from virtual_office.queue import Office, keys
+from virtual_office.queue import DEFAULT, Office, keys
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,9 @@ class OriginPolicy:
 
     Websites it refuses are noted (:meth:`note_refusal`, the origin only) so the
     administration can see who tried and allow them with one click (:meth:`allow`).
+
+    Each tenant keeps its own list and its own refused websites (``tenant``); the
+    deployment's configured list (VO_ALLOWED_ORIGINS) holds for every tenant.
     """
 
     def __init__(self, redis: Redis, own_origin: str, configured: Iterable[str]) -> None:
@@ -146,34 +149,34 @@ class OriginPolicy:
         self._configured = {o for o in (normalize(c) for c in configured) if o}
         self._note = redis.register_script(_NOTE_REFUSAL)
 
-    async def administered(self) -> set[str]:
-        return {str(o) for o in await self._redis.smembers(keys.ALLOWED_ORIGINS)}  # stored as text
+    async def administered(self, tenant: str = DEFAULT) -> set[str]:
+        return {str(o) for o in await self._redis.smembers(keys.allowed_origins(tenant))}  # stored as text
 
-    async def set_administered(self, origins: Iterable[str]) -> list[str]:
+    async def set_administered(self, origins: Iterable[str], tenant: str = DEFAULT) -> list[str]:
         """Replace the list the administrator keeps; returns what was not an origin."""
         good, bad = set(), []
         for origin in origins:
             value = normalize(origin)
             (good.add(value) if value else bad.append(origin))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.ALLOWED_ORIGINS)
+            pipe.delete(keys.allowed_origins(tenant))
             if good:
-                pipe.sadd(keys.ALLOWED_ORIGINS, *good)
+                pipe.sadd(keys.allowed_origins(tenant), *good)
             await pipe.execute()
         if good - {"*"}:
-            await self._forget_refused(*(good - {"*"}))
+            await self._forget_refused(tenant, *(good - {"*"}))
         return bad
 
-    async def allow(self, origin: str) -> str | None:
+    async def allow(self, origin: str, tenant: str = DEFAULT) -> str | None:
         """Add one website to the administrator's list (and drop it from the refused ones); None if not an origin."""
         value = normalize(origin)
         if value is None or value == "*":
             return None
-        await self._redis.sadd(keys.ALLOWED_ORIGINS, value)
-        await self._forget_refused(value)
+        await self._redis.sadd(keys.allowed_origins(tenant), value)
+        await self._forget_refused(tenant, value)
         return value
 
-    async def note_refusal(self, origin: str | None, *, now_ms: int | None = None) -> None:
+    async def note_refusal(self, origin: str | None, *, tenant: str = DEFAULT, now_ms: int | None = None) -> None:
         """Remember that a page on ``origin`` was refused, and log it (at most once a minute per website).
 
         Only a well-formed http(s) origin is kept, never more of the request. Redis
@@ -185,7 +188,7 @@ class OriginPolicy:
         now = int(time.time() * 1000) if now_ms is None else now_ms
         try:
             _, logged = await self._note(
-                keys=[keys.REFUSED_ORIGINS, keys.REFUSED_ORIGIN_COUNTS, keys.REFUSED_ORIGIN_LOGGED],
+                keys=list(keys.refused_origins(tenant)),
                 args=[value, now, REFUSED_DAYS * 86_400_000, REFUSED_KEPT, REFUSED_LOG_EVERY_MS],
             )
         except Exception:  # noqa: BLE001 - a note, not a reason to fail
@@ -194,30 +197,32 @@ class OriginPolicy:
         if int(logged):
             log.info("embedding refused for %s (not an allowed website)", value)
 
-    async def refused(self, *, now_ms: int | None = None) -> list[RefusedOrigin]:
+    async def refused(self, *, tenant: str = DEFAULT, now_ms: int | None = None) -> list[RefusedOrigin]:
         """The websites refused lately, most recent first, without those allowed since."""
         now = int(time.time() * 1000) if now_ms is None else now_ms
         since = now - REFUSED_DAYS * 86_400_000
-        raw: list[Any] = await self._redis.zrevrangebyscore(keys.REFUSED_ORIGINS, "+inf", since, withscores=True)
+        seen, counted, _ = keys.refused_origins(tenant)
+        raw: list[Any] = await self._redis.zrevrangebyscore(seen, "+inf", since, withscores=True)
         entries = [(str(origin), float(score)) for origin, score in raw]
         if not entries:
             return []
-        counts = await self._redis.hmget(keys.REFUSED_ORIGIN_COUNTS, [o for o, _ in entries])
-        allowed = self._configured | await self.administered()
+        counts = await self._redis.hmget(counted, [o for o, _ in entries])
+        allowed = self._configured | await self.administered(tenant)
         return [
             RefusedOrigin(origin, datetime.fromtimestamp(score / 1000).astimezone(), int(count or 1))
             for (origin, score), count in zip(entries, counts, strict=True)
             if origin not in allowed and "*" not in allowed
         ]
 
-    async def _forget_refused(self, *origins: str) -> None:
+    async def _forget_refused(self, tenant: str, *origins: str) -> None:
+        seen, counted, logged = keys.refused_origins(tenant)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(keys.REFUSED_ORIGINS, *origins)
-            pipe.hdel(keys.REFUSED_ORIGIN_COUNTS, *origins)
-            pipe.hdel(keys.REFUSED_ORIGIN_LOGGED, *origins)
+            pipe.zrem(seen, *origins)
+            pipe.hdel(counted, *origins)
+            pipe.hdel(logged, *origins)
             await pipe.execute()
 
-    async def allows(self, origin: str | None, office_origins: Iterable[str] = ()) -> bool:
+    async def allows(self, origin: str | None, office_origins: Iterable[str] = (), *, tenant: str = DEFAULT) -> bool:
         if origin is None:
             return True
         value = normalize(origin)
@@ -227,7 +232,7 @@ class OriginPolicy:
             return True
         if value in {normalize(o) for o in office_origins}:
             return True
-        administered = await self.administered()
+        administered = await self.administered(tenant)
         return "*" in administered or value in administered
 
     async def frame_ancestors(self, office: Office | None) -> list[str]:
@@ -235,7 +240,7 @@ class OriginPolicy:
         allowed: set[str | None] = set(self._configured)
         allowed |= {normalize(o) for o in (office.embed_origins if office else ())}
         try:
-            allowed |= await self.administered()
+            allowed |= await self.administered(office.tenant if office else DEFAULT)
         except Exception:  # noqa: BLE001 - Redis away: the configured list still holds
             log.warning("administered embed origins unavailable; framing limited to the configured ones")
         if "*" in allowed:

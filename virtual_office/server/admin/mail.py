@@ -1,5 +1,6 @@
 """Administration: the outbox (what is queued, retrying, given up, and the oldest one stuck),
-and in the demo the mails kept in the data directory, each readable as text.
+and in the demo the mails kept in the data directory, each readable as text. Both hold every
+tenant's mail: once a deployment has tenants besides the default one, only operators see them.
 
 A kept mail's HTML part is shown as its source text, never rendered: it is the citizen's
 mail, not a page of the administration.
@@ -16,12 +17,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from virtual_office.mail import Mailer
+from virtual_office.server import tenancy
 from virtual_office.server.sessions import error_page, staff_page
 from virtual_office.server.templating import render
 
 
 @staff_page(admin=True)
 async def mail_page(request: Request) -> Response:
+    if not await tenancy.deployment_wide(request):  # the outbox holds every tenant's mail
+        return error_page(request, 403, "admin.mail.error.operators")
     mailer: Mailer = request.app.state.mail
     directory = mailer.directory
     return render(request, "admin/mail.html", {
@@ -38,6 +42,8 @@ def _part(message: EmailMessage, kind: str) -> str | None:
 
 @staff_page(admin=True)
 async def kept_mail(request: Request) -> Response:
+    if not await tenancy.deployment_wide(request):
+        return error_page(request, 403, "admin.mail.error.operators")
     directory = request.app.state.mail.directory
     if directory is None:
         return error_page(request, 404, "admin.mail.error.not_found")

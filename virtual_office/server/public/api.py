@@ -8,22 +8,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from virtual_office.queue import DEFAULT
 from virtual_office.server.api import json_route
 from virtual_office.server.i18n import request_language
 from virtual_office.server.public.namespace import visible_offices
 
 
 async def list_offices(request: Request) -> Response:
-    """Every office's status; a website that may embed the widget may read it from its own pages too
-    (the widget's fallback while it cannot hold a live connection), the offices it may show."""
+    """The status of one tenant's offices (``?tenant=``, the default tenant without); a website that
+    may embed the widget may read it from its own pages too (the widget's fallback while it cannot
+    hold a live connection), the offices it may show."""
     status = request.app.state.status
     services = request.app.state.services
     lang = request_language(request)
     origin = request.headers.get("origin")
-    ids = await services.offices.ids()
+    tenant = request.query_params.get("tenant") or DEFAULT
+    if not await services.tenants.exists(tenant):
+        return JSONResponse({"ok": False, "error": "unknown_tenant"}, status_code=404)
+    ids = [o.id for o in await services.offices.of_tenant(tenant)]
     headers = {}
     if origin is not None:
-        allowed = await visible_offices(services, request.app.state.origins, origin, None)
+        allowed = await visible_offices(services, request.app.state.origins, origin, None, tenant)
         if allowed is not None:
             ids = allowed
             headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from virtual_office.queue import DEFAULT
 from virtual_office.server.i18n import language
 from virtual_office.server.protocol import PUBLIC, office_room
 from virtual_office.server.public.schemas import WidgetConnect
@@ -15,17 +16,23 @@ from virtual_office.server.status import StatusBroadcaster
 MAX_OFFICES = 100
 
 
-async def visible_offices(services: Services, policy: OriginPolicy, origin: str | None, requested: object) -> list[str] | None:
-    """The offices a page on ``origin`` may see, of those it asked for; None if refused."""
-    ids = await services.offices.ids()
+async def visible_offices(services: Services, policy: OriginPolicy, origin: str | None, requested: object,
+                          tenant: str = DEFAULT) -> list[str] | None:
+    """The offices of ``tenant`` a page on ``origin`` may see, of those it asked for; None if refused.
+
+    An unknown tenant has no offices and is refused like a website that may not embed.
+    """
+    if not await services.tenants.exists(tenant):
+        return None
+    offices = await services.offices.of_tenant(tenant)
     if isinstance(requested, list) and requested:
         wanted = {o for o in requested[:MAX_OFFICES] if isinstance(o, str)}
-        ids = [i for i in ids if i in wanted]
-    if await policy.allows(origin):
-        return ids
-    # Not allowed deployment-wide: only offices that name this website themselves.
+        offices = [o for o in offices if o.id in wanted]
+    if await policy.allows(origin, tenant=tenant):
+        return [o.id for o in offices]
+    # Not allowed for the whole tenant: only offices that name this website themselves.
     page = normalize(origin or "")
-    own = [o.id for o in await services.offices.all() if o.id in ids and page in {normalize(e) for e in o.embed_origins}]
+    own = [o.id for o in offices if page in {normalize(e) for e in o.embed_origins}]
     return own or None
 
 
@@ -40,10 +47,11 @@ class PublicNamespace(Namespace):
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: WidgetConnect) -> None:
         lang = language(auth.lang)
         origin = environ.get("HTTP_ORIGIN")
-        ids = await visible_offices(self._services, self._policy, origin, auth.offices)
+        ids = await visible_offices(self._services, self._policy, origin, auth.offices, auth.tenant)
         if ids is None:
-            # The administration lists who tried (the origin only), to allow it with one click.
-            await self._policy.note_refusal(origin)
+            # The tenant's administration lists who tried (the origin only), to allow it with one click.
+            if await self._services.tenants.exists(auth.tenant):
+                await self._policy.note_refusal(origin, tenant=auth.tenant)
             raise refuse("origin_not_allowed", lang)
         for office_id in ids:
             await self.enter_room(sid, office_room(office_id, lang))

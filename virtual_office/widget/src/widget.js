@@ -199,6 +199,8 @@
     return {
       origin: new URL(script.src, document.baseURI).origin,
       offices: offices,
+      // data-tenant: the municipality whose offices are shown; none: the deployment's default tenant
+      tenant: /^[a-z0-9][a-z0-9-]{0,39}$/.test(data.tenant || "") ? data.tenant : null,
       lang: lang,
       container: data.container || null,
       layout: data.layout === "compact" ? "compact" : "list",
@@ -423,6 +425,7 @@
     }
     var auth = { lang: this.config.lang };
     if (this.config.offices) auth.offices = this.config.offices;
+    if (this.config.tenant) auth.tenant = this.config.tenant;
     var socket = io(this.config.origin + "/public", {
       auth: auth,
       transports: ["websocket", "polling"],
@@ -512,7 +515,8 @@
   Widget.prototype.poll = function () {
     if (this.pollTimer || typeof fetch !== "function") return;
     var self = this;
-    var url = this.config.origin + "/api/offices?lang=" + encodeURIComponent(this.config.lang);
+    var url = this.config.origin + "/api/offices?lang=" + encodeURIComponent(this.config.lang) +
+      (this.config.tenant ? "&tenant=" + encodeURIComponent(this.config.tenant) : "");
     var once = guard(function () {
       fetch(url, { credentials: "omit" }).then(function (response) {
         return response.ok ? response.json() : null;
