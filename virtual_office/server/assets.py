@@ -34,7 +34,7 @@ SCRIPTS: Mapping[str, tuple[str, ...]] = {
         "steps.js", "frame.js", "device_check.js", "check.js", "queue.js", "call.js", "waiting_room.js",
     )),
     "visit": tuple(f"visit/static/{name}" for name in (
-        "state.js", "media.js", "peer.js", "tiles.js", "colleagues.js", "visit.js",
+        "state.js", "e2ee.js", "media.js", "peer.js", "tiles.js", "colleagues.js", "visit.js",
         "exchange.js", "exchange_files.js", "exchange_signature.js", "exchange_record.js", "exchange_payments.js",
         "exchange_connection.js",
     )),

@@ -5,6 +5,7 @@
 - ``namespace``: /visit, dispatching each member's events after re-checking membership.
 - ``signaling``: each member's media through this process's media server (``server.cluster``: on the visit's home node).
 - ``colleagues``: the serving clerk adds and lets go of colleagues.
+- ``keys``: relays the browsers' end-to-end key messages, member to member.
 - ``exchange/``: chat, files, signatures, the ID check and the visit record.
 - ``payments/``: fees asked for in the visit, paid on a platform's page or by transfer.
 - ``page``: the visit page; ``templates/`` and ``static/`` its markup and scripts.
@@ -25,6 +26,7 @@ from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.visit import exchange, page, payments
 from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import Exchange, ExchangeEvents, VisitFiles, VisitState
+from virtual_office.server.visit.keys import KeyRelay
 from virtual_office.server.visit.lifecycle import REASONS, TICKET_LIVES_ON, VisitLifecycle
 from virtual_office.server.visit.membership import Member, Membership
 from virtual_office.server.visit.namespace import VisitNamespace
@@ -53,7 +55,7 @@ class Visits:
         signaling = signaling or Signaling(services.media, sio)
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
         namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio),
-                                   payments.PaymentEvents(cashier, settings, sio), presence)
+                                   payments.PaymentEvents(cashier, settings, sio), presence, KeyRelay(sio))
         lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status)
         return cls(membership, store, lifecycle, namespace)
 

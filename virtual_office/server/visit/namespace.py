@@ -2,7 +2,8 @@
 
 The namespace itself only admits connections and dispatches events; what members
 do lives in its collaborators: media signaling (``Signaling``), colleagues
-(``Colleagues``), the exchange (``ExchangeEvents``) and fees (``PaymentEvents``). Every event's handler is
+(``Colleagues``), the exchange (``ExchangeEvents``), fees (``PaymentEvents``) and the
+end-to-end key relay (``KeyRelay``). Every event's handler is
 ``on_<event>(ctx, payload)`` on one of them, called with the payload parsed into the
 event's model (``schemas``) and only after the sender's membership was re-read from the
 ticket: a visit that ended, or a colleague let go, can do nothing.
@@ -21,6 +22,7 @@ from virtual_office.server.schemas import Empty
 from virtual_office.server.sessions import read_session, session_of
 from virtual_office.server.visit.colleagues import Colleagues
 from virtual_office.server.visit.exchange import ExchangeEvents
+from virtual_office.server.visit.keys import KeyRelay
 from virtual_office.server.visit.membership import Context, Membership
 from virtual_office.server.visit.payments import PaymentEvents
 from virtual_office.server.visit.schemas import EVENTS, Signal, VisitConnect
@@ -43,14 +45,16 @@ class VisitNamespace(Namespace):
         exchange: ExchangeEvents,
         payments: PaymentEvents,
         presence: CitizenPresence,
+        keys: KeyRelay,
     ) -> None:
         super().__init__(VISIT)
         self._settings = settings
         self._membership = membership
         self._signaling = signaling
         self._presence = presence
+        self._keys = keys
         self._handlers: dict[str, VisitHandler] = {"whoami": self.on_whoami, "signal": self.on_signal}
-        for collaborator in (colleagues, exchange, payments):
+        for collaborator in (colleagues, exchange, payments, keys):
             for name in dir(collaborator):
                 if name.startswith("on_"):
                     self._handlers[name.removeprefix("on_")] = getattr(collaborator, name)
@@ -78,6 +82,7 @@ class VisitNamespace(Namespace):
         await self._membership.announce(ticket)
 
     async def on_disconnect(self, sid: str) -> None:
+        self._keys.forget(sid)
         session = await self.get_session(sid)
         visit_id = session.get("visit")
         if not visit_id:

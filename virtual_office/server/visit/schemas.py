@@ -62,6 +62,22 @@ class Signal(RootModel[Annotated[Offer | Answer | Candidate, Field(discriminator
         return self.root.model_dump(by_alias=True, exclude_none=True)
 
 
+Participant = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_-]+$")]
+"""A member within a visit: ``citizen`` or ``clerk:<id>``."""
+KeyBytes = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+"""Bytes a browser sends another, base64url without padding (an uncompressed P-256 public key is 87 characters)."""
+
+
+class KeyMessage(Payload):
+    """``key``: a browser's end-to-end key message for one other member, opaque to the server (docs/e2ee.md)."""
+
+    to: Participant
+    kind: Literal["hello", "key"]
+    """``hello``: here is my public key; ``key``: and my media key, sealed for you."""
+    public: KeyBytes
+    sealed: KeyBytes | None = None
+
+
 class Colleague(Payload):
     """``invite``, ``dismiss``: a clerk account."""
 
@@ -71,6 +87,7 @@ class Colleague(Payload):
 EVENTS: Events = {
     "whoami": Empty,
     "signal": Signal,
+    "key": KeyMessage,
     "colleagues": Empty,
     "invite": Colleague,
     "dismiss": Colleague,
@@ -78,4 +95,4 @@ EVENTS: Events = {
     **PAYMENT_EVENTS,
 }
 
-__all__ = ["EVENTS", "Answer", "Candidate", "Colleague", "Offer", "Signal"]
+__all__ = ["EVENTS", "Answer", "Candidate", "Colleague", "KeyMessage", "Offer", "Signal"]

@@ -171,7 +171,10 @@
       if (!track || V.over) { stream.getTracks().forEach(function (tr) { tr.stop(); }); return; }
       local.screen = track;
       track.onended = stopShare;  // the browser's own "stop sharing"
-      if (rtc.pc) rtc.screen = rtc.pc.addTransceiver(track, { direction: "sendonly" });
+      if (rtc.pc) {
+        rtc.screen = rtc.pc.addTransceiver(track, { direction: "sendonly" });
+        V.e2ee.transform(rtc.screen.sender, "video", "send");
+      }
       toggle($("share"), true, t("share_started"), "");
     }).catch(function (err) {
       if (err && err.name !== "NotAllowedError") V.showError(t("share_failed"));

@@ -22,8 +22,8 @@
 
   V.openPeer = function () {
     V.closePeer();
-    if (V.noVideo) return;
-    var pc = new RTCPeerConnection({ iceServers: V.config.ice_servers || [] });
+    if (V.noVideo || V.cannotEncrypt) return;
+    var pc = new RTCPeerConnection(V.e2ee.peerOptions({ iceServers: V.config.ice_servers || [] }));
     rtc.pc = pc;
     rtc.serverUfrag = null;
     rtc.tracks = {};
@@ -31,6 +31,10 @@
     rtc.mic = pc.addTransceiver(local.mic || "audio", { direction: "sendonly" });
     rtc.cam = pc.addTransceiver(local.camera || "video", { direction: "sendonly" });
     rtc.screen = local.screen ? pc.addTransceiver(local.screen, { direction: "sendonly" }) : null;
+    // every frame we send is encrypted, from the first (e2ee.js)
+    [[rtc.mic, "audio"], [rtc.cam, "video"], [rtc.screen, "video"]].forEach(function (pair) {
+      if (pair[0]) V.e2ee.transform(pair[0].sender, pair[1], "send");
+    });
     pc.onnegotiationneeded = function () { offer(pc); };
     pc.oniceconnectionstatechange = function () { watchIce(pc); };
     pc.onconnectionstatechange = function () {
@@ -45,7 +49,10 @@
         }, 4000);
       }
     };
-    pc.ontrack = function () { V.renderTiles(); };
+    pc.ontrack = function (event) {
+      V.e2ee.transform(event.receiver, event.track.kind, "receive");
+      V.renderTiles();
+    };
   };
 
   V.closePeer = function () {
@@ -105,7 +112,7 @@
     if (message.type === "offer") {
       var rollback = pc.signalingState !== "stable" ? pc.setLocalDescription({ type: "rollback" }) : Promise.resolve();
       done = rollback.then(function () { return pc.setRemoteDescription({ type: "offer", sdp: message.sdp }); })
-        .then(function () { return pc.setLocalDescription(); })
+        .then(function () { V.e2ee.receiveAll(pc); return pc.setLocalDescription(); })  // before the answer: Chromium ignores later ones
         .then(function () { return VO.gathered(pc); })
         .then(function () { if (pc === rtc.pc) send({ type: "answer", sdp: pc.localDescription.sdp }); });
     } else if (pc.signalingState === "have-local-offer") {

@@ -102,6 +102,7 @@
   /* ---------- no video at all, or none for too long ---------- */
 
   V.noVideo = typeof window.RTCPeerConnection !== "function";
+  V.cannotEncrypt = !V.noVideo && !V.e2ee.supported;  // refused, never sent in the clear (docs/e2ee.md)
   $("video-help-retry").addEventListener("click", function () {
     V.videoHelp(null);
     if (V.socket && !V.socket.connected) { V.socket.connect(); V.status("connecting", "connecting"); }
@@ -111,9 +112,9 @@
   /* ---------- socket.io ---------- */
 
   function start() {
-    if (V.noVideo) {  // chat and documents still work; video never will in this browser
+    if (V.noVideo || V.cannotEncrypt) {  // chat and documents still work; video never will in this browser
       V.status("novideo", null);
-      V.videoHelp("no_webrtc");
+      V.videoHelp(V.noVideo ? "no_webrtc" : "e2ee_unsupported");
       ["tiles", "alone", "quality", "mute", "camera-off", "share"].forEach(function (id) { $(id).hidden = true; });
       return;
     }
@@ -143,10 +144,11 @@
         $("leave").hidden = V.me.role === "clerk" && config.console;
         $("leave").textContent = V.me.role === "citizen" ? t("leave.citizen") : t("leave.staff");
         V.loadColleagues();
+        V.e2ee.connected();
         if (V.me.role === "citizen") tellWidget("state", { in_queue: true, phase: "visit" });
         if (!everConnected) { everConnected = true; start(); }
         else if (V.started) V.restart(true, "socket reconnected");  // the server let our media go with the old socket
-        else if (V.noVideo) V.status("novideo", null);
+        else if (V.noVideo || V.cannotEncrypt) V.status("novideo", null);
       });
     });
     socket.on("disconnect", function (reason) {
@@ -164,9 +166,11 @@
       if (V.socket && !V.socket.active) window.setTimeout(function () { if (V.socket) V.socket.connect(); }, 3000);
     });
     socket.on("signal", V.onSignal);
+    socket.on("key", V.e2ee.onKey);
     socket.on("participants", function (data) {
       V.people = {};
       ((data && data.participants) || []).forEach(function (p) { V.people[p.participant] = { name: p.name, role: p.role }; });
+      V.e2ee.setMembers(Object.keys(V.people));
       V.renderTiles();
       V.renderGuests();
       V.loadColleagues();
@@ -178,7 +182,8 @@
   // For the exchange panels (the same socket and credentials), tests and diagnostics: the peer
   // connection, the latest track map, and why it started over.
   window.VirtualOfficeVisit = { socket: null, token: V.token, pc: function () { return V.rtc.pc; },
-                                tracks: function () { return V.rtc.tracks; }, restarts: function () { return V.rtc.restarts; } };
+                                tracks: function () { return V.rtc.tracks; }, restarts: function () { return V.rtc.restarts; },
+                                safetyCode: function () { return V.e2ee.code; }, frameCounts: function () { return V.e2ee.counts(); } };
 
   // The citizen's token stays with the browser while the visit lasts (see VO.keep).
   window.setInterval(function () {

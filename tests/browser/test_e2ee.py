@@ -1,0 +1,316 @@
+"""End-to-end encrypted visits in real browsers (docs/e2ee.md): Chromium, Firefox and the two mixed.
+
+The citizen's camera is red, the clerk's (in the console) blue, a colleague's green, as in
+test_visit. Every frame passes the pages' encryption worker: a picture of the right colour can
+only come from frames that decrypted. The worker's counts say how many frames each page
+encrypted, decrypted and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import harness
+from tests.browser.citizen_fixtures import join
+from tests.browser.staff_fixtures import axe_violations
+from tests.browser.test_visit import (
+    ANNOUNCEMENTS,
+    CLERK_LABEL,
+    COLLEAGUE_LABEL,
+    COLLEAGUE_LOGIN,
+    COLLEAGUE_NAME,
+    Visit,
+    _add_colleague,
+    sees,
+)
+
+OFFICE = "buergerbuero"
+PAIRS = [("chromium", "chromium"), ("firefox", "firefox"), ("chromium", "firefox"), ("firefox", "chromium")]
+"""(citizen, clerk) browsers."""
+
+
+@pytest.fixture(scope="module")
+def e2ee_env(tmp_path_factory: pytest.TempPathFactory, playwright: Any, display: Any) -> Iterator[Visit]:
+    redis = harness.RedisServer()
+    server = None
+    try:
+        harness.seed(redis.url)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _add_colleague(redis.url)).result(60)
+        server = harness.OfficeServer(redis.url, [])
+        env = Visit(server, tmp_path_factory.mktemp("videos"), playwright, display)
+        try:
+            yield env
+        finally:
+            for launched in env.browsers.values():
+                launched.close()
+    finally:
+        if server is not None:
+            server.close()
+        redis.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts(e2ee_env: Visit) -> Iterator[None]:
+    yield
+    while e2ee_env.contexts:
+        e2ee_env.contexts.pop().close()
+
+
+def counts(frame: Any) -> dict[str, Any]:
+    """What the page's encryption worker did with frames, by kind, and the ids of the keys it holds."""
+    return frame.evaluate("() => window.VirtualOfficeVisit.frameCounts()")  # type: ignore[no-any-return]
+
+
+def safety_code(frame: Any) -> str | None:
+    return frame.evaluate("() => window.VirtualOfficeVisit.safetyCode()")  # type: ignore[no-any-return]
+
+
+def audio_energy(frame: Any) -> float:
+    """The energy of all audio the page received and decoded (0 when nothing decodes)."""
+    return frame.evaluate("""async () => {
+      let energy = 0;
+      (await window.VirtualOfficeVisit.pc().getStats()).forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'audio') energy += s.totalAudioEnergy || 0; });
+      return energy;
+    }""")  # type: ignore[no-any-return]
+
+
+def wait_for(check: Any, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.25)
+
+
+def same_code(*frames: Any, seconds: float = 30) -> str:
+    """Wait until every page shows one and the same safety code; return it."""
+    last: list[str | None] = []
+
+    def agree() -> bool:
+        last[:] = [safety_code(f) for f in frames]
+        return last[0] is not None and len(set(last)) == 1
+
+    wait_for(agree, f"the safety codes differ: {last}", seconds)
+    return str(last[0])
+
+
+class Desk:
+    """The clerk's console and, once a visit is on, its visit frame."""
+
+    def __init__(self, env: Visit, engine: str) -> None:
+        self.context = env.staff_context(engine, "blue", harness.CLERK_LOGIN)
+        self.context.add_init_script(ANNOUNCEMENTS)
+        self.console = self.context.new_page()
+        self.console.goto(f"{env.server.origin}/console")
+        self.console.locator(f"input[name=presence-{OFFICE}][value=available]").check()
+        expect(self.console.locator("#connection")).to_have_attribute("data-state", "connected")
+
+    def call(self, citizen: Any) -> tuple[str, Any]:
+        enter = citizen.get_by_role("button", name="Jetzt eintreten")
+        for _ in range(6):  # a ticket is callable once the waiting room's socket has connected; until then the queue is empty
+            self.console.locator(f"section.office[data-office={OFFICE}] .call-next").click()
+            try:
+                enter.wait_for(timeout=5000)
+                break
+            except Exception:  # noqa: BLE001 - not called yet: again
+                continue
+        enter.click()
+        citizen.wait_for_url(re.compile(r"/visit/[0-9a-f]{16}$"))
+        visit_id = citizen.url.rsplit("/", 1)[1]
+        expect(self.console.locator("#visit-media iframe")).to_have_attribute("src", re.compile(rf"/visit/{visit_id}\?embed=console"))
+        frame = self.console.frame(url=re.compile(r"/visit/"))
+        assert frame is not None
+        return visit_id, frame
+
+    def finish(self, frame: Any) -> None:
+        self.console.locator("#finish").click()
+        expect(frame.locator("#ended")).to_be_visible()
+
+
+def citizen_page(env: Visit, engine: str) -> Any:
+    page = env.context(engine, "red", viewport={"width": 1000, "height": 900}).new_page()
+    page.add_init_script(ANNOUNCEMENTS)
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(exc))
+    join(page, f"{env.server.origin}/w/{OFFICE}?lang=de", name="Rita Rot")
+    return page
+
+
+@pytest.mark.parametrize(("citizen_engine", "clerk_engine"), PAIRS, ids=["-".join(p) for p in PAIRS])
+def test_a_visit_is_end_to_end_encrypted_both_ways_with_one_safety_code(
+        e2ee_env: Visit, citizen_engine: str, clerk_engine: str, axe_source: str) -> None:
+    for engine in {citizen_engine, clerk_engine}:
+        if not harness.has_engine(engine):
+            pytest.skip(f"{engine} is not installed")
+    desk = Desk(e2ee_env, clerk_engine)
+    citizen = citizen_page(e2ee_env, citizen_engine)
+    _, clerk = desk.call(citizen)
+
+    # Each sees the other's colour: frames the other encrypted, decrypted here.
+    sees(citizen, CLERK_LABEL, "blue")
+    sees(clerk, "Rita Rot", "red")
+    code = same_code(citizen, clerk)
+    assert re.fullmatch(r"\d{3} \d{3}", code)
+    for page in (citizen, clerk):
+        expect(page.locator("#e2ee")).to_have_attribute("data-state", "encrypted")
+        expect(page.locator("#e2ee-state")).to_have_text(re.compile("^Bild und Ton sind Ende-zu-Ende-verschlüsselt"))
+        expect(page.locator("#e2ee-code")).to_have_text(code)
+        page.wait_for_function("text => window.__announced.includes(text)",
+                               arg=f"Bild und Ton sind Ende-zu-Ende-verschlüsselt. Sicherheitscode: {' '.join(code.replace(' ', ''))}")
+        # audio both ways too: decrypted and decoded into sound
+        wait_for(lambda page=page: counts(page)["audio"]["decrypted"] > 50 and audio_energy(page) > 0, f"no audio decoded in {page.url}")
+        seen = counts(page)
+        assert seen["video"]["encrypted"] > 0 and seen["audio"]["encrypted"] > 0, seen
+        assert seen["video"]["decrypted"] > 0, seen
+    assert axe_violations(citizen, axe_source) == []
+    assert axe_violations(clerk, axe_source) == []
+
+    # A reload of the citizen's page: a new key pair, so a new safety code, the same on both sides.
+    citizen.reload()
+    sees(clerk, "Rita Rot", "red")
+    sees(citizen, CLERK_LABEL, "blue")
+    assert same_code(citizen, clerk) != code
+
+    desk.finish(clerk)
+    expect(citizen.locator("#ended")).to_be_visible()
+    assert citizen.errors == []
+
+
+def video_frames_decoded(frame: Any) -> int:
+    return frame.evaluate("""async () => {
+      let n = 0;
+      (await window.VirtualOfficeVisit.pc().getStats()).forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0; });
+      return n;
+    }""")  # type: ignore[no-any-return]
+
+
+def keyframe_requests(frame: Any) -> int:
+    """The picture-loss and full-intra requests the page's camera got from the server."""
+    return frame.evaluate("""async () => {
+      let n = 0;
+      (await window.VirtualOfficeVisit.pc().getStats()).forEach(s => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') n += (s.pliCount || 0) + (s.firCount || 0);
+      });
+      return n;
+    }""")  # type: ignore[no-any-return]
+
+
+# The clerk's page hears no more key messages (as if the server kept them back) and the citizen's
+# current key is replaced by a wrong one of the same id.
+WRONG_KEY = """id => {
+  const V = window.VO.visit;
+  V.socket.off('key');
+  V.e2ee.worker.postMessage({type: 'receive', from: 'citizen', id, raw: crypto.getRandomValues(new Uint8Array(16)).buffer});
+}"""
+
+
+@pytest.mark.parametrize("engine", ["chromium", "firefox"])
+def test_a_member_with_a_wrong_key_decodes_nothing_and_asks_for_no_flood_of_keyframes(e2ee_env: Visit, engine: str) -> None:
+    if not harness.has_engine(engine):
+        pytest.skip(f"{engine} is not installed")
+    desk = Desk(e2ee_env, engine)
+    citizen = citizen_page(e2ee_env, engine)
+    _, clerk = desk.call(citizen)
+    sees(clerk, "Rita Rot", "red")
+    same_code(citizen, clerk)
+    time.sleep(2)  # the citizen's key of the moment is in use (a new one is used a second after it went out)
+
+    clerk.evaluate(WRONG_KEY, citizen.evaluate("() => window.VO.visit.e2ee.own.id"))
+    time.sleep(1)  # frames on their way
+    frames, energy, requests = video_frames_decoded(clerk), audio_energy(clerk), keyframe_requests(citizen)
+    dropped = counts(clerk)["video"]["dropped"]
+    time.sleep(10)
+    # Nothing more decoded, picture or sound; the frames came and were dropped before the decoder.
+    assert video_frames_decoded(clerk) == frames
+    assert audio_energy(clerk) == energy
+    assert counts(clerk)["video"]["dropped"] > dropped + 50
+    # The citizen's browser was not asked for keyframe after keyframe (a decoder fed ciphertext asks every 0.2-0.4 s).
+    assert keyframe_requests(citizen) - requests <= 3
+    # The citizen sees the clerk as before.
+    sees(citizen, CLERK_LABEL, "blue")
+    desk.finish(clerk)
+
+
+# A key message the test puts in between, as a server that swaps keys would: the clerk's id, another public key.
+FORGED = """async clerk => {
+  const pair = await crypto.subtle.generateKey({name: 'ECDH', namedCurve: 'P-256'}, true, ['deriveBits']);
+  const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+  const public_ = btoa(String.fromCharCode(...raw)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  window.VO.visit.e2ee.onKey({from: clerk, kind: 'hello', public: public_});
+}"""
+
+
+def test_the_safety_code_differs_when_a_forged_key_comes_in_between(e2ee_env: Visit) -> None:
+    desk = Desk(e2ee_env, "chromium")
+    citizen = citizen_page(e2ee_env, "chromium")
+    _, clerk = desk.call(citizen)
+    sees(citizen, CLERK_LABEL, "blue")
+    code = same_code(citizen, clerk)
+    clerk_participant = clerk.evaluate("() => window.VO.visit.me.participant")
+
+    citizen.evaluate(FORGED, clerk_participant)
+    wait_for(lambda: safety_code(citizen) != code, "the citizen's code did not change")
+    time.sleep(3)
+    assert safety_code(clerk) == code != safety_code(citizen)
+    expect(citizen.locator("#e2ee-code")).not_to_have_text(code)
+    # The citizen dropped the clerk's keys with the swapped public key: the clerk's picture stops.
+    time.sleep(1)
+    frames = video_frames_decoded(citizen)
+    time.sleep(4)
+    assert video_frames_decoded(citizen) == frames
+    desk.finish(clerk)
+
+
+@pytest.mark.parametrize("engine", ["chromium", "firefox"])
+def test_a_colleague_gets_the_keys_while_in_the_visit_and_none_once_let_go(e2ee_env: Visit, engine: str) -> None:
+    if not harness.has_engine(engine):
+        pytest.skip(f"{engine} is not installed")
+    origin = e2ee_env.server.origin
+    desk = Desk(e2ee_env, engine)
+    citizen = citizen_page(e2ee_env, engine)
+    visit_id, clerk = desk.call(citizen)
+    sees(clerk, "Rita Rot", "red")
+    two = same_code(citizen, clerk)
+
+    colleague_context = e2ee_env.staff_context(engine, "green", COLLEAGUE_LOGIN)
+    colleague_console = colleague_context.new_page()
+    colleague_console.goto(f"{origin}/console")
+    expect(colleague_console.locator("#connection")).to_have_attribute("data-state", "connected")
+    panel = desk.console.frame_locator("#visit-media iframe")
+    panel.get_by_label("Wen hinzuziehen (z. B. Dolmetschen)").select_option(label=COLLEAGUE_NAME)
+    panel.get_by_role("button", name="Hinzuziehen").click()
+    with colleague_context.expect_page() as opened:
+        colleague_console.locator("#invitations .invitation").get_by_role("link", name="Gespräch beitreten").click()
+    colleague = opened.value
+    colleague.wait_for_url(re.compile(rf"/visit/{visit_id}$"))
+
+    sees(colleague, "Rita Rot", "red")
+    sees(colleague, CLERK_LABEL, "blue")
+    sees(citizen, COLLEAGUE_LABEL, "green")
+    three = same_code(citizen, clerk, colleague)
+    assert three != two
+
+    # Let go: the two left renew their media keys; the colleague's page has ended and holds none of them.
+    old_keys = {page.evaluate("() => window.VO.visit.e2ee.own.id") for page in (citizen, clerk)}
+    panel.get_by_role("button", name=f"{COLLEAGUE_NAME} aus dem Gespräch entlassen").click()
+    expect(colleague.locator("#ended")).to_be_visible()
+    # the code of the two again (their pages' key pairs are those of before)
+    wait_for(lambda: safety_code(citizen) == safety_code(clerk) == two, "the code of the two did not come back")
+    time.sleep(2)  # the new keys are in use
+    new_keys = {page.evaluate("() => window.VO.visit.e2ee.own.id") for page in (citizen, clerk)}
+    assert not new_keys & old_keys
+    held = counts(colleague)
+    assert not new_keys & set(held["keys"]), (new_keys, held)
+    assert new_keys <= set(counts(clerk)["keys"]) | set(counts(citizen)["keys"])
+    sees(clerk, "Rita Rot", "red")
+    sees(citizen, CLERK_LABEL, "blue")
+    desk.finish(clerk)

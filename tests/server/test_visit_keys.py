@@ -1,0 +1,79 @@
+"""The end-to-end key relay over /visit: to the one member named, of the declared shape, not too often (docs/e2ee.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio
+
+from tests.server.conftest import ServerProcess, join
+from tests.server.test_realtime import CITIZEN, CLERK, citizen, clerk
+from tests.server.test_visit import VISIT, _clerks, visit_client
+from virtual_office.queue import OfficeDirectory, Presence, WaitingRoom
+from virtual_office.server.visit.keys import BURST
+
+PUBLIC = "B" + "A" * 86  # the length of a base64url P-256 public key; the server never reads it
+
+
+async def test_a_key_message_reaches_the_named_member_only_stamped_with_its_sender(
+        server: ServerProcess, clients: Any, redis_client: redis.asyncio.Redis) -> None:
+    desk = await clerk(clients, server, "bea", available=("buergerbuero",))
+    ticket = await join(server, "buergerbuero")
+    visit = (await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"}))["ticket"]["id"]
+    assert (await (await citizen(clients, server, ticket["token"])).call(CITIZEN, "accept"))["ok"]
+    inside = await visit_client(clients, server, visit, token=ticket["token"])
+    serving = await visit_client(clients, server, visit, clerk_name="bea")
+    room = WaitingRoom(redis_client, OfficeDirectory(redis_client), Presence(redis_client))
+    anna_id = next(c["id"] for c in await _clerks(redis_client) if c["login"] == "anna")
+    await room.add_guest("buergerbuero", visit, anna_id, limit=3)
+    guest = await visit_client(clients, server, visit, clerk_name="anna")
+    bea = (await serving.call(VISIT, "whoami"))["participant"]
+
+    sent = {"to": bea, "kind": "key", "public": PUBLIC, "sealed": "c2VhbGVk"}
+    assert await inside.call(VISIT, "key", sent) == {"ok": True}
+    assert await serving.wait_for("key") == {"from": "citizen", "kind": "key", "public": PUBLIC, "sealed": "c2VhbGVk"}
+    assert await guest.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC}) == {"ok": True}
+    assert await inside.wait_for("key") == {"from": f"clerk:{anna_id}", "kind": "hello", "public": PUBLIC}
+
+    # Refused, and nothing relayed: a non-member, oneself, bytes that are not base64url, a field not declared, too long.
+    refused = [
+        {"to": "clerk:nobody", "kind": "hello", "public": PUBLIC},
+        {"to": "citizen", "kind": "hello", "public": PUBLIC},
+        {"to": bea, "kind": "hello", "public": "not base64+/="},
+        {"to": bea, "kind": "hello", "public": PUBLIC, "name": "Erika"},
+        {"to": bea, "kind": "key", "public": PUBLIC, "sealed": "A" * 201},
+        {"to": bea, "kind": "ciphertext", "public": PUBLIC},
+    ]
+    for message in refused:
+        answer = await inside.call(VISIT, "key", message)
+        assert answer["ok"] is False and answer["error"] == "bad_request", (message, answer)
+
+    # The colleague let go: no longer reachable, and no longer able to send.
+    await room.remove_guest("buergerbuero", visit, anna_id)
+    answer = await inside.call(VISIT, "key", {"to": f"clerk:{anna_id}", "kind": "hello", "public": PUBLIC})
+    assert answer["ok"] is False and answer["error"] == "bad_request"
+    answer = await guest.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC})
+    assert answer["ok"] is False
+    await asyncio.sleep(0.3)
+    assert len(serving.of("key")) == 1 and len(inside.of("key")) == 1 and guest.of("key") == []
+
+
+async def test_a_connection_that_sends_more_key_messages_than_a_browser_is_held_back(
+        server: ServerProcess, clients: Any) -> None:
+    desk = await clerk(clients, server, "bea", available=("buergerbuero",))
+    ticket = await join(server, "buergerbuero")
+    visit = (await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"}))["ticket"]["id"]
+    assert (await (await citizen(clients, server, ticket["token"])).call(CITIZEN, "accept"))["ok"]
+    inside = await visit_client(clients, server, visit, token=ticket["token"])
+    serving = await visit_client(clients, server, visit, clerk_name="bea")
+    bea = (await serving.call(VISIT, "whoami"))["participant"]
+    hello = {"to": bea, "kind": "hello", "public": PUBLIC}
+    for _ in range(BURST):
+        assert await inside.call(VISIT, "key", hello) == {"ok": True}
+    answer = await inside.call(VISIT, "key", hello)
+    assert answer["ok"] is False and answer["error"] == "too_many"
+    # another connection (the clerk's) is not held back by it
+    assert await serving.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC}) == {"ok": True}
+    await asyncio.sleep(0.3)
+    assert len(serving.of("key")) == BURST
