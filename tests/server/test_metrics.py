@@ -84,6 +84,13 @@ async def test_the_numbers_move_with_citizens_clerks_and_connections(server: Ser
     assert value(scrape(server), "vo_socketio_connections", namespace=PUBLIC) == public_before
 
 
+async def test_a_scrape_after_redis_lost_its_scripts_loads_them_again(server: ServerProcess, redis_client: Any) -> None:
+    assert value(scrape(server), "vo_office_waiting", office="kfz") == 0
+    await redis_client.script_flush()  # as after a restart without persistence, or a failover
+    again = scrape(server)
+    assert value(again, "vo_redis_up") == 1 and value(again, "vo_office_waiting", office="kfz") == 0
+
+
 @pytest.fixture
 async def guarded(redis_server: RedisServer, redis_client: Any, tmp_path: Path) -> Iterator[ServerProcess]:
     """A server whose metrics need the token (loopback is not among its networks) and which trusts a proxy on loopback."""
