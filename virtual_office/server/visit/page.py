@@ -22,13 +22,17 @@ from virtual_office.server.templating import render_citizen
 async def visit_page(request: Request) -> Response:
     services = request.app.state.services
     visit_id = request.path_params["visit_id"]
-    staff = bool(read_session(services.settings, request.headers.get("cookie")).get("clerk_id"))
+    clerk_id = read_session(services.settings, request.headers.get("cookie")).get("clerk_id")
+    staff = bool(clerk_id)
     office = ticket = None
     try:
         ticket = await services.room.locate(visit_id)
         office = await services.offices.get(ticket.office_id)
     except QueueError:
         pass  # ended or never existed: the page says so once the socket refuses
+    clerk = await services.clerks.get(clerk_id) if isinstance(clerk_id, str) and office is not None else None
+    if clerk is not None and clerk.tenant != office.tenant:  # type: ignore[union-attr]
+        office = ticket = None  # another municipality's visit is, to its staff, one that does not exist
     if "lang" not in request.query_params and ticket is not None and ticket.language and not staff:
         lang = language(ticket.language)  # what the citizen chose in the waiting room
     else:
