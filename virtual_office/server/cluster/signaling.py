@@ -13,6 +13,7 @@ other members are told (``media_moved``) to start their connections over.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -62,6 +63,8 @@ class ClusterSignaling(Signaling):
         self._commands = commands
         self._homed: set[str] = set()
         """Visits whose session this node holds."""
+        self._delivering: dict[tuple[str, str], asyncio.Lock] = {}
+        """(visit, participant) -> the lock that keeps the home's messages to them in order."""
         commands.serve(self._at_home)
 
     def homed(self) -> list[str]:
@@ -197,12 +200,17 @@ class ClusterSignaling(Signaling):
         return {"ok": True}
 
     async def _deliver(self, visit_id: str, participant: str, message: dict[str, Any]) -> None:
-        sid = await self._redis.hget(keys.carriers(visit_id), participant)
-        if sid is not None:
-            await self._sio.emit("signal", message, to=sid, namespace=VISIT)
+        # In the order the session sent them: an offer that overtook the answer before it would be
+        # ignored by the browser (and the server would give up waiting for its answer).
+        async with self._delivering.setdefault((visit_id, participant), asyncio.Lock()):
+            sid = await self._redis.hget(keys.carriers(visit_id), participant)
+            if sid is not None:
+                await self._sio.emit("signal", message, to=sid, namespace=VISIT)
 
     async def _close_here(self, visit_id: str) -> None:
         self._homed.discard(visit_id)
+        for key in [k for k in self._delivering if k[0] == visit_id]:
+            del self._delivering[key]
         await self._media.close_session(visit_id)
 
 

@@ -89,7 +89,7 @@
   V.refused = function (answer, sent) {
     var code = answer.error;
     if (code === "replaced") return V.replaced();
-    if (code === "negotiation_failed" || code === "offer_first") return V.restart(false, code);  // the server let our connection go
+    if (code === "negotiation_failed" || code === "offer_first" || code === "media_unreachable") return V.restart(false, code);  // the server let our connection go
     // An answer to an offer the server has withdrawn is refused: the server offers again. A refused
     // offer (e.g. too many m-lines after many screen shares) needs a fresh connection.
     if (code === "bad_signal") return sent === "offer" ? V.restart(false, "offer refused") : undefined;

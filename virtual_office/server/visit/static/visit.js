@@ -176,6 +176,8 @@
       V.loadColleagues();
     });
     socket.on("replaced", V.replaced);
+    // The node that held the visit's media is gone and another took it over: our connection went with it.
+    socket.on("media_moved", function () { if (V.started) V.restart(true, "media moved"); });
     socket.on("ended", function (data) { V.ended((data && data.reason) || "finished"); });
   }
 
