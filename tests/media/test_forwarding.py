@@ -7,30 +7,67 @@ import av
 from aiortc import RTCRtpSender
 
 
-async def test_packet_mode_track_yields_encoded_frames_with_timing(visit):
-    clerk = await visit("clerk", "red")
-    citizen = await visit("citizen", "blue")
+async def test_the_aiortc_internals_of_the_packet_path_are_there():
+    """RtpTap and RtpWriter read and write these private attributes of aiortc 1.16."""
+    import inspect
+
+    from aiortc import RTCPeerConnection, RTCRtpReceiver
+    from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
+
+    pc = RTCPeerConnection()
+    transceiver = pc.addTransceiver("video")
+    receiver, sender = transceiver.receiver, transceiver.sender
+    for name in ("__codecs", "__rtx_ssrc", "__remote_streams", "__rtcp_ssrc", "__decoder_queue"):
+        assert hasattr(receiver, "_RTCRtpReceiver" + name), name
+    for name in (
+        "__rtp_history", "__rtp_header_extensions_map", "__started", "__mid",
+        "__ntp_timestamp", "__rtp_timestamp", "__packet_count", "__octet_count", "__encoder",
+    ):
+        assert hasattr(sender, "_RTCRtpSender" + name), name
+    assert list(inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters) == ["self", "packet", "arrival_time_ms"]
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_nack).parameters) == ["self", "media_ssrc", "lost"]
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp).parameters) == ["self", "packet"]
+    assert "self.__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)" in inspect.getsource(RTCRtpSender._retransmit)
+    assert "await recipient._handle_rtcp_packet(packet)" in inspect.getsource(
+        __import__("aiortc.rtcdtlstransport", fromlist=["x"]).RTCDtlsTransport._handle_rtcp_data
+    )
+    assert "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)" in inspect.getsource(
+        __import__("aiortc.rtcdtlstransport", fromlist=["x"]).RTCDtlsTransport._handle_rtp_data
+    )
+    assert NackGenerator().missing == set() and StreamStatistics(90000).packets_received == 0
+    await pc.close()
+
+
+async def test_the_frame_path_yields_encoded_frames_with_timing(media, visit):
+    """For a viewer of another codec: the track yields reassembled frames as av.Packet."""
+    from .test_check_and_fallback import without_codec
+
+    citizen = await visit("citizen", "blue", connect=False)
+    citizen.edit_outgoing = citizen.edit_incoming = lambda sdp: without_codec(sdp, "VP8")
+    await citizen.connect(audio=False)
+    clerk = await visit("clerk", "red", connect=False)
+    clerk.edit_outgoing = clerk.edit_incoming = lambda sdp: without_codec(sdp, "H264")
+    await clerk.connect()
     await clerk.wait_for_frames(("citizen", "camera"))
     peer = visit.session._peers["citizen"]
     camera = next(s for s in peer.sources.values() if s.name == "camera")
-    assert camera.packets and camera.codec == "video/vp8"
+    assert camera.encoded and camera.codec == "video/h264" and camera._tap.frames_wanted
 
-    # A second reader on the same remote track sees what the outlets see.
     received = []
-    original_push = next(iter(camera._outlets)).push
+    outlet = next(iter(camera._outlets))
+    original_push = outlet.push
 
     def spy(item):
         received.append(item)
         original_push(item)
 
-    next(iter(camera._outlets)).push = spy
+    outlet.push = spy
     while len(received) < 3:
         await asyncio.sleep(0.05)
     packet = received[-1]
     assert isinstance(packet, av.Packet)
     assert packet.time_base == fractions.Fraction(1, 90000)
     assert received[-1].pts > received[0].pts
-    assert citizen.frames[("clerk", "camera")] > 0
 
 
 async def test_picture_loss_from_a_subscriber_reaches_the_sending_browser(media, visit):

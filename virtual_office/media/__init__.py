@@ -2,15 +2,16 @@
 
 Each participant's browser has one peer connection to the server; the server
 forwards every participant's microphone, camera and screen to every other
-participant of the session, as encoded frames (no decoding, no re-encoding)
-where both legs use the same codec (VP8 and Opus are preferred on every leg).
+participant of the session, as RTP packets (no reassembly, no decoding, no
+re-encoding) where both legs use the same codec (VP8 and Opus are preferred
+on every leg), else re-encoded, except in an ``encrypted`` session.
 This package knows nothing of HTTP or socket.io: signaling messages are plain
 dicts the server relays.
 
 Usage::
 
     media = MediaServer(MediaConfig(ice_servers=(IceServer(("turn:turn.example.org:3478",), "u", "p"),)))
-    session = media.open_session(visit_id, on_signal)   # on_signal(participant_id, message)
+    session = media.open_session(visit_id, on_signal)   # on_signal(participant_id, message); encrypted=True: E2EE
     session.admit(clerk_id); session.admit(citizen_id)
     await session.signal(citizen_id, message)            # every message from a browser
     await session.remove(colleague_id)                   # let a colleague go
@@ -47,8 +48,11 @@ a mid missing from the latest map is no longer sent (its remote track goes
 muted). The stream id of every received track is the participant id too.
 
 ``Session.participants`` lists the admitted, ``Session.connected`` those with
-an open connection; ``MediaServer.counters`` counts forwarded and re-encoded
-frames and keyframe requests.
+an open connection; ``Session.encrypted`` says (and sets) whether payloads
+are end-to-end encrypted, ``Session.refused()`` lists the tracks an encrypted
+session cannot send for a codec mismatch; ``MediaServer.counters`` counts
+forwarded packets and frames, re-encoded frames, keyframe requests (passed and
+held back) and bandwidth estimates passed on.
 
 Errors (``virtual_office.media.errors``): ``NotAdmitted``, ``BadSignal``,
 ``NegotiationFailed``, ``SessionClosed``, ``Busy``, all ``MediaError``.

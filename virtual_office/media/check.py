@@ -15,7 +15,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from . import forwarding, ice, signaling
 from .config import MediaConfig
 from .errors import BadSignal, NegotiationFailed
-from .fanout import Counters, Outlet, Source
+from .fanout import Counters, Outlet, Policy, Source
 from .peer import _AIORTC_ERRORS
 
 
@@ -45,12 +45,12 @@ class ConnectionCheck:
                 name="microphone" if track.kind == "audio" else "camera",
                 track=track,
                 receiver=transceiver.receiver,
-                packets=self._config.forward,
+                policy=Policy(forward=self._config.forward),
                 counters=self._counters,
             )
             outlet = Outlet(source, self._counters)
             transceiver.sender.replaceTrack(outlet)
-            forwarding.on_keyframe_request(transceiver.sender, outlet.keyframe_requested)
+            outlet.bind(transceiver.sender)
             outlet.attach()
             self._sources.append(source)
             self._outlets.append((transceiver, outlet))
@@ -73,7 +73,7 @@ class ConnectionCheck:
             await self.close()
             raise NegotiationFailed(f"cannot answer the offer: {exc}") from exc
         for transceiver, outlet in self._outlets:
-            outlet.send_codec = forwarding.sending_codec(transceiver)
+            outlet.negotiated(forwarding.sending_codec_parameters(transceiver))
         return {"type": "answer", "sdp": ice.announce(pc.localDescription.sdp, self._config)}
 
     async def run(self) -> None:

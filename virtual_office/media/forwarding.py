@@ -1,16 +1,29 @@
-"""Forwarding encoded frames through aiortc: every use of aiortc internals.
+"""Forwarding through aiortc: every use of aiortc internals.
 
-aiortc decodes every received frame and encodes every sent one. To relay
-without re-encoding, this module relies on internals of aiortc 1.16.0 (pinned
-in setup.cfg); tests/media/test_forwarding.py exercises each of them so an
-upgrade that changes them fails loudly:
+aiortc reassembles and decodes every received frame and encodes and packs
+every sent one. To relay RTP packets as they come, and encoded frames where
+codecs differ, this module relies on internals of aiortc 1.16.0 (pinned in
+setup.cfg); tests/media/test_forwarding.py checks each of them so an upgrade
+that changes them fails loudly:
 
-- ``RTCRtpReceiver.__decoder_queue``: the receiver puts every reassembled
-  frame ``(codec, JitterFrame)`` into this queue for its decoder thread (and
-  ``None`` to stop it). For a track in packet mode it is replaced by a queue
-  that turns the frame into an ``av.Packet`` (pts and time_base set) right
-  away, on the event loop: no decoding and no hop to the decoder thread,
-  which just waits for the stop.
+- ``RTCRtpReceiver._handle_rtp_packet`` (called by the DTLS transport with
+  every unprotected packet) is replaced by ``RtpTap``, which uses the
+  receiver's ``__codecs``, ``__rtx_ssrc``, ``__remote_streams`` (the
+  statistics of its receiver reports), ``_send_rtcp_nack``, ``_send_rtcp``
+  and ``__rtcp_ssrc``, and aiortc's ``NackGenerator`` and ``StreamStatistics``.
+- ``RtpWriter`` sends packets with ``RTCDtlsTransport._send_rtp`` and writes
+  the sender's ``__rtp_history`` (``_retransmit`` answers NACKs from it),
+  ``__rtp_header_extensions_map``, ``__mid`` and the counters of its sender
+  reports (``__ntp_timestamp``, ``__rtp_timestamp``, ``__packet_count``,
+  ``__octet_count``).
+- ``RTCRtpSender._handle_rtcp_packet`` is wrapped to read the subscriber's
+  REMB.
+- ``RTCRtpReceiver.__decoder_queue`` (the frame path): the receiver puts every
+  reassembled frame ``(codec, JitterFrame)`` into this queue for its decoder
+  thread (and ``None`` to stop it). It is replaced by a queue that turns the
+  frame into an ``av.Packet`` (pts and time_base set) right away, on the
+  event loop: no decoding and no hop to the decoder thread, which just waits
+  for the stop.
 - ``RTCRtpSender._next_encoded_frame`` packs an ``av.Packet`` with the codec's
   ``Encoder.pack`` instead of encoding it (public behaviour of 1.16).
 - ``RTCRtpSender._send_keyframe``: called on a PLI/FIR from the subscriber; it
@@ -33,7 +46,8 @@ import asyncio
 import dataclasses
 import fractions
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
 
 import av
@@ -49,7 +63,19 @@ from aiortc.codecs import get_decoder
 from aiortc.codecs.base import Encoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
-from aiortc.rtcrtpreceiver import RemoteStreamTrack
+from aiortc.rtcrtpreceiver import NackGenerator, RemoteStreamTrack, StreamStatistics
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    AnyRtcpPacket,
+    HeaderExtensions,
+    HeaderExtensionsMap,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+    unwrap_rtx,
+)
 from av.frame import Frame
 from av.stream import Stream
 
@@ -104,19 +130,192 @@ def use_packets(receiver: RTCRtpReceiver) -> CodecInfo:
     return info
 
 
-def request_keyframe(receiver: RTCRtpReceiver) -> None:
-    """Send a PLI for every media SSRC the receiver currently gets."""
-    rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]  # private, name-mangled
-    rtx = set(rtx_ssrc)
-    for source in receiver.getSynchronizationSources():
-        if source.source not in rtx:
-            asyncio.ensure_future(receiver._send_rtcp_pli(source.source))
+def request_keyframe(receiver: RTCRtpReceiver, ssrcs: Iterable[int] = ()) -> None:
+    """Send a PLI for ``ssrcs``, or else every media SSRC the receiver's jitter buffer saw lately."""
+    targets = set(ssrcs)
+    if not targets:
+        rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]  # private, name-mangled
+        targets = {s.source for s in receiver.getSynchronizationSources()} - set(rtx_ssrc)
+    for ssrc in targets:
+        asyncio.ensure_future(receiver._send_rtcp_pli(ssrc))
 
 
-def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], object]) -> None:
-    """Call ``callback`` instead of flagging the sender's encoder on a PLI/FIR (its result is unused)."""
+# --- RTP packets --------------------------------------------------------------
+
+NACK_INTERVAL_MS = 40
+"Milliseconds between two NACKs for packets still missing (loopback to a mobile network's round trip)."
+NACK_TRIES = 4
+"How often one missing packet is asked for before the sender's own keyframe must repair it."
+
+PacketHandler = Callable[[RtpPacket, RTCRtpCodecParameters], Awaitable[None]]
+
+
+def ntp_now() -> int:
+    """The current time as a 64-bit NTP timestamp (what aiortc's clock computes, without datetime)."""
+    return int((time.time() + _NTP_EPOCH_OFFSET) * (1 << 32))
+
+
+_NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+
+
+class RtpTap:
+    """Takes a receiver's RTP packets after SRTP and hands them on, bypassing its jitter buffer.
+
+    ``RTCRtpReceiver._handle_rtp_packet`` is replaced on this one receiver. The
+    tap keeps what the sender relies on: the statistics of the receiver's RTCP
+    reports (the browser's own bandwidth control reads their losses), NACKs for
+    missing video packets, and RTX unwrapping (``RTCRtpReceiver.__codecs``,
+    ``__rtx_ssrc``, ``__remote_streams``). While ``frames_wanted`` the packet
+    also goes through aiortc's own handling (jitter buffer, decoder queue),
+    for a subscriber whose codec differs.
+    """
+
+    def __init__(self, receiver: RTCRtpReceiver, kind: str, on_packet: PacketHandler) -> None:
+        self.receiver = receiver
+        self.frames_wanted = False
+        self.media_ssrc: int | None = None
+        self._on_packet = on_packet
+        self._aiortc_handler = receiver._handle_rtp_packet
+        # Private, name-mangled attributes: the dicts aiortc fills when the receiver starts.
+        self._codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+        self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
+        self._streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+        self._nack = NackGenerator() if kind == "video" else None
+        self._nack_tries: dict[int, int] = {}
+        self._last_nack_ms = 0
+        # Replaces the method on this one receiver, which aiortc's types cannot allow.
+        receiver._handle_rtp_packet = self._handle  # type: ignore[method-assign]
+
+    async def _handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        receiver = self.receiver
+        if not receiver._enabled:
+            return
+        codec = self._codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        if self.frames_wanted:
+            await self._aiortc_handler(packet, arrival_time_ms)  # keeps the statistics too
+        else:
+            stream = self._streams.get(packet.ssrc)
+            if stream is None:
+                stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+            stream.add(packet)
+        if codec.name.lower() == "rtx":
+            original_ssrc = self._rtx_ssrc.get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int) or apt not in self._codecs:
+                return  # padding (bandwidth probes) or unknown
+            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+            codec = self._codecs[apt]
+        if not self.frames_wanted and self._nack is not None:
+            await self._ask_again(packet, arrival_time_ms)
+        self.media_ssrc = packet.ssrc
+        await self._on_packet(packet, codec)
+
+    async def _ask_again(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """NACK what is missing: at once for a new gap, then again while it stays missing.
+
+        aiortc's receiver asks only when a new gap opens, so a retransmission
+        that was lost too waited for the next loss: with 5% loss, often longer
+        than the picture could wait.
+        """
+        assert self._nack is not None
+        missed = self._nack.add(packet)
+        missing = self._nack.missing
+        if not missing or not (missed or arrival_time_ms - self._last_nack_ms >= NACK_INTERVAL_MS):
+            return
+        tries = self._nack_tries
+        for seq in list(tries):
+            if seq not in missing:
+                del tries[seq]
+        lost = sorted(seq for seq in missing if tries.get(seq, 0) < NACK_TRIES)
+        if lost:
+            for seq in lost:
+                tries[seq] = tries.get(seq, 0) + 1
+            self._last_nack_ms = arrival_time_ms
+            await self.receiver._send_rtcp_nack(packet.ssrc, lost)
+
+    async def send_remb(self, bitrate: int) -> None:
+        """Tell the sending browser the bitrate its receivers can take (REMB)."""
+        rtcp_ssrc: int | None = self.receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]  # private
+        if rtcp_ssrc is None or self.media_ssrc is None:
+            return
+        packet = RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(bitrate, [self.media_ssrc])
+        )
+        await self.receiver._send_rtcp(packet)
+
+
+class RtpWriter:
+    """Sends ready-made RTP packets on a sender's stream, as if its own loop had made them.
+
+    Writes the sender's packet history (``RTCRtpSender.__rtp_history``), so
+    aiortc answers the subscriber's NACKs from it (as RTX where negotiated),
+    and the counters its sender reports are made from
+    (``__ntp_timestamp``, ``__rtp_timestamp``, ``__packet_count``,
+    ``__octet_count``). Header extensions are written with the ids of the
+    sender's own negotiation (``__rtp_header_extensions_map``), its mid
+    (``__mid``) included.
+    """
+
+    def __init__(self, sender: RTCRtpSender) -> None:
+        self.sender = sender
+        self.ssrc = sender._ssrc
+        self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
+        self._extensions: HeaderExtensionsMap = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
+
+    @property
+    def ready(self) -> bool:
+        """Whether the sender was started by a negotiation (before that, nothing may go out)."""
+        started: bool = self.sender._RTCRtpSender__started  # type: ignore[attr-defined]
+        return started
+
+    async def send(self, packet: RtpPacket, ntp_time: int, audio_level: object = None) -> None:
+        sender = self.sender
+        extensions = packet.extensions = HeaderExtensions()
+        extensions.mid = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
+        extensions.abs_send_time = (ntp_time >> 14) & 0x00FFFFFF
+        extensions.audio_level = audio_level
+        self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+        try:
+            await sender.transport._send_rtp(packet.serialize(self._extensions))
+        except ConnectionError:
+            return  # not connected (yet, or any more): the next packet tries again
+        sender._RTCRtpSender__ntp_timestamp = ntp_time  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = packet.timestamp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count += len(packet.payload)  # type: ignore[attr-defined]
+
+
+def on_bitrate_estimate(sender: RTCRtpSender, callback: Callable[[int], object]) -> None:
+    """Call ``callback(bitrate)`` for every REMB the subscriber sends about this sender's stream."""
+    handle = sender._handle_rtcp_packet
+
+    async def handle_rtcp(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                pass
+            else:
+                if sender._ssrc in ssrcs:
+                    callback(bitrate)
+        await handle(packet)
+
     # Replaces the method on this one sender, which aiortc's types cannot allow.
-    sender._send_keyframe = callback  # type: ignore[method-assign, assignment]
+    sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], bool]) -> None:
+    """Call ``callback`` on a PLI/FIR; when it returns False, the sender's encoder makes the keyframe."""
+    flag_encoder = sender._send_keyframe
+
+    def send_keyframe() -> None:
+        if not callback():
+            flag_encoder()
+
+    # Replaces the method on this one sender, which aiortc's types cannot allow.
+    sender._send_keyframe = send_keyframe  # type: ignore[method-assign]
 
 
 def set_msid(sender: RTCRtpSender, stream_id: str, track_id: str) -> None:
@@ -127,8 +326,14 @@ def set_msid(sender: RTCRtpSender, stream_id: str, track_id: str) -> None:
 
 def sending_codec(transceiver: RTCRtpTransceiver) -> str | None:
     """The MIME type (lower case) the transceiver sends with, once negotiated."""
+    codec = sending_codec_parameters(transceiver)
+    return codec.mimeType.lower() if codec else None
+
+
+def sending_codec_parameters(transceiver: RTCRtpTransceiver) -> RTCRtpCodecParameters | None:
+    """The codec (with its payload type) the transceiver sends with, once negotiated."""
     codecs = transceiver._codecs
-    return codecs[0].mimeType.lower() if codecs else None
+    return codecs[0] if codecs else None
 
 
 def encoder_used(sender: RTCRtpSender) -> bool:

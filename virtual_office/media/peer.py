@@ -27,7 +27,7 @@ from aiortc.sdp import candidate_from_sdp
 from . import forwarding, ice, signaling
 from .config import MediaConfig
 from .errors import BadSignal, NegotiationFailed
-from .fanout import Counters, Outlet, Source
+from .fanout import REFUSED, Counters, Outlet, Policy, Source
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class Peer:
         *,
         config: MediaConfig,
         counters: Counters,
+        policy: Policy,
         send: Callable[[signaling.Message], Awaitable[None]],
         on_change: Callable[[], None],
     ) -> None:
@@ -62,6 +63,7 @@ class Peer:
         self.sources: dict[str, Source] = {}  # by mid of the browser's m-line
         self._config = config
         self._counters = counters
+        self._policy = policy
         self._send = send
         self._on_change = on_change
         self._pc: RTCPeerConnection | None = None
@@ -271,7 +273,7 @@ class Peer:
                 forwarding.set_msid(
                     transceiver.sender, source.participant_id, f"{source.participant_id}:{source.name}:{len(self._outlets)}"
                 )
-                forwarding.on_keyframe_request(transceiver.sender, outlet.keyframe_requested)
+                outlet.bind(transceiver.sender)
                 outlet.attach()
                 self._outlets[source] = (transceiver, outlet)
                 changed = True
@@ -289,7 +291,14 @@ class Peer:
     def _update_send_codecs(self) -> None:
         # Every negotiation may change the codec of any m-line.
         for transceiver, outlet in self._outlets.values():
-            outlet.send_codec = forwarding.sending_codec(transceiver)
+            outlet.negotiated(forwarding.sending_codec_parameters(transceiver))
+
+    def refused(self) -> list[Source]:
+        """The sources this participant cannot get (an encrypted session, another codec)."""
+        return [
+            source for source, (transceiver, outlet) in self._outlets.items()
+            if transceiver.direction == "sendonly" and outlet.way == REFUSED
+        ]
 
     def _tracks(self) -> dict[str, dict[str, str]]:
         return {
@@ -317,7 +326,7 @@ class Peer:
                 name=self._source_name(mid, track.kind),
                 track=track,
                 receiver=transceiver.receiver,
-                packets=self._config.forward,
+                policy=self._policy,
                 counters=self._counters,
             )
 

@@ -23,11 +23,16 @@ class MediaServer:
         self._sessions: dict[str, Session] = {}
         self._checks: dict[ConnectionCheck, asyncio.Task[None] | None] = {}  # None: still answering
 
-    def open_session(self, session_id: str, on_signal: SignalCallback) -> Session:
-        """Open the media session of a visit; ``on_signal`` delivers server -> browser messages."""
+    def open_session(self, session_id: str, on_signal: SignalCallback, *, encrypted: bool = False) -> Session:
+        """Open the media session of a visit; ``on_signal`` delivers server -> browser messages.
+
+        ``encrypted``: the browsers encrypt their media end to end (see ``Session.encrypted``).
+        """
         if session_id in self._sessions:
             raise MediaError("a session with this id is open already")
-        session = Session(session_id, config=self.config, counters=self.counters, on_signal=on_signal)
+        session = Session(
+            session_id, config=self.config, counters=self.counters, on_signal=on_signal, encrypted=encrypted
+        )
         self._sessions[session_id] = session
         return session
 

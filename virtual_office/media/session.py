@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from . import signaling
 from .config import MediaConfig
 from .errors import MediaError, NotAdmitted, SessionClosed
-from .fanout import Counters, Source
+from .fanout import Counters, Policy, Source
 from .peer import Peer
 
 logger = logging.getLogger(__name__)
@@ -23,15 +23,25 @@ class Session:
 
     Created by ``MediaServer.open_session``. Only admitted participants may
     signal; messages to a browser go out through ``on_signal(participant_id, message)``.
+    In an ``encrypted`` session (end-to-end encrypted payloads) media is only
+    ever forwarded, never decoded: a participant whose browser cannot take the
+    sender's codec does not get that track (``refused`` lists them).
     """
 
     def __init__(
-        self, session_id: str, *, config: MediaConfig, counters: Counters, on_signal: SignalCallback
+        self,
+        session_id: str,
+        *,
+        config: MediaConfig,
+        counters: Counters,
+        on_signal: SignalCallback,
+        encrypted: bool = False,
     ) -> None:
         self.session_id = session_id
         self._config = config
         self._counters = counters
         self._on_signal = on_signal
+        self._policy = Policy(forward=config.forward, encrypted=encrypted)
         self._admitted: dict[str, None] = {}  # ordered: tracks are offered in admission order
         self._peers: dict[str, Peer] = {}
         self._closed = False
@@ -49,6 +59,28 @@ class Session:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether payloads are end-to-end encrypted: forwarded only, never re-encoded."""
+        return self._policy.encrypted
+
+    @encrypted.setter
+    def encrypted(self, value: bool) -> None:
+        # Takes effect with the next packet of every track.
+        self._policy.encrypted = bool(value)
+
+    def refused(self) -> list[dict[str, str]]:
+        """Tracks a participant does not get because their browser lacks the codec (encrypted only).
+
+        Each entry: ``{"participant": who does not get it, "from": whose track, "source": ..., "codec": ...}``.
+        """
+        return [
+            {"participant": participant_id, "from": source.participant_id, "source": source.name,
+             "codec": source.rtp_codec.mimeType if source.rtp_codec else ""}
+            for participant_id, peer in self._peers.items()
+            for source in peer.refused()
+        ]
 
     def admit(self, participant_id: str) -> None:
         """Allow ``participant_id`` to connect (idempotent)."""
@@ -76,6 +108,7 @@ class Session:
                 participant_id,
                 config=self._config,
                 counters=self._counters,
+                policy=self._policy,
                 send=functools.partial(self._deliver, participant_id),
                 on_change=self._update,
             )
