@@ -237,3 +237,42 @@ def _answers(path: Path) -> bool:
         return bool(sync_redis.Redis(unix_socket_path=str(path), socket_timeout=1).ping())
     except sync_redis.RedisError:
         return False
+
+
+async def test_a_node_that_stops_hands_its_visits_over(
+    nodes: list[ServerProcess], clients: Any, members: Any, redis_client: redis.asyncio.Redis
+) -> None:
+    """A node stopped (an update, one process after the other) leaves at once and its visits' members
+    start over right away: the next offer homes the visit on another node."""
+    a, b = nodes
+    assert a.process and b.process
+    anna = f"clerk:{(await clerk_ids(redis_client))['anna']}"
+    desk = await clerk(clients, b, "anna", available=(OFFICE,))
+    ticket = await join(b, OFFICE)
+    person = await citizen(clients, b, ticket["token"])
+    visit = (await desk.call(CLERK, "call_next", {"office_id": OFFICE}))["ticket"]["id"]
+    await person.call(CITIZEN, "accept")
+    first = members("green")
+    await first.enter(a, visit, token=ticket["token"])
+    assert (await first.send_media())["ok"]
+    assert await home_of(redis_client, visit) == a.process.pid
+    # Both members' sockets are on B; the media is on A.
+    blue, red = members("blue"), members("red")
+    await blue.enter(b, visit, token=ticket["token"])
+    await red.enter(b, visit, cookie=await login(b, "anna"))
+    assert (await blue.send_media())["ok"] and (await red.send_media())["ok"]
+    await red.sees("citizen")
+    await blue.sees(anna)
+
+    a.stop()
+    assert set(await node_infos(redis_client)) == {b.process.pid}  # gone at once, not after its TTL
+    await red.client.wait_for("media_moved")
+    await blue.client.wait_for("media_moved")
+
+    async def both_see_each_other_through_b() -> bool:
+        return await home_of(redis_client, visit) == b.process.pid and red.moves == blue.moves == 1
+
+    await wait_until(both_see_each_other_through_b)
+    before = (red.frames.get(("citizen", "camera"), 0), blue.frames.get((anna, "camera"), 0))
+    await red.sees("citizen", count=before[0] + 10)
+    await blue.sees(anna, count=before[1] + 10)

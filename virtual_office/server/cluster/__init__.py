@@ -41,9 +41,10 @@ class Cluster:
             await asyncio.gather(listening, return_exceptions=True)
 
     async def stop(self) -> None:
-        """Leave the deployment (the other nodes re-home this node's visits when their members offer)."""
-        await self.commands.stop()
+        """Leave the deployment: no more requests, and this node's visits move to others as their members offer."""
         await self.node.stop()
+        await self.commands.stop()
+        await self.signaling.hand_over()
 
 
 __all__ = ["Cluster", "ClusterSignaling", "CommandChannel", "Node", "NodeGone", "NodeInfo", "NodeTimeout", "alive", "live_nodes"]

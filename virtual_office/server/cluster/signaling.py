@@ -51,6 +51,14 @@ return 0
 """
 """Forget who carries a participant's media, if it is still this connection."""
 
+LET_GO = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+"""Drop the visit's home if it is still this node."""
+
 
 class ClusterSignaling(Signaling):
     """``Signaling`` for a node among several: the same calls, the session on the visit's home."""
@@ -206,6 +214,14 @@ class ClusterSignaling(Signaling):
             sid = await self._redis.hget(keys.carriers(visit_id), participant)
             if sid is not None:
                 await self._sio.emit("signal", message, to=sid, namespace=VISIT)
+
+    async def hand_over(self) -> None:
+        """This node stops: its visits lose their home, and their members start over at once
+        (on whichever node their next offer reaches) rather than when ICE notices."""
+        for visit_id in list(self._homed):
+            if await self._redis.eval(LET_GO, 1, keys.home(visit_id), self.node_id):  # type: ignore[misc]
+                await self._sio.emit("media_moved", {}, room=visit_room(visit_id), namespace=VISIT)
+            await self._close_here(visit_id)
 
     async def _close_here(self, visit_id: str) -> None:
         self._homed.discard(visit_id)
