@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import RedisServer
 from tests.server.conftest import ServerProcess, join, login, seed
+from virtual_office.queue import keys
 from virtual_office.server.protocol import CITIZEN, CLERK, PUBLIC
 
 DASHBOARD = Path(__file__).parents[2] / "examples" / "grafana" / "virtual-office.json"
@@ -89,6 +91,18 @@ async def test_a_scrape_after_redis_lost_its_scripts_loads_them_again(server: Se
     await redis_client.script_flush()  # as after a restart without persistence, or a failover
     again = scrape(server)
     assert value(again, "vo_redis_up") == 1 and value(again, "vo_office_waiting", office="kfz") == 0
+
+
+async def test_a_scrape_answers_when_an_office_cannot_be_read(server: ServerProcess, redis_client: Any) -> None:
+    assert value(scrape(server), "vo_redis_up") == 1
+    # An office record no code of ours would write (a hand edit, a half-restored backup).
+    await redis_client.set(keys.office("broken"), "{not json")
+    await redis_client.zadd(keys.OFFICES, {"broken": 99})
+    deadline = time.monotonic() + 15  # the office directory's copy is renewed within seconds
+    while value(answer := scrape(server), "vo_redis_up") == 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    assert value(answer, "vo_redis_up") == 0 and value(answer, "vo_redis_roundtrip_seconds") is not None
+    assert value(answer, "vo_socketio_connections", namespace=PUBLIC) == 0
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ class Metrics:
         )
         self._live = _Live()
         self._script = _OFFICE_NUMBERS.read_text()
-        self._sha = hashlib.sha1(self._script.encode()).hexdigest()
+        self._sha = hashlib.sha1(self._script.encode(), usedforsecurity=False).hexdigest()
         self.registry.register(self._live)
 
     # -- who may read -----------------------------------------------------------
@@ -143,7 +143,9 @@ class Metrics:
                 deployment = await self._read_redis()
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("metrics: Redis did not answer (%s); only this process's numbers", type(exc).__name__)
-        self._live.families = [*self._process_families(roundtrip), *_deployment_families(deployment)]
+        except Exception:  # noqa: BLE001 - the scrape answers with what it has rather than a 500
+            log.exception("metrics: reading the offices' numbers failed; only this process's numbers")
+        self._live.families = [*self._process_families(roundtrip, deployment is not None), *_deployment_families(deployment)]
         return generate_latest(self.registry)
 
     async def _read_redis(self) -> DeploymentNumbers:
@@ -169,10 +171,11 @@ class Metrics:
         numbers = [_office_numbers(office, reply) for office, reply in zip(offices, replies, strict=False)]
         return DeploymentNumbers(numbers, mail_pending=int(replies[-2]), mail_retrying=int(replies[-1]))
 
-    def _process_families(self, roundtrip: float | None) -> Iterator[Metric]:
+    def _process_families(self, roundtrip: float | None, answered: bool) -> Iterator[Metric]:
         process = ["process"]
-        up = GaugeMetricFamily("vo_redis_up", "Whether Redis answered this scrape (1) or not (0).", labels=process)
-        up.add_metric([self.process], 0 if roundtrip is None else 1)
+        up = GaugeMetricFamily("vo_redis_up", "Whether Redis answered this scrape with the offices' numbers (1) or not (0).",
+                               labels=process)
+        up.add_metric([self.process], 1 if answered else 0)
         yield up
         if roundtrip is not None:
             rtt = GaugeMetricFamily("vo_redis_roundtrip_seconds", "One PING from this process to Redis, at the scrape.", labels=process)
