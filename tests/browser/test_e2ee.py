@@ -33,8 +33,25 @@ from tests.browser.test_visit import (
 )
 
 OFFICE = "buergerbuero"
+CLERK_DECIDES = "kfz"
+"""An office whose clerk decides about a browser that cannot encrypt (the others refuse it, the default)."""
 PAIRS = [("chromium", "chromium"), ("firefox", "firefox"), ("chromium", "firefox"), ("firefox", "chromium")]
 """(citizen, clerk) browsers."""
+
+
+async def _clerk_decides(redis_url: str, office_id: str) -> None:
+    import dataclasses
+
+    import redis.asyncio
+
+    from virtual_office.queue import OfficeDirectory
+
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        offices = OfficeDirectory(client)
+        await offices.save(dataclasses.replace(await offices.get(office_id), unencrypted_video="clerk"))
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +62,7 @@ def e2ee_env(tmp_path_factory: pytest.TempPathFactory, playwright: Any, display:
         harness.seed(redis.url)
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _add_colleague(redis.url)).result(60)
+            pool.submit(asyncio.run, _clerk_decides(redis.url, CLERK_DECIDES)).result(60)
         server = harness.OfficeServer(redis.url, [])
         env = Visit(server, tmp_path_factory.mktemp("videos"), playwright, display)
         try:
@@ -106,18 +124,19 @@ def same_code(*frames: Any, seconds: float = 30) -> str:
 class Desk:
     """The clerk's console and, once a visit is on, its visit frame."""
 
-    def __init__(self, env: Visit, engine: str) -> None:
+    def __init__(self, env: Visit, engine: str, office: str = OFFICE) -> None:
+        self.office = office
         self.context = env.staff_context(engine, "blue", harness.CLERK_LOGIN)
         self.context.add_init_script(ANNOUNCEMENTS)
         self.console = self.context.new_page()
         self.console.goto(f"{env.server.origin}/console")
-        self.console.locator(f"input[name=presence-{OFFICE}][value=available]").check()
+        self.console.locator(f"input[name=presence-{office}][value=available]").check()
         expect(self.console.locator("#connection")).to_have_attribute("data-state", "connected")
 
     def call(self, citizen: Any) -> tuple[str, Any]:
         enter = citizen.get_by_role("button", name="Jetzt eintreten")
         for _ in range(6):  # a ticket is callable once the waiting room's socket has connected; until then the queue is empty
-            self.console.locator(f"section.office[data-office={OFFICE}] .call-next").click()
+            self.console.locator(f"section.office[data-office={self.office}] .call-next").click()
             try:
                 enter.wait_for(timeout=5000)
                 break
@@ -136,12 +155,14 @@ class Desk:
         expect(frame.locator("#ended")).to_be_visible()
 
 
-def citizen_page(env: Visit, engine: str) -> Any:
+def citizen_page(env: Visit, engine: str, office: str = OFFICE, *, init: str | None = None) -> Any:
     page = env.context(engine, "red", viewport={"width": 1000, "height": 900}).new_page()
     page.add_init_script(ANNOUNCEMENTS)
+    if init:
+        page.add_init_script(init)
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(exc))
-    join(page, f"{env.server.origin}/w/{OFFICE}?lang=de", name="Rita Rot")
+    join(page, f"{env.server.origin}/w/{office}?lang=de", name="Rita Rot")
     return page
 
 
@@ -314,3 +335,51 @@ def test_a_colleague_gets_the_keys_while_in_the_visit_and_none_once_let_go(e2ee_
     sees(clerk, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
     desk.finish(clerk)
+
+
+# A browser without encoded transforms, as an older one is.
+CANNOT_ENCRYPT = """
+delete window.RTCRtpScriptTransform;
+if (window.RTCRtpSender) delete window.RTCRtpSender.prototype.createEncodedStreams;
+"""
+
+
+@pytest.mark.parametrize("engine", ["chromium", "firefox"])
+def test_a_browser_that_cannot_encrypt_is_refused_or_the_clerk_decides_and_every_page_says_so(
+        e2ee_env: Visit, engine: str, axe_source: str) -> None:
+    if not harness.has_engine(engine):
+        pytest.skip(f"{engine} is not installed")
+    # The office refuses (the default): no video for that browser, and the clerk is told why.
+    desk = Desk(e2ee_env, engine)
+    citizen = citizen_page(e2ee_env, engine, init=CANNOT_ENCRYPT)
+    _, clerk = desk.call(citizen)
+    expect(citizen.locator("#video-help-heading")).to_have_text("Mit diesem Browser geht kein verschlüsseltes Video")
+    expect(citizen.locator("#e2ee")).to_have_attribute("data-state", "unsupported")
+    expect(clerk.locator("#e2ee-ask-text")).to_have_text(
+        "Der Browser von Rita Rot kann Bild und Ton nicht Ende-zu-Ende verschlüsseln und bekommt darum kein Video. Chat und Dokumente gehen.")
+    expect(clerk.locator("#e2ee-allow")).to_be_hidden()
+    assert citizen.evaluate("() => window.VirtualOfficeVisit.pc()") is None  # nothing sent, in the clear or otherwise
+    # the clerk may not decide for an office that refuses
+    answer = clerk.evaluate("() => new Promise(r => window.VirtualOfficeVisit.socket.emit('allow_unencrypted', {}, r))")
+    assert answer["ok"] is False and answer["error"] == "forbidden"
+    assert axe_violations(citizen, axe_source) == []
+    desk.finish(clerk)
+    desk.context.close()
+
+    # The office lets the clerk decide: asked, the clerk goes on unencrypted, and every page says so.
+    desk = Desk(e2ee_env, engine, CLERK_DECIDES)
+    citizen = citizen_page(e2ee_env, engine, CLERK_DECIDES, init=CANNOT_ENCRYPT)
+    _, clerk = desk.call(citizen)
+    expect(citizen.locator("#video-help-heading")).to_have_text("Ihr Browser kann nicht verschlüsseln")
+    expect(clerk.locator("#e2ee-ask-text")).to_contain_text("Der Browser von Rita Rot kann Bild und Ton nicht Ende-zu-Ende verschlüsseln. Sie entscheiden")
+    assert axe_violations(clerk, axe_source) == []
+    clerk.get_by_role("button", name="Unverschlüsselt weiter").click()
+    for page in (citizen, clerk):
+        expect(page.locator("#e2ee")).to_have_attribute("data-state", "plain")
+        expect(page.locator("#e2ee-state")).to_have_text(re.compile("^Dieses Gespräch ist NICHT Ende-zu-Ende-verschlüsselt"))
+        page.wait_for_function("text => window.__announced.includes(text)", arg=page.locator("#e2ee-state").inner_text())
+    sees(citizen, CLERK_LABEL, "blue")
+    sees(clerk, "Rita Rot", "red")
+    expect(clerk.locator("#e2ee-ask")).to_be_hidden()
+    desk.finish(clerk)
+    assert citizen.errors == []

@@ -77,3 +77,45 @@ async def test_a_connection_that_sends_more_key_messages_than_a_browser_is_held_
     assert await serving.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC}) == {"ok": True}
     await asyncio.sleep(0.3)
     assert len(serving.of("key")) == BURST
+
+
+async def test_a_browser_that_cannot_encrypt_is_refused_or_the_serving_clerk_decides_for_this_call_only(
+        server: ServerProcess, clients: Any, redis_client: redis.asyncio.Redis) -> None:
+    import dataclasses
+
+    offices = OfficeDirectory(redis_client)
+    desk = await clerk(clients, server, "bea", available=("buergerbuero",))
+
+    async def visit_of(token: str) -> tuple[str, Any, Any]:
+        visit = (await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"}))["ticket"]["id"]
+        assert (await (await citizen(clients, server, token)).call(CITIZEN, "accept"))["ok"]
+        return visit, await visit_client(clients, server, visit, token=token), await visit_client(clients, server, visit, clerk_name="bea")
+
+    # The office refuses (the default): the clerk learns whose browser it is, and may not allow it.
+    ticket = await join(server, "buergerbuero")
+    visit, inside, serving = await visit_of(ticket["token"])
+    answer = await inside.call(VISIT, "cannot_encrypt")
+    assert answer == {"ok": True, "policy": "refuse", "e2ee": True, "cannot_encrypt": ["citizen"]}
+    assert await serving.wait_for("encryption") == {"e2ee": True, "cannot_encrypt": ["citizen"]}
+    answer = await serving.call(VISIT, "allow_unencrypted")
+    assert answer["ok"] is False and answer["error"] == "forbidden"
+    assert (await serving.call(VISIT, "encryption"))["e2ee"] is True
+    assert (await desk.call(CLERK, "finish", {"office_id": "buergerbuero", "ticket_id": visit}))["ok"]
+
+    # The clerk decides: not the citizen; the serving clerk holds this call's video unencrypted, every member hears it.
+    await offices.save(dataclasses.replace(await offices.get("buergerbuero"), unencrypted_video="clerk"))
+    await asyncio.sleep(5.5)  # the server's copy of the office is at most 5 s old
+    ticket = await join(server, "buergerbuero")
+    visit, inside, serving = await visit_of(ticket["token"])
+    assert (await inside.call(VISIT, "cannot_encrypt"))["policy"] == "clerk"
+    answer = await inside.call(VISIT, "allow_unencrypted")
+    assert answer["ok"] is False and answer["error"] == "forbidden"
+    assert await serving.call(VISIT, "allow_unencrypted") == {"ok": True, "e2ee": False, "cannot_encrypt": ["citizen"]}
+    assert await inside.wait_for("encryption", lambda d: d["e2ee"] is False) == {"e2ee": False, "cannot_encrypt": ["citizen"]}
+    assert (await inside.call(VISIT, "encryption"))["e2ee"] is False
+
+    # Sent back and called again: a new visit, encrypted again, nobody's browser named.
+    assert (await desk.call(CLERK, "send_back", {"office_id": "buergerbuero", "ticket_id": visit}))["ok"]
+    again, inside, _ = await visit_of(ticket["token"])
+    assert again == visit
+    assert await inside.call(VISIT, "encryption") == {"ok": True, "e2ee": True, "cannot_encrypt": []}

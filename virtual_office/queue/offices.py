@@ -23,6 +23,8 @@ from virtual_office.queue.hours import OpeningHours
 from virtual_office.queue.tenants import DEFAULT, TENANT_ID, Tenant
 
 OFFICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+UNENCRYPTED_VIDEO = ("refuse", "clerk")
+"""What a visit does with a browser that cannot encrypt end to end: refuse its video, or the clerk decides."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Office:
     """The fees a clerk may charge in a visit (payments/fees.py); the provider is kept apart (payments/config.py)."""
     tenant: str = DEFAULT
     """The municipality the office belongs to (queue/tenants.py); offices stored without one belong to the default."""
+    unencrypted_video: str = "refuse"
+    """A browser that cannot encrypt a visit end to end (docs/e2ee.md): "refuse" its video, or let the serving "clerk" decide."""
 
     def __post_init__(self) -> None:
         if not OFFICE_ID.match(self.id):
@@ -65,6 +69,8 @@ class Office:
             raise InvalidInput("early queueing must be between 0 and 240 minutes")
         if self.hotline:
             check_hotline(self.hotline)
+        if self.unencrypted_video not in UNENCRYPTED_VIDEO:
+            raise InvalidInput("unencrypted video: 'refuse' or 'clerk'")
         if not TENANT_ID.match(self.tenant):
             raise InvalidInput("tenant id: lowercase letters, digits and '-', at most 40")
 

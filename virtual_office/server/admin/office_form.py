@@ -14,7 +14,7 @@ from virtual_office.payments import FeeCatalogue, ProviderConfig
 from virtual_office.queue import AppointmentSettings, InvalidInput, Office
 from virtual_office.queue.hotline import check_hotline
 from virtual_office.queue.hours import WEEKDAYS
-from virtual_office.queue.offices import OFFICE_ID
+from virtual_office.queue.offices import OFFICE_ID, UNENCRYPTED_VIDEO
 from virtual_office.server.admin.appointment_form import AppointmentForm
 from virtual_office.server.admin.payment_form import PaymentForm
 from virtual_office.server.admin.week import read_week
@@ -45,7 +45,8 @@ class OfficeForm:
     @classmethod
     def empty(cls) -> OfficeForm:
         return cls(
-            values={"timezone": "Europe/Berlin", "languages": "de", "max_queue": "50", "early_queue_minutes": "0", "order": "0"},
+            values={"timezone": "Europe/Berlin", "languages": "de", "max_queue": "50", "early_queue_minutes": "0", "order": "0",
+                    "unencrypted_video": "refuse"},
             hours={day: [] for day in WEEKDAYS},
             appointments=AppointmentForm.of(AppointmentSettings()),
         )
@@ -59,6 +60,7 @@ class OfficeForm:
         values["languages"] = ", ".join(office.languages)
         for name in NUMBER_FIELDS:
             values[name] = str(config[name])
+        values["unencrypted_video"] = office.unencrypted_video
         hours = {day: [tuple(r) for r in config["hours"].get(day, [])] for day in WEEKDAYS}
         return cls(values=values, hours=hours, closed_days=list(config["closed_days"]),
                    appointments=AppointmentForm.of(office.appointments), payments=PaymentForm.of(office.payments, provider))
@@ -104,6 +106,9 @@ class OfficeForm:
                 number = low - 1
             if not low <= number <= high:
                 err(name, "number", low=low, high=high)
+        self.values["unencrypted_video"] = text("unencrypted_video") or "refuse"
+        if self.values["unencrypted_video"] not in UNENCRYPTED_VIDEO:
+            err("unencrypted_video", "unencrypted_video")
         if self.values["prefix"] and not PREFIX.match(self.values["prefix"]):
             err("prefix", "prefix")
         if self.values["hotline"]:
@@ -154,6 +159,7 @@ class OfficeForm:
             "embed_origins": [normalize(o) for o in _lines(v["embed_origins"])],
             "order": int(v["order"]),
             "hotline": v["hotline"],
+            "unencrypted_video": v["unencrypted_video"],
             "appointments": self.appointments.config(),
             "payments": self.payments.catalogue_config(),
         }

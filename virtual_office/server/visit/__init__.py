@@ -6,6 +6,7 @@
 - ``signaling``: each member's media through this process's media server (``server.cluster``: on the visit's home node).
 - ``colleagues``: the serving clerk adds and lets go of colleagues.
 - ``keys``: relays the browsers' end-to-end key messages, member to member.
+- ``encryption``: whether the visit is end-to-end encrypted; the clerk's decision for a browser that cannot.
 - ``exchange/``: chat, files, signatures, the ID check and the visit record.
 - ``payments/``: fees asked for in the visit, paid on a platform's page or by transfer.
 - ``page``: the visit page; ``templates/`` and ``static/`` its markup and scripts.
@@ -25,6 +26,7 @@ from virtual_office.server.services import Services
 from virtual_office.server.status import StatusBroadcaster
 from virtual_office.server.visit import exchange, page, payments
 from virtual_office.server.visit.colleagues import Colleagues
+from virtual_office.server.visit.encryption import VisitEncryption
 from virtual_office.server.visit.exchange import Exchange, ExchangeEvents, VisitFiles, VisitState
 from virtual_office.server.visit.keys import KeyRelay
 from virtual_office.server.visit.lifecycle import REASONS, TICKET_LIVES_ON, VisitLifecycle
@@ -55,7 +57,8 @@ class Visits:
         signaling = signaling or Signaling(services.media, sio)
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
         namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio),
-                                   payments.PaymentEvents(cashier, settings, sio), presence, KeyRelay(sio))
+                                   payments.PaymentEvents(cashier, settings, sio), presence, KeyRelay(sio),
+                                   VisitEncryption(services.offices, sio))
         lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status)
         return cls(membership, store, lifecycle, namespace)
 

@@ -2,8 +2,8 @@
 
 The namespace itself only admits connections and dispatches events; what members
 do lives in its collaborators: media signaling (``Signaling``), colleagues
-(``Colleagues``), the exchange (``ExchangeEvents``), fees (``PaymentEvents``) and the
-end-to-end key relay (``KeyRelay``). Every event's handler is
+(``Colleagues``), the exchange (``ExchangeEvents``), fees (``PaymentEvents``), the
+end-to-end key relay (``KeyRelay``) and whether the visit is encrypted (``VisitEncryption``). Every event's handler is
 ``on_<event>(ctx, payload)`` on one of them, called with the payload parsed into the
 event's model (``schemas``) and only after the sender's membership was re-read from the
 ticket: a visit that ended, or a colleague let go, can do nothing.
@@ -21,6 +21,7 @@ from virtual_office.server.realtime import Namespace, UnknownEvent, from_own_pag
 from virtual_office.server.schemas import Empty
 from virtual_office.server.sessions import read_session, session_of
 from virtual_office.server.visit.colleagues import Colleagues
+from virtual_office.server.visit.encryption import VisitEncryption
 from virtual_office.server.visit.exchange import ExchangeEvents
 from virtual_office.server.visit.keys import KeyRelay
 from virtual_office.server.visit.membership import Context, Membership
@@ -46,6 +47,7 @@ class VisitNamespace(Namespace):
         payments: PaymentEvents,
         presence: CitizenPresence,
         keys: KeyRelay,
+        encryption: VisitEncryption,
     ) -> None:
         super().__init__(VISIT)
         self._settings = settings
@@ -54,7 +56,7 @@ class VisitNamespace(Namespace):
         self._presence = presence
         self._keys = keys
         self._handlers: dict[str, VisitHandler] = {"whoami": self.on_whoami, "signal": self.on_signal}
-        for collaborator in (colleagues, exchange, payments, keys):
+        for collaborator in (colleagues, exchange, payments, keys, encryption):
             for name in dir(collaborator):
                 if name.startswith("on_"):
                     self._handlers[name.removeprefix("on_")] = getattr(collaborator, name)

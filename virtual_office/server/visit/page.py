@@ -47,6 +47,7 @@ async def visit_page(request: Request) -> Response:
         "ice_servers": services.settings.media.browser_ice_servers(),
         "console": embed == "console",
         "strings": script_strings(lang, "visit.js."),
+        "unencrypted_video": office.unencrypted_video if office else "refuse",  # docs/e2ee.md
     }
     ancestors = await request.app.state.origins.frame_ancestors(office)
     context = {

@@ -16,6 +16,7 @@ var receive = new Map();  // key id -> {key, from}
 var counts = {  // frames by kind, for tests and diagnostics
   audio: { encrypted: 0, decrypted: 0, dropped: 0 }, video: { encrypted: 0, decrypted: 0, dropped: 0 }
 };
+var plain = false;  // the clerk let this visit's video go unencrypted (a member's browser cannot encrypt)
 var senders = [];  // the video senders' transformers, to ask for a keyframe when our key changes
 
 function clearBytes(kind, frame) {
@@ -24,6 +25,7 @@ function clearBytes(kind, frame) {
 }
 
 async function encrypt(kind, frame, controller) {
+  if (plain) { controller.enqueue(frame); return; }
   var current = send;
   if (!current) { counts[kind].dropped++; return; }  // nothing leaves unencrypted
   var data = new Uint8Array(frame.data);
@@ -42,6 +44,7 @@ async function encrypt(kind, frame, controller) {
 }
 
 async function decrypt(kind, frame, controller) {
+  if (plain) { controller.enqueue(frame); return; }
   var data = new Uint8Array(frame.data);
   var clear = clearBytes(kind, frame);
   if (data.length < clear + TAG + TRAILER) { counts[kind].dropped++; return; }
@@ -49,11 +52,11 @@ async function decrypt(kind, frame, controller) {
   var entry = receive.get(new DataView(data.buffer, data.byteOffset).getUint32(end + 12));
   if (!entry) { counts[kind].dropped++; return; }
   try {
-    var plain = new Uint8Array(await crypto.subtle.decrypt(
+    var opened = new Uint8Array(await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: data.slice(end, end + 12), additionalData: data.subarray(0, clear) }, entry.key, data.subarray(clear, end)));
-    var out = new Uint8Array(clear + plain.length);
+    var out = new Uint8Array(clear + opened.length);
     out.set(data.subarray(0, clear), 0);
-    out.set(plain, clear);
+    out.set(opened, clear);
     frame.data = out.buffer;
   } catch (e) {
     counts[kind].dropped++;  // a wrong key, or not encrypted at all
@@ -101,6 +104,8 @@ self.onmessage = function (event) {
     });
   } else if (msg.type === "forget") {
     receive.forEach(function (entry, id) { if (entry.from === msg.from) receive.delete(id); });
+  } else if (msg.type === "plain") {
+    plain = true;
   } else if (msg.type === "counts") {
     self.postMessage({ type: "counts", counts: counts, keys: Array.from(receive.keys()) });
   }

@@ -29,6 +29,8 @@
     own: null,  // our current media key {id, raw}
     members: [],  // the other participants, as the server last named them
     code: null,
+    plain: false,  // the clerk let this visit's video go unencrypted (docs/e2ee.md)
+    asking: [],  // the participants whose browsers cannot encrypt
     transformed: typeof WeakSet === "function" ? new WeakSet() : null
   };
 
@@ -47,7 +49,10 @@
   /* ---------- the frames: a transform on every sender and receiver ---------- */
 
   function ensureWorker() {
-    if (!E.worker) E.worker = new Worker("/static/visit/e2ee-worker.js", { name: "e2ee" });
+    if (!E.worker) {
+      E.worker = new Worker("/static/visit/e2ee-worker.js", { name: "e2ee" });
+      if (E.plain) E.worker.postMessage({ type: "plain" });
+    }
     return E.worker;
   }
 
@@ -179,10 +184,24 @@
     return E.members.filter(function (p) { return p !== V.me.participant; });
   }
 
-  /* Our socket is (again) in the visit: greet everyone. */
+  /* Our socket is (again) in the visit: learn whether it is encrypted, say so if we cannot, greet everyone. */
   E.connected = function () {
+    V.call(E.supported ? "encryption" : "cannot_encrypt").then(function (answer) { if (answer.ok) E.onState(answer); });
     if (!E.supported) return;
     start().then(function () { others().forEach(hello); });
+  };
+
+  /* What the server says of the visit (`encryption`): encrypted or not, and whose browsers cannot. */
+  E.onState = function (state) {
+    if (!state) return;
+    E.asking = Array.isArray(state.cannot_encrypt) ? state.cannot_encrypt : [];
+    if (state.e2ee === false && !E.plain) {
+      E.plain = true;
+      if (E.worker) E.worker.postMessage({ type: "plain" });
+      V.announce(t("e2ee.plain"));
+      if (V.cannotEncrypt && V.startMedia) V.startMedia();
+    }
+    render();
   };
 
   /* Who the server says is in the visit now: greet the new, forget who went and renew our key. */
@@ -206,6 +225,7 @@
   /* ---------- the safety code ---------- */
 
   function updateCode() {
+    if (E.plain) return;
     var known = Object.keys(E.peers);
     if (!known.length) { E.code = null; render(); return; }
     var lines = known.map(function (p) { return p + "=" + E.peers[p].publicKey; });
@@ -225,12 +245,33 @@
   function render() {
     var box = $("e2ee");
     if (!box) return;
+    var state = E.plain ? "plain" : !E.supported ? "unsupported" : E.code ? "encrypted" : "waiting";
     box.hidden = false;
-    box.setAttribute("data-state", !E.supported ? "unsupported" : E.code ? "encrypted" : "waiting");
-    $("e2ee-state").textContent = t(!E.supported ? "e2ee.unsupported" : E.code ? "e2ee.on" : "e2ee.waiting");
+    box.setAttribute("data-state", state);
+    $("e2ee-state").textContent = t(state === "encrypted" ? "e2ee.on" : "e2ee." + state);
     $("e2ee-code").textContent = E.code || "";
-    $("e2ee-code-line").hidden = !E.code;
+    $("e2ee-code-line").hidden = state !== "encrypted";
+    // The serving clerk learns whose browser cannot encrypt, and decides where the office lets them.
+    var names = E.asking.filter(function (p) { return p !== V.me.participant; })
+      .map(function (p) { return (V.people[p] && V.people[p].name) || p; });
+    var ask = V.me.role === "clerk" && !E.plain && names.length > 0;
+    $("e2ee-ask").hidden = !ask;
+    if (ask) {
+      var decide = V.config.unencrypted_video === "clerk";
+      $("e2ee-ask-text").textContent = t(decide ? "e2ee.ask" : "e2ee.refused", { names: names.join(", ") });
+      $("e2ee-allow").hidden = !decide;
+    }
   }
+
+  $("e2ee-allow").addEventListener("click", function () {
+    var button = this;
+    button.disabled = true;
+    V.call("allow_unencrypted").then(function (answer) {
+      button.disabled = false;
+      if (answer.ok) E.onState(answer);
+      else V.showError(answer.message || t("failed"));
+    });
+  });
 
   /* For tests and diagnostics: what the worker did with frames, by kind, and the ids of the keys it holds. */
   E.counts = function () {

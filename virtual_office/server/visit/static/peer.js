@@ -22,7 +22,7 @@
 
   V.openPeer = function () {
     V.closePeer();
-    if (V.noVideo || V.cannotEncrypt) return;
+    if (V.noVideo || (V.cannotEncrypt && !V.e2ee.plain)) return;
     var pc = new RTCPeerConnection(V.e2ee.peerOptions({ iceServers: V.config.ice_servers || [] }));
     rtc.pc = pc;
     rtc.serverUfrag = null;

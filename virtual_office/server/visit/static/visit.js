@@ -112,13 +112,23 @@
   /* ---------- socket.io ---------- */
 
   function start() {
-    if (V.noVideo || V.cannotEncrypt) {  // chat and documents still work; video never will in this browser
+    if (V.noVideo || (V.cannotEncrypt && !V.e2ee.plain)) {  // chat and documents still work; video does not
       V.status("novideo", null);
-      V.videoHelp(V.noVideo ? "no_webrtc" : "e2ee_unsupported");
-      ["tiles", "alone", "quality", "mute", "camera-off", "share"].forEach(function (id) { $(id).hidden = true; });
+      // a browser that cannot encrypt: refused, or the clerk decides (the office's setting, docs/e2ee.md)
+      V.videoHelp(V.noVideo ? "no_webrtc" : config.unencrypted_video === "clerk" ? "e2ee_ask" : "e2ee_unsupported");
+      MEDIA_PARTS.forEach(function (id) { $(id).hidden = true; });
       return;
     }
-    // The connection first: our camera and microphone join it when they come (see media.js).
+    V.startMedia();
+  }
+
+  var MEDIA_PARTS = ["tiles", "alone", "quality", "mute", "camera-off", "share"];
+
+  /* The connection first: our camera and microphone join it when they come (see media.js). */
+  V.startMedia = function () {
+    if (V.started || V.over || V.noVideo) return;
+    MEDIA_PARTS.forEach(function (id) { $(id).hidden = false; });
+    V.videoHelp(null);
     V.started = true;
     V.openPeer();
     V.startLocal();
@@ -167,6 +177,7 @@
     });
     socket.on("signal", V.onSignal);
     socket.on("key", V.e2ee.onKey);
+    socket.on("encryption", V.e2ee.onState);
     socket.on("participants", function (data) {
       V.people = {};
       ((data && data.participants) || []).forEach(function (p) { V.people[p.participant] = { name: p.name, role: p.role }; });
