@@ -132,7 +132,7 @@
     V.started = true;
     V.openPeer();
     V.startLocal();
-  }
+  };
 
   function connect() {
     if (typeof window.io !== "function") { V.showError(t("failed")); return; }
