@@ -205,5 +205,5 @@ def test_every_dashboard_panel_queries_metrics_the_server_exports(server: Server
         if family.type == "histogram":
             exported.update(family.name + suffix for suffix in ("_bucket", "_sum", "_count"))
     used = dashboard_metrics()
-    assert {"vo_office_waiting", "vo_admission_wait_seconds_bucket", "vo_socketio_connections"} <= used
+    assert {"vo_office_waiting", "vo_admission_wait_seconds_bucket", "vo_socketio_connections", "vo_media_packets_forwarded_total"} <= used
     assert used - exported == set()

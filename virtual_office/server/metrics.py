@@ -190,6 +190,7 @@ class Metrics:
         yield checks
         counters = media.counters
         for name, text, value in (
+            ("vo_media_packets_forwarded", "RTP packets forwarded as they came.", counters.packets),
             ("vo_media_frames_forwarded", "Encoded frames handed on unchanged.", counters.forwarded),
             ("vo_media_frames_reencoded", "Decoded frames handed on to be encoded again.", counters.transcoded),
             ("vo_media_keyframe_requests", "Keyframe requests (PLI) sent to senders.", counters.keyframe_requests),
