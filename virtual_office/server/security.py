@@ -300,10 +300,14 @@ def staff_headers(framing: str | None = None) -> dict[str, str]:
     return headers
 
 
-def citizen_headers(ancestors: list[str]) -> dict[str, str]:
-    """Headers of the pages citizens use, framable only by ``ancestors``."""
+def citizen_headers(ancestors: list[str], images: list[str] | None = None) -> dict[str, str]:
+    """Headers of the pages citizens use, framable only by ``ancestors``; ``images``: origins the page may
+    show an image from besides our own (the tenant's logo)."""
+    policy = CITIZEN_POLICY.format(ancestors=" ".join(ancestors))
+    if images:
+        policy = policy.replace("img-src 'self'", "img-src 'self' " + " ".join(images), 1)
     return {
-        "Content-Security-Policy": CITIZEN_POLICY.format(ancestors=" ".join(ancestors)),
+        "Content-Security-Policy": policy,
         "Permissions-Policy": PERMISSIONS,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",

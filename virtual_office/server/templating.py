@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
+from virtual_office.queue import Office, QueueError, Tenant
 from virtual_office.server.i18n import LANGUAGES, preferred, translate
 from virtual_office.server.security import CSRF_FIELD, citizen_headers, csrf_token, staff_headers
 
@@ -96,11 +99,26 @@ def render(
 
 
 def render_citizen(
-    request: Request, name: str, lang: str, context: dict[str, Any], ancestors: list[str], *, status_code: int = 200
+    request: Request, name: str, lang: str, context: dict[str, Any], ancestors: list[str], *, status_code: int = 200,
+    tenant: Tenant | None = None,
 ) -> Response:
-    """A citizen page in ``lang``, framable by ``ancestors``. It sets no cookie."""
-    html = templates.env.get_template(name).render(**_language_context(request, lang), **context)
-    return HTMLResponse(html, status_code=status_code, headers=citizen_headers(ancestors))
+    """A citizen page in ``lang``, framable by ``ancestors``, in the look of the office's ``tenant``
+    (its logo, colour and statements; see :func:`citizen_tenant`). It sets no cookie."""
+    html = templates.env.get_template(name).render(**_language_context(request, lang), **context, tenant=tenant)
+    logo = urlsplit(tenant.logo) if tenant is not None and tenant.logo else None
+    images = [f"{logo.scheme}://{logo.netloc}"] if logo is not None and logo.netloc else []
+    return HTMLResponse(html, status_code=status_code, headers=citizen_headers(ancestors, images))
+
+
+async def citizen_tenant(request: Request, office: Office | None) -> Tenant | None:
+    """The tenant whose look a citizen page of ``office`` takes; None for the deployment's own look
+    (no office, or the tenant cannot be read: the page is shown all the same)."""
+    if office is None:
+        return None
+    try:
+        return await request.app.state.services.tenants.get(office.tenant)  # type: ignore[no-any-return]
+    except (QueueError, RedisError):
+        return None
 
 
 def text(request: Request, key: str, **values: object) -> str:
@@ -108,4 +126,4 @@ def text(request: Request, key: str, **values: object) -> str:
     return translate(page_language(request), key, **values)
 
 
-__all__ = ["FEATURES", "page_language", "render", "render_citizen", "templates", "text"]
+__all__ = ["FEATURES", "citizen_tenant", "page_language", "render", "render_citizen", "templates", "text"]

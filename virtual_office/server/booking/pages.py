@@ -26,7 +26,7 @@ from virtual_office.server.booking import mails
 from virtual_office.server.booking.refusals import message
 from virtual_office.server.i18n import Text, language, request_language, script_strings, translate
 from virtual_office.server.protocol import TICKET_STORAGE_PREFIX
-from virtual_office.server.templating import render_citizen
+from virtual_office.server.templating import citizen_tenant, render_citizen
 from virtual_office.server.waiting_room.page import KEEP_MARGIN_SECONDS
 
 
@@ -63,11 +63,11 @@ async def booking_page(request: Request) -> Response:
     if office is None or not office.appointments.takes_appointments:
         ancestors = await app.origins.frame_ancestors(office)
         page = LinkPage(heading=translate(lang, "booking.none.heading"), texts=[translate(lang, "booking.none.text")])
-        return _render_link(request, lang, office, page, ancestors, embedded=embedded, status_code=404)
+        return await _render_link(request, lang, office, page, ancestors, embedded=embedded, status_code=404)
     ancestors = await app.origins.frame_ancestors(office)
     return _no_referrer(render_citizen(request, "booking/booking.html", lang, _picker_context(
         request, office, lang, embedded, ancestors, mode="book", mail=app.mail.configured,
-    ), ancestors))
+    ), ancestors, tenant=await citizen_tenant(request, office)))
 
 
 def _picker_context(request: Request, office: Office, lang: str, embedded: bool, ancestors: list[str], *,
@@ -116,7 +116,7 @@ class LinkPage:
     """notice | warn | error: how the first sentence is framed."""
 
 
-def _render_link(request: Request, lang: str, office: Office | None, page: LinkPage, ancestors: list[str], *,
+async def _render_link(request: Request, lang: str, office: Office | None, page: LinkPage, ancestors: list[str], *,
                  embedded: bool = False, status_code: int = 200) -> Response:
     context = {
         "office_name": office.localized_name(lang) if office else "",
@@ -125,7 +125,8 @@ def _render_link(request: Request, lang: str, office: Office | None, page: LinkP
         "config": {"mode": "link", "lang": lang, "embedded": embedded, "enter": page.enter,
                    "frame_ancestors": [a for a in ancestors if a != "'self'"], "strings": _strings(lang)},
     }
-    return _no_referrer(render_citizen(request, "booking/link.html", lang, context, ancestors, status_code=status_code))
+    return _no_referrer(render_citizen(request, "booking/link.html", lang, context, ancestors, status_code=status_code,
+                                       tenant=await citizen_tenant(request, office)))
 
 
 class _Link:
@@ -161,7 +162,7 @@ class _Link:
 
     async def render(self, page: LinkPage, status_code: int = 200) -> Response:
         ancestors = await self.app.origins.frame_ancestors(self.office)
-        return _render_link(self.request, self.lang, self.office, page, ancestors, status_code=status_code)
+        return await _render_link(self.request, self.lang, self.office, page, ancestors, status_code=status_code)
 
     async def refused(self, code: str, *, status_code: int = 410, texts: list[str] | None = None) -> Response:
         """The booking cannot be used for this (cancelled, over, unknown): say so, offer to book again."""
@@ -265,7 +266,7 @@ async def move_page(request: Request) -> Response:
     return _no_referrer(render_citizen(request, "booking/booking.html", link.lang, _picker_context(
         request, link.office, link.lang, False, ancestors, mode="move", mail=True, booking=link.booking,
         token=link.token,
-    ), ancestors))
+    ), ancestors, tenant=await citizen_tenant(request, link.office)))
 
 
 async def enter(request: Request) -> Response:

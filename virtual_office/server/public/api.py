@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from virtual_office.queue import DEFAULT
+from virtual_office.queue import DEFAULT, UnknownTenant
 from virtual_office.server.api import json_route
 from virtual_office.server.i18n import request_language
 from virtual_office.server.public.namespace import visible_offices
@@ -44,6 +44,18 @@ async def health(request: Request) -> Response:
     return JSONResponse({"ok": ok, "redis": ok}, status_code=200 if ok else 503)
 
 
+async def tenant_colour(request: Request) -> Response:
+    """The tenant's colour for its citizen pages, as a style sheet (the pages run no inline styles)."""
+    try:
+        tenant = await request.app.state.services.tenants.get(request.path_params["tenant_id"])
+    except UnknownTenant:
+        return JSONResponse({"ok": False, "error": "unknown_tenant"}, status_code=404)
+    colour = tenant.colour or "#0a4f8c"
+    dark = "#" + "".join(f"{int(int(colour[i:i + 2], 16) * 0.75):02x}" for i in (1, 3, 5))  # hover and pressed
+    return Response(f":root {{ --brand: {colour}; --brand-dark: {dark}; }}\n", media_type="text/css",
+                    headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+
 FAVICON = Path(__file__).parent.parent / "static" / "favicon.svg"
 
 
@@ -56,4 +68,5 @@ routes = [
     json_route("/api/offices", list_offices, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
     Route("/favicon.ico", favicon, methods=["GET"]),
+    Route("/tenants/{tenant_id}/colour.css", tenant_colour, methods=["GET"]),
 ]

@@ -16,7 +16,7 @@ from virtual_office.queue import QueueError
 from virtual_office.server.i18n import language, request_language, script_strings
 from virtual_office.server.protocol import TICKET_STORAGE_PREFIX, waiting_room_url
 from virtual_office.server.sessions import read_session
-from virtual_office.server.templating import render_citizen
+from virtual_office.server.templating import citizen_tenant, render_citizen
 
 
 async def visit_page(request: Request) -> Response:
@@ -50,11 +50,12 @@ async def visit_page(request: Request) -> Response:
         "unencrypted_video": office.unencrypted_video if office else "refuse",  # docs/e2ee.md
     }
     ancestors = await request.app.state.origins.frame_ancestors(office)
+    tenant = await citizen_tenant(request, office)
     context = {
         "office_name": office.localized_name(lang) if office else "", "embed": embed, "config": config,
-        "hotline": office.hotline_link() if office and not staff else None,  # the citizen's way forward, not staff's
+        "hotline": office.hotline_link(tenant) if office and not staff else None,  # the citizen's way forward, not staff's
     }
-    return render_citizen(request, "visit/visit.html", lang, context, ancestors)
+    return render_citizen(request, "visit/visit.html", lang, context, ancestors, tenant=tenant)
 
 
 routes = [Route("/visit/{visit_id}", visit_page, methods=["GET"])]

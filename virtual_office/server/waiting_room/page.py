@@ -18,7 +18,7 @@ from starlette.routing import Route
 from virtual_office.queue import QueueError, UnknownOffice
 from virtual_office.server.i18n import LANGUAGES, Text, request_language, script_strings, translate
 from virtual_office.server.protocol import TICKET_STORAGE_PREFIX
-from virtual_office.server.templating import render_citizen
+from virtual_office.server.templating import citizen_tenant, render_citizen
 
 KEEP_MARGIN_SECONDS = 60
 """How much longer than the grace period a browser keeps a ticket's token after its last page went."""
@@ -45,6 +45,7 @@ async def waiting_room(request: Request) -> Response:
     except QueueError:
         status = None  # shown without the closed notice; joining answers for itself
     ancestors = await request.app.state.origins.frame_ancestors(office)
+    tenant = await citizen_tenant(request, office)
     config = {
         "office_id": office.id,
         "office_name": office.localized_name(lang),
@@ -66,10 +67,10 @@ async def waiting_room(request: Request) -> Response:
         "languages": [c for c in office.languages if c in LANGUAGES] or [lang],
         "embedded": embedded,
         "closed": bool(status and not status.can_join),
-        "hotline": office.hotline_link(),
+        "hotline": office.hotline_link(tenant),
         "config": config,
     }
-    return render_citizen(request, "waiting_room/waiting_room.html", lang, context, ancestors)
+    return render_citizen(request, "waiting_room/waiting_room.html", lang, context, ancestors, tenant=tenant)
 
 
 routes = [Route("/w/{office_id}", waiting_room, methods=["GET"])]

@@ -1,0 +1,96 @@
+"""Tenants on the pages: the citizen pages in the tenant's look, a tenant administrator's snippet and
+lists, an operator's choice of tenant, and a single city exactly as before."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ALWAYS, RedisServer
+from tests.server.staff_pages import PASSWORD, Staff, start
+from tests.server.test_admin_pages import OFFICE
+from virtual_office.queue import ADMIN, OPERATOR, Office, Tenant
+
+PASSAU = Tenant("passau", "Stadt Passau", "09262000", logo="/static/favicon.svg", colour="#8a1538", hotline="0851 396-0",
+                privacy_url="https://www.passau.de/datenschutz", accessibility_url="https://www.passau.de/barrierefreiheit")
+
+
+@pytest.fixture
+def site(redis_server: RedisServer, tmp_path: Path) -> Iterator[Staff]:
+    for staff in start(redis_server, tmp_path):
+        async def seed(services: Any = staff.state.services) -> None:
+            await services.tenants.save(PASSAU)
+            await services.offices.save(Office.from_config({"id": "pa-meldeamt", "name": "Passauer Meldeamt", "hours": ALWAYS,
+                                                            "tenant": "passau"}))
+            await services.clerks.add("pia", "Pia Passau", PASSWORD, role=ADMIN, tenant="passau")
+            await services.clerks.add("olga", "Olga Betrieb", PASSWORD, role=OPERATOR)
+
+        staff.run(seed)
+        yield staff
+
+
+def test_the_citizen_pages_take_the_tenant_look(site: Staff) -> None:
+    page = site.client.get("/w/pa-meldeamt")
+    assert page.status_code == 200
+    assert '<img class="tenant-logo" src="/static/favicon.svg" alt="Stadt Passau">' in page.text
+    assert '<link rel="stylesheet" href="/tenants/passau/colour.css">' in page.text
+    assert '<a href="https://www.passau.de/datenschutz">Datenschutz</a>' in page.text
+    assert '<a href="https://www.passau.de/barrierefreiheit">Barrierefreiheit</a>' in page.text
+    assert '<a href="tel:08513960">0851 396-0</a>' in page.text  # the office names none: the tenant's number
+    colour = site.client.get("/tenants/passau/colour.css")
+    assert colour.headers["content-type"].startswith("text/css") and "--brand: #8a1538; --brand-dark: #670f2a;" in colour.text
+    assert site.client.get("/tenants/nowhere/colour.css").json() == {"ok": False, "error": "unknown_tenant"}
+    # The default tenant's pages look as before: no logo, colour or statement links.
+    plain = site.client.get("/w/buergerbuero")
+    assert "tenant-logo" not in plain.text and "/tenants/" not in plain.text and "tenant-links" not in plain.text
+
+
+def test_a_logo_elsewhere_is_allowed_as_an_image_of_that_page_only(site: Staff) -> None:
+    site.run(site.state.services.tenants.save, Tenant(**{**PASSAU.to_config(), "logo": "https://www.passau.de/logo.svg"}))
+    assert "img-src 'self' https://www.passau.de data:" in site.client.get("/w/pa-meldeamt").headers["content-security-policy"]
+    assert "passau" not in site.client.get("/w/buergerbuero").headers["content-security-policy"]
+
+
+def test_a_tenant_administrator_sees_and_makes_only_their_tenant_things(site: Staff) -> None:
+    site.login("pia")
+    overview = site.client.get("/admin")
+    assert "Passauer Meldeamt" in overview.text and "/admin/offices/buergerbuero" not in overview.text and "Anna Amt" not in overview.text
+    snippet = site.client.get("/admin/embed")
+    assert 'data-tenant="passau"' in html.unescape(snippet.text) and 'value="buergerbuero"' not in snippet.text
+    made_office = site.post("/admin/offices/new", {**OFFICE, "id": "pa-kfz", "name": "Passauer Kfz", "tenant": "default"})
+    assert made_office.status_code == 303, made_office.text
+    assert site.run(site.state.services.offices.get, "pa-kfz").tenant == "passau"  # the form's tenant is not hers to choose
+    made = site.post("/admin/clerks/new", {"login": "paul", "name": "Paul Passau", "role": "clerk", "password": "ein langes neues passwort",
+                                           "offices": ["pa-kfz", "buergerbuero"]}, form_page="/admin/clerks/new")
+    assert made.status_code == 303
+    paul = site.run(site.state.services.clerks.by_login, "paul")
+    assert paul.tenant == "passau" and paul.offices == ("pa-kfz",)
+    assert site.client.get("/admin/mail").status_code == 403  # the outbox holds every tenant's mail
+
+
+def test_an_operator_sees_every_tenant_and_creates_in_the_one_chosen(site: Staff) -> None:
+    site.login("olga")
+    overview = site.client.get("/admin")
+    assert "Passauer Meldeamt" in overview.text and "/admin/offices/buergerbuero" in overview.text
+    form = site.client.get("/admin/clerks/new")
+    assert re.search(r'<option value="passau">Stadt Passau \(passau\)</option>', form.text)
+    made = site.post("/admin/clerks/new", {"login": "pavel", "name": "Pavel Passau", "role": "admin", "tenant": "passau",
+                                           "password": "ein langes neues passwort", "current_password": PASSWORD},
+                     form_page="/admin/clerks/new")
+    assert made.status_code == 303
+    assert site.run(site.state.services.clerks.by_login, "pavel").tenant == "passau"
+    assert 'data-tenant="passau"' in html.unescape(site.client.get("/admin/embed?tenant=passau").text)
+    assert site.client.get("/admin/mail").status_code == 200
+
+
+def test_an_administrator_cannot_make_an_operator(site: Staff) -> None:
+    site.login("root")
+    refused = site.post("/admin/clerks/new", {"login": "neu", "name": "Neu", "role": "operator", "password": "ein langes neues passwort",
+                                              "current_password": PASSWORD}, form_page="/admin/clerks/new")
+    assert refused.status_code == 400 and site.run(site.state.services.clerks.by_login, "neu") is None
+    assert "Olga Betrieb" not in site.client.get("/admin").text  # an operator's account is not the tenant's to change
