@@ -214,6 +214,17 @@ async def test_serve_with_two_workers(redis_client: redis.asyncio.Redis, tmp_pat
                 await asyncio.sleep(0.2)
             holders.discard(None)
             assert len(holders) == 1 and int(str(holders.pop()).split("-")[0]) in workers
+
+            # A worker that dies is started again: two nodes once more, one of them new.
+            killed = min(workers)
+            os.kill(killed, signal.SIGKILL)
+
+            async def replaced() -> bool:
+                now = set(await node_infos(embedded))
+                return len(now) == 2 and killed not in now and len(now & workers) == 1
+
+            await wait_until(replaced, timeout=60)
+            assert (await http.get("/healthz")).status_code == 200
     finally:
         for client in sockets:
             await client.disconnect()
