@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -15,6 +15,7 @@ from virtual_office.mail.message import Message
 from virtual_office.mail.outbox import Backoff, Outbox
 from virtual_office.mail.smtp import SmtpTransport, parse_smtp_url
 from virtual_office.mail.transport import Transport
+from virtual_office.queue.tenants import TenantDirectory
 
 DEMO_FROM = "Virtuelles Bürgerbüro Demo <demo@localhost>"
 
@@ -55,9 +56,15 @@ class Mailer:
         if self.transport is None:
             raise MailNotConfigured()
 
-    async def send(self, message: Message, *, key: str) -> str:
-        """Queue ``message`` once per ``key`` (see :meth:`Outbox.enqueue`); MailNotConfigured without a transport."""
+    async def send(self, message: Message, *, key: str, tenant: str | None = None) -> str:
+        """Queue ``message`` once per ``key`` (see :meth:`Outbox.enqueue`); MailNotConfigured without a transport.
+
+        The mail of a ``tenant`` with a sender of its own goes out from that sender; else from the deployment's.
+        """
         self.require()
+        if tenant is not None:
+            own = (await TenantDirectory(self.redis).get(tenant)).mail_from
+            message = replace(message, mail_from=own) if own else message
         return await self.outbox.enqueue(message, key=key)
 
     def delivery(self) -> Delivery | None:

@@ -53,6 +53,8 @@ class Message:
     kind: str = "mail"
     language: str = "de"
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    mail_from: str = ""
+    """The sender (a tenant's, see Mailer.send); "" for the deployment's."""
 
     def __post_init__(self) -> None:
         if not self.to:
@@ -74,6 +76,7 @@ class Message:
             "kind": self.kind,
             "language": self.language,
             "attachments": [a.to_json() for a in self.attachments],
+            **({"mail_from": self.mail_from} if self.mail_from else {}),
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class Message:
             kind=data.get("kind", "mail"),
             language=data.get("language", "de"),
             attachments=tuple(Attachment.from_json(a) for a in data.get("attachments", ())),
+            mail_from=data.get("mail_from", ""),
         )
 
     def email(self, mail_from: str, *, message_id: str, date: float) -> EmailMessage:
@@ -94,6 +98,7 @@ class Message:
         The Message-ID is made from the outbox's id, so a message sent again after a crash
         carries the same one (mail clients show it once).
         """
+        mail_from = self.mail_from or mail_from  # the tenant's sender, where it has one
         _, sender = parseaddr(mail_from)
         domain = sender.rpartition("@")[2] or "localhost"
         mail = EmailMessage(policy=SMTP)

@@ -52,7 +52,7 @@ async def send_reminders(appointments: Appointments, mailer: Mailer, office: Off
                     cancel_url=link(base_url, "cancel", booking.link, lang),
                     **_details(office, booking, lang),
                 )
-                await mailer.send(message, key=f"booking:{booking.id}:reminder:{due.minutes}:{int(booking.start.timestamp())}")
+                await mailer.send(message, key=f"booking:{booking.id}:reminder:{due.minutes}:{int(booking.start.timestamp())}", tenant=office.tenant)
                 queued += 1
             except MailError as exc:  # a message that cannot be made now cannot be later either
                 log.warning("reminder for booking %s not sent: %s", booking.id, type(exc).__name__)
@@ -72,7 +72,7 @@ async def cancel_by_office(appointments: Appointments, mailer: Mailer, office: O
                           reason=" ".join(reason.split()),  # as the engine kept it ("before" is without it)
                           attachments=calendar_cancellation(base_url, mailer, office, before, before.link, lang),
                           **_details(office, before, lang))
-        await mailer.send(message, key=f"booking:{before.id}:cancelled_by_office")
+        await mailer.send(message, key=f"booking:{before.id}:cancelled_by_office", tenant=office.tenant)
     return before
 
 

@@ -58,7 +58,7 @@ async def send_opt_in(mailer: Mailer, base_url: str, office: Office, booking: Bo
     lang = booking.language or "de"
     message = compose("opt_in", lang, booking.email, confirm_url=link(base_url, "confirm", token, lang),
                       hold_minutes=office.appointments.hold_minutes, **_common(office, booking, lang))
-    await mailer.send(message, key=f"booking:{booking.id}:opt_in")
+    await mailer.send(message, key=f"booking:{booking.id}:opt_in", tenant=office.tenant)
 
 
 async def send_confirmation(mailer: Mailer, base_url: str, office: Office, booking: Booking, token: str) -> None:
@@ -72,7 +72,7 @@ async def send_confirmation(mailer: Mailer, base_url: str, office: Office, booki
         attachments=[attachment(calendar_event(base_url, mailer, office, booking, token, lang))],
         **_common(office, booking, lang),
     )
-    await mailer.send(message, key=f"booking:{booking.id}:confirmation:{booking.sequence}")
+    await mailer.send(message, key=f"booking:{booking.id}:confirmation:{booking.sequence}", tenant=office.tenant)
 
 
 def calendar_cancellation(base_url: str, mailer: Mailer, office: Office, booking: Booking, token: str,
@@ -92,7 +92,7 @@ async def send_cancelled(mailer: Mailer, base_url: str, office: Office, booking:
     message = compose("cancelled_by_citizen", lang, booking.email, book_url=book_url(base_url, office, lang),
                       attachments=calendar_cancellation(base_url, mailer, office, booking, token, lang),
                       **_common(office, booking, lang))
-    await mailer.send(message, key=f"booking:{booking.id}:cancelled")
+    await mailer.send(message, key=f"booking:{booking.id}:cancelled", tenant=office.tenant)
 
 
 __all__ = ["book_url", "calendar_cancellation", "calendar_event", "link", "send_cancelled", "send_confirmation", "send_opt_in"]
