@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import RedisServer
 from tests.server.conftest import ServerProcess, join, login, seed
+from tests.server.test_visit_media import VISIT, members  # noqa: F401 - members is a fixture
 from virtual_office.queue import keys
 from virtual_office.server.protocol import CITIZEN, CLERK, PUBLIC
 
@@ -103,6 +104,47 @@ async def test_a_scrape_answers_when_an_office_cannot_be_read(server: ServerProc
         await asyncio.sleep(0.5)
     assert value(answer, "vo_redis_up") == 0 and value(answer, "vo_redis_roundtrip_seconds") is not None
     assert value(answer, "vo_socketio_connections", namespace=PUBLIC) == 0
+
+
+@pytest.fixture
+async def media_server(redis_server: RedisServer, redis_client: Any, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server that offers loopback for media (the test runs in a loopback-only namespace)."""
+    await seed(redis_server.url)
+    process = ServerProcess(tmp_path, {"VO_REDIS_URL": redis_server.url, "VO_MEDIA_HOST_ADDRESSES": "127.0.0.1"})
+    process.start()
+    yield process
+    process.stop()
+
+
+async def test_a_visit_shows_as_a_media_session_with_packets_forwarded(media_server: ServerProcess, clients: Any,
+                                                                        members: Any) -> None:
+    server = media_server
+    before = scrape(server)
+    assert value(before, "vo_media_sessions") == 0 and value(before, "vo_media_packets_forwarded_total") == 0
+    desk = clients()
+    await desk.connect(server, CLERK, headers={"Cookie": await login(server, "bea")})
+    assert (await desk.call(CLERK, "presence", {"office_id": "buergerbuero", "presence": "available"}))["ok"]
+    ticket = await join(server, "buergerbuero")
+    person = clients()
+    await person.connect(server, CITIZEN, auth={"token": ticket["token"], "lang": "de"})
+    visit = (await desk.call(CLERK, "call_next", {"office_id": "buergerbuero"}))["ticket"]["id"]
+    assert (await person.call(CITIZEN, "accept"))["ok"]
+
+    clerk_member, citizen_member = members("red"), members("blue")
+    await clerk_member.enter(server, visit, cookie=await login(server, "bea"))
+    await citizen_member.enter(server, visit, token=ticket["token"])
+    assert (await clerk_member.send_media())["ok"] and (await citizen_member.send_media())["ok"]
+    await clerk_member.sees("citizen")
+    during = scrape(server)
+    assert value(during, "vo_media_sessions") == 1
+    assert (value(during, "vo_media_packets_forwarded_total") or 0) > 0
+    assert value(during, "vo_socketio_connections", namespace=VISIT) == 2
+
+    assert (await desk.call(CLERK, "finish", {"office_id": "buergerbuero", "ticket_id": visit}))["ok"]
+    deadline = time.monotonic() + 10
+    while value(after := scrape(server), "vo_media_sessions") != 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert value(after, "vo_media_sessions") == 0 and value(after, "vo_office_in_visit", office="buergerbuero") == 0
 
 
 @pytest.fixture
