@@ -1,4 +1,4 @@
-"""A visit across two nodes in Chromium (docs/cluster.md): the citizen's pages on one `serve`
+"""A visit across two nodes in Chromium and Firefox (docs/cluster.md): the citizen's pages on one `serve`
 process, the clerk's console on another, both on one Redis. Each sees the other; then the node
 that holds the visit's media is SIGKILLed and started again as a new node (what a proxy in
 front would give the pages: another process): both pages start their connections over and see
@@ -35,8 +35,9 @@ class Nodes:
         self.a, self.b = a, b
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def nodes() -> Iterator[Nodes]:
+    """Two nodes and their Redis for each test: a visit left open would be the clerk's next one."""
     redis_server = harness.RedisServer()
     started: list[harness.OfficeServer] = []
     try:
@@ -60,17 +61,19 @@ def home_pid(redis_url: str, visit_id: str) -> int | None:
         client.close()
 
 
-def test_a_visit_across_two_nodes_survives_its_home_node(nodes: Nodes, tmp_path_factory: Any, playwright: Any, display: Any) -> None:
+@pytest.mark.engines("chromium", "firefox")
+def test_a_visit_across_two_nodes_survives_its_home_node(nodes: Nodes, engine: str, tmp_path_factory: Any, playwright: Any,
+                                                         display: Any) -> None:
     env = Visit(nodes.b, tmp_path_factory.mktemp("videos"), playwright, display)
     try:
         # The clerk (blue) works on node B ...
-        clerk_context = env.staff_context("chromium", "blue", harness.CLERK_LOGIN)
+        clerk_context = env.staff_context(engine, "blue", harness.CLERK_LOGIN)
         console = clerk_context.new_page()
         console.goto(f"{nodes.b.origin}/console")
         console.locator(f"input[name=presence-{OFFICE}][value=available]").check()
 
         # ... the citizen (red) waits on node A.
-        citizen = env.context("chromium", "red", viewport={"width": 1000, "height": 900}).new_page()
+        citizen = env.context(engine, "red", viewport={"width": 1000, "height": 900}).new_page()
         citizen.goto(f"{nodes.a.origin}/w/{OFFICE}?lang=de")
         citizen.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
         citizen.get_by_role("button", name="Weiter").click()
