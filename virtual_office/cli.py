@@ -176,7 +176,17 @@ async def import_offices(redis_url: str, path: Path) -> int:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(f"{path}: {exc}") from exc
-    tenants = [Tenant.from_config(entry) for entry in data.get("tenant", [])]
+    tenants, tenant_providers = [], {}
+    for entry in data.get("tenant", []):
+        try:  # [tenant.payments.provider]: the provider of its offices that name none of their own
+            entry, provider = take_provider(entry) if isinstance(entry, dict) else (entry, None)
+        except PaymentError as exc:
+            raise InvalidInput(f"tenant {entry.get('id')!r}: payments.provider: {exc}") from exc
+        if isinstance(entry, dict) and entry.get("payments") == {}:
+            del entry["payments"]
+        tenants.append(Tenant.from_config(entry))
+        if provider is not None:
+            tenant_providers[tenants[-1].id] = provider
     providers: dict[str, ProviderConfig] = {}
     offices = []
     for entry in data.get("office", []):
@@ -191,6 +201,8 @@ async def import_offices(redis_url: str, path: Path) -> int:
     try:
         for made in tenants:
             await TenantDirectory(client).save(made)
+        for tenant_id, provider in tenant_providers.items():
+            await ProviderDirectory(client).save_for_tenant(tenant_id, provider)
         for office in offices:
             if not await TenantDirectory(client).exists(office.tenant):
                 raise InvalidInput(f"office {office.id!r}: unknown tenant {office.tenant!r}")

@@ -116,7 +116,7 @@ class Cashier:
             raise InvalidFee("not a visit id")
         office = await self.offices.get(office_id)
         lines = self.lines(office, charges)
-        config = await self.providers.get(office_id)
+        config = await self.providers.get(office_id, office.tenant)
         key = _idempotency_key(visit_id, lines)
         reference = await self._next_reference(office, config)
         now = self._ms()
@@ -184,10 +184,10 @@ class Cashier:
         """Read an open payment's status from its platform now (the citizen came back from paying)."""
         office = await self.offices.get(tx.office_id)
         if tx.state is State.CREATING:
-            return await self._create(tx, office, await self.providers.get(tx.office_id))
+            return await self._create(tx, office, await self.providers.get(tx.office_id, office.tenant))
         if tx.state is not State.OPEN:
             return tx
-        provider = self._provider(tx.office_id, await self.providers.get(tx.office_id))
+        provider = self._provider(tx.office_id, await self.providers.get(tx.office_id, office.tenant))
         try:
             answer = await provider.status(tx.platform_id)
         except ProviderError as exc:

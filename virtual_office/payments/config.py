@@ -91,7 +91,7 @@ def take_provider(office: Mapping[str, Any]) -> tuple[dict[str, Any], ProviderCo
 
 
 class ProviderDirectory:
-    """Reads and writes each office's provider configuration."""
+    """Reads and writes each office's provider configuration, and each tenant's for its offices without one."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -106,8 +106,20 @@ class ProviderDirectory:
         raw = await self._redis.get(keys.provider(office_id))
         return None if raw is None else ProviderConfig.from_config(json.loads(raw))
 
-    async def get(self, office_id: str) -> ProviderConfig:
-        config = await self.find(office_id)
+    async def save_for_tenant(self, tenant_id: str, config: ProviderConfig) -> None:
+        await self._redis.set(keys.tenant_provider(tenant_id), json.dumps(config.to_config()))
+
+    async def for_office(self, office_id: str, tenant_id: str | None = None) -> ProviderConfig | None:
+        """The provider an office's payments go through: its own, else its tenant's; None if neither is set."""
+        own = await self.find(office_id)
+        if own is not None or tenant_id is None:
+            return own
+        raw = await self._redis.get(keys.tenant_provider(tenant_id))
+        return None if raw is None else ProviderConfig.from_config(json.loads(raw))
+
+    async def get(self, office_id: str, tenant_id: str | None = None) -> ProviderConfig:
+        """As :meth:`for_office`; NotConfigured if neither the office nor its tenant has a provider."""
+        config = await self.for_office(office_id, tenant_id)
         if config is None:
             raise NotConfigured("this office has no payment provider")
         return config

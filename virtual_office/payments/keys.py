@@ -41,6 +41,11 @@ def provider(office_id: str) -> str:
     return f"{tag(office_id)}:pay:provider"
 
 
+def tenant_provider(tenant_id: str) -> str:
+    """String: a tenant's payment provider (JSON, credentials included), for its offices that name none of their own."""
+    return f"vo:payments:tenant-provider:{tenant_id}"
+
+
 def reference_sequence(office_id: str, year: int) -> str:
     """String: a counter per office and year, for references (Kassenzeichen); expires after the year."""
     return f"{tag(office_id)}:pay:reference-seq:{year}"

@@ -107,7 +107,7 @@ class PaymentEvents:
             return payloads.error(exc.code, ctx.lang)
         answer: dict[str, Any] = {"ok": True, "payments": [payment_json(tx) for tx in found]}
         if ctx.member.is_staff:
-            ready = await self._cashier.providers.find(office.id) is not None
+            ready = await self._cashier.providers.for_office(office.id, office.tenant) is not None
             answer["catalogue"] = catalogue_json(office.payments, ready)
         return answer
 
