@@ -14,7 +14,7 @@ from aiortc.rtp import RTCP_PSFB_APP, RTCP_PSFB_PLI, RtcpPsfbPacket, pack_remb_f
 
 from virtual_office.media.packets import KeyframeBackoff, Rewriter, starts_keyframe
 
-from .peers import Client
+from .peers import Client, ColourTrack
 
 
 def frames(count: int) -> list[av.VideoFrame]:
@@ -185,3 +185,45 @@ async def test_the_viewers_bandwidth_estimate_reaches_the_sender(media, visit):
     assert media.counters.bitrate_estimates > 0
     encoder = clerk_sender._RTCRtpSender__encoder
     assert encoder.target_bitrate == vpx.MIN_BITRATE  # the clerk's encoder went down from its 500 kbit/s
+
+
+async def test_a_screen_share_switched_off_and_on_runs_on_in_one_stream(visit):
+    clerk = await visit("clerk", "red")
+    citizen = await visit("citizen", "blue")
+    await citizen.wait_for_frames(("clerk", "camera"))
+    screen = clerk.pc.addTransceiver(ColourTrack("green"), direction="sendonly")
+    await clerk.offer()
+    await citizen.wait_for_frames(("clerk", "screen"), count=10)
+
+    # What reaches the citizen's screen m-line, as its receiver gets it.
+    receiver = viewer_receiver(citizen, "clerk", "screen")
+    seen: list[tuple[float, int, int, int]] = []
+    handle = receiver._handle_rtp_packet
+
+    async def record(packet, arrival_time_ms):
+        seen.append((time.monotonic(), packet.ssrc, packet.sequence_number, packet.timestamp))
+        await handle(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = record
+    await asyncio.sleep(0.5)
+    screen.direction = "inactive"  # sharing stops
+    await clerk.offer()
+
+    async def screen_gone():
+        while any(info["source"] == "screen" for info in citizen.tracks.values()):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(screen_gone(), 10)
+    await asyncio.sleep(1.0)
+    before = len(seen)
+    last = seen[-1]
+    screen.direction = "sendonly"  # and starts again on the same m-line
+    await clerk.offer()
+    await citizen.wait_for_frames(("clerk", "screen"), count=citizen.frames[("clerk", "screen")] + 10)
+    first = seen[before]
+    assert first[1] == last[1]  # the same stream for the citizen
+    assert first[2] == (last[2] + 1) & 0xFFFF  # the next sequence number
+    paused = first[0] - last[0]
+    advanced = ((first[3] - last[3]) & 0xFFFFFFFF) / 90000
+    assert abs(advanced - paused) < 0.25, (advanced, paused)  # the timestamp moved on with the time
+    assert citizen.colours[("clerk", "screen")] == "green"

@@ -180,6 +180,8 @@ class Source:
                     await outlet.forward(packet, keyframe, now, ntp_time)
                 elif way == FRAMES:
                     frames = True
+        if frames and not self._tap.frames_wanted:
+            self.request_keyframe()  # the frame path starts now: its decoder needs a keyframe
         self._tap.frames_wanted = frames
 
     async def _pump(self) -> None:
