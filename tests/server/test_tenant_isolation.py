@@ -168,7 +168,7 @@ def test_every_route_and_event_is_classified(tmp_path: Path) -> None:
 async def _seed_b(url: str) -> dict[str, Any]:
     client = redis.asyncio.Redis.from_url(url, decode_responses=True)
     try:
-        await TenantDirectory(client).save(Tenant("passau", "Stadt Passau", "09262000", hotline="0851 396-0"))
+        await TenantDirectory(client).save(Tenant("passau", "Stadt Passau", "09262000", hotline="0851 396-0", colour="#8a1538"))
         await client.sadd(keys.allowed_origins("passau"), "https://www.passau.de")
         await OfficeDirectory(client).save(Office.from_config({
             "id": B_OFFICE, "name": "Passauer Meldeamt", "hours": ALWAYS, "tenant": "passau",
@@ -318,12 +318,14 @@ async def test_tenant_a_cannot_see_or_change_anything_of_tenant_b(region: dict[s
 async def test_the_widget_of_a_tenant_shows_its_offices_only(region: dict[str, Any]) -> None:
     server: ServerProcess = region["server"]
     async with httpx.AsyncClient(base_url=server.url) as http:
-        default = (await http.get("/api/offices")).json()["offices"]
+        whole = (await http.get("/api/offices")).json()
+        default = whole["offices"]
         passau = (await http.get("/api/offices", params={"tenant": "passau"})).json()["offices"]
         unknown = await http.get("/api/offices", params={"tenant": "nowhere"})
         elsewhere = await http.get("/api/offices", params={"tenant": "passau"}, headers={"Origin": "https://www.regensburg.de"})
         allowed = await http.get("/api/offices", params={"tenant": "passau"}, headers={"Origin": "https://www.passau.de"})
     assert [o["id"] for o in default] == ["buergerbuero", "kfz"]
+    assert "tenant" not in whole  # a single city's widget gets what it always got
     assert [o["id"] for o in passau] == [B_OFFICE]
     assert unknown.status_code == 404 and unknown.json() == {"ok": False, "error": "unknown_tenant"}
     assert "access-control-allow-origin" not in elsewhere.headers
@@ -332,6 +334,7 @@ async def test_the_widget_of_a_tenant_shows_its_offices_only(region: dict[str, A
     await widget.connect(server, PUBLIC, auth={"lang": "de", "tenant": "passau"}, headers={"Origin": "https://www.passau.de"})
     offices = await widget.wait_for("offices")
     assert [o["id"] for o in offices["offices"]] == [B_OFFICE]
+    assert offices["tenant"] == {"id": "passau", "name": "Stadt Passau", "colour": "#8a1538"}  # the widget's buttons take it
     await widget.close()
     plain = Client()
     await plain.connect(server, PUBLIC, auth={"lang": "de"})

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from virtual_office.queue import DEFAULT, UnknownTenant
 from virtual_office.server.api import json_route
 from virtual_office.server.i18n import request_language
-from virtual_office.server.public.namespace import visible_offices
+from virtual_office.server.public.namespace import tenant_look, visible_offices
 
 
 async def list_offices(request: Request) -> Response:
@@ -33,7 +33,7 @@ async def list_offices(request: Request) -> Response:
             ids = allowed
             headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     offices = [(await status.status(i)).to_json(lang) for i in ids]
-    return JSONResponse({"offices": offices}, headers=headers)
+    return JSONResponse({"offices": offices, **await tenant_look(services, tenant)}, headers=headers)
 
 
 async def health(request: Request) -> Response:

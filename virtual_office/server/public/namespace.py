@@ -36,6 +36,12 @@ async def visible_offices(services: Services, policy: OriginPolicy, origin: str 
     return own or None
 
 
+async def tenant_look(services: Services, tenant_id: str) -> dict[str, object]:
+    """``{"tenant": {"id", "name", "colour"}}`` for a tenant with a colour of its own (the widget's buttons take it); {} otherwise."""
+    tenant = await services.tenants.get(tenant_id)
+    return {"tenant": {"id": tenant.id, "name": tenant.name, "colour": tenant.colour}} if tenant.colour else {}
+
+
 class PublicNamespace(Namespace):
     connect_schema = WidgetConnect
     def __init__(self, services: Services, status: StatusBroadcaster, policy: OriginPolicy) -> None:
@@ -56,4 +62,4 @@ class PublicNamespace(Namespace):
         for office_id in ids:
             await self.enter_room(sid, office_room(office_id, lang))
         offices = [(await self._status.status(i)).to_json(lang) for i in ids]
-        await self.emit("offices", {"offices": offices}, to=sid)
+        await self.emit("offices", {"offices": offices, **await tenant_look(self._services, auth.tenant)}, to=sid)

@@ -444,6 +444,7 @@
     }));
     socket.on("offices", guard(function (payload) {
       var list = payload && Array.isArray(payload.offices) ? payload.offices : [];
+      self.brand(payload && payload.tenant);
       self.replaceAll(list);
       if (self.lostAnnounced) {
         self.announce(self.t("restored"));
@@ -522,6 +523,7 @@
         return response.ok ? response.json() : null;
       }).then(guard(function (payload) {
         if (!self.pollTimer || !payload || !Array.isArray(payload.offices) || self.state === "refused") return;
+        self.brand(payload.tenant);
         self.replaceAll(payload.offices);
         self.setState("live");
         self.firstShown();
@@ -529,6 +531,18 @@
     });
     this.pollTimer = setInterval(once, POLL_MS);
     once();
+  };
+
+  // The tenant's colour on the buttons (sent only by a tenant that has one): a style of the
+  // widget's own shadow root, so the city's page is untouched.
+  Widget.prototype.brand = function (tenant) {
+    var colour = tenant && typeof tenant.colour === "string" && /^#[0-9a-fA-F]{6}$/.test(tenant.colour) ? tenant.colour : null;
+    if (!colour || this.branded === colour) return;
+    this.branded = colour;
+    var style = document.createElement("style");
+    style.textContent = ".join, .confirm-yes { background: " + colour + "; border-color: " + colour + "; }" +
+      ".join:hover, .confirm-yes:hover { filter: brightness(.85); } .confirm-no { color: " + colour + "; border-color: " + colour + "; }";
+    this.root.appendChild(style);
   };
 
   Widget.prototype.stopPolling = function () {
