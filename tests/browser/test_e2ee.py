@@ -199,7 +199,21 @@ def test_a_visit_is_end_to_end_encrypted_both_ways_with_one_safety_code(
     citizen.reload()
     sees(clerk, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
-    assert same_code(citizen, clerk) != code
+    reloaded = same_code(citizen, clerk)
+    assert reloaded != code
+
+    # The server restarts in the middle (its media sessions are in its memory): the pages keep
+    # their keys, connect again and go on encrypted, with the same code.
+    keys = counts(clerk)["keys"]
+    e2ee_env.server.stop()
+    expect(citizen.locator("#connection")).to_have_attribute("data-state", "reconnecting", timeout=15_000)
+    e2ee_env.server.start()
+    expect(citizen.locator("#connection")).to_have_attribute("data-state", "live", timeout=40_000)
+    wait_for(lambda: counts(clerk)["video"]["decrypted"] > 0 and video_frames_decoded(clerk) > 0, "no picture after the restart", 40)
+    sees(clerk, "Rita Rot", "red")
+    sees(citizen, CLERK_LABEL, "blue")
+    assert same_code(citizen, clerk) == reloaded
+    assert set(keys) & set(counts(clerk)["keys"])  # the citizen's key of before still decrypts
 
     desk.finish(clerk)
     expect(citizen.locator("#ended")).to_be_visible()

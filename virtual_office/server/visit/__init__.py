@@ -58,7 +58,7 @@ class Visits:
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
         namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio),
                                    payments.PaymentEvents(cashier, settings, sio), presence, KeyRelay(sio),
-                                   VisitEncryption(services.offices, sio))
+                                   VisitEncryption(services.offices, services.media, sio))
         lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status)
         return cls(membership, store, lifecycle, namespace)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import socketio
 
+from virtual_office.media import MediaServer
 from virtual_office.queue import NotAuthorized, OfficeDirectory, Ticket
 from virtual_office.server.protocol import VISIT, visit_room
 from virtual_office.server.schemas import Empty
@@ -29,8 +30,9 @@ def _call(ticket: Ticket) -> tuple[str, int | None]:
 class VisitEncryption:
     """The members who cannot encrypt, and the visits their clerk let go unencrypted."""
 
-    def __init__(self, offices: OfficeDirectory, sio: socketio.AsyncServer) -> None:
+    def __init__(self, offices: OfficeDirectory, media: MediaServer, sio: socketio.AsyncServer) -> None:
         self._offices = offices
+        self._media = media
         self._sio = sio
         self._asking: dict[str, tuple[int | None, set[str]]] = {}
         """ticket id -> (its call, the participants whose browsers cannot encrypt)."""
@@ -67,6 +69,9 @@ class VisitEncryption:
         if office.unencrypted_video != "clerk":
             raise NotAuthorized("the office refuses unencrypted video")
         self._plain[ctx.ticket.id] = ctx.ticket.called_at
+        session = self._media.get(ctx.ticket.id)
+        if session is not None:
+            session.encrypted = False  # its frames may be decoded again (e.g. for a browser without VP8)
         await self._sio.emit("encryption", self._state(ctx.ticket), room=visit_room(ctx.ticket.id), namespace=VISIT)
         return {"ok": True, **self._state(ctx.ticket)}
 

@@ -44,7 +44,8 @@ class Signaling:
     def _session(self, visit_id: str) -> Session:
         session = self._media.get(visit_id)
         if session is None or session.closed:
-            session = self._media.open_session(visit_id, functools.partial(self._deliver, visit_id))
+            # the pages encrypt end to end (docs/e2ee.md): forward only, never decode
+            session = self._media.open_session(visit_id, functools.partial(self._deliver, visit_id), encrypted=True)
         return session
 
     async def _deliver(self, visit_id: str, participant: str, message: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@
     own: null,  // our current media key {id, raw}
     members: [],  // the other participants, as the server last named them
     code: null,
+    early: [],  // key messages that came before we knew who we are
     plain: false,  // the clerk let this visit's video go unencrypted (docs/e2ee.md)
     asking: [],  // the participants whose browsers cannot encrypt
     transformed: typeof WeakSet === "function" ? new WeakSet() : null
@@ -153,6 +154,7 @@
   /* A message relayed from another member. */
   E.onKey = function (message) {
     if (!E.supported || !message || typeof message.from !== "string" || typeof message.public !== "string") return;
+    if (!V.me.participant) { E.early.push(message); return; }  // keys are bound to who we are: known once whoami answers
     var from = message.from;
     if (from === V.me.participant || others().indexOf(from) < 0) return;
     start().then(function () {
@@ -189,6 +191,7 @@
     V.call(E.supported ? "encryption" : "cannot_encrypt").then(function (answer) { if (answer.ok) E.onState(answer); });
     if (!E.supported) return;
     start().then(function () { others().forEach(hello); });
+    E.early.splice(0).forEach(E.onKey);
   };
 
   /* What the server says of the visit (`encryption`): encrypted or not, and whose browsers cannot. */
