@@ -60,6 +60,7 @@ MIN_FPS = 25
 
 
 WAYS = ("packets", "frames", "re-encoding")
+LATE_JOINERS: dict[str, dict] = {}
 
 
 def server_main(way: str, port_queue, profile_path: str | None) -> None:
@@ -182,8 +183,12 @@ def make_tracks(video_frames: list[bytes], audio_frames: list[bytes]):
             super().__init__()
             self.kind = kind
             self._frames, self._interval, self._step, self._time_base = frames, interval, step, time_base
-            self._index = 0
+            self._index = 0  # frames sent
+            self._position = 0  # where in the clip
             self._start = None
+
+        def skip_to_keyframe(self):
+            self._position += -self._position % FPS  # the clip has a keyframe every FPS frames
 
         async def recv(self):
             if self._start is None:
@@ -192,10 +197,11 @@ def make_tracks(video_frames: list[bytes], audio_frames: list[bytes]):
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            packet = av.Packet(self._frames[self._index % len(self._frames)])
+            packet = av.Packet(self._frames[self._position % len(self._frames)])
             packet.pts = self._index * self._step
             packet.time_base = self._time_base
             self._index += 1
+            self._position += 1
             return packet
 
     return (
@@ -211,9 +217,15 @@ class Participant:
         self.channel, self.sid, self.pid, self.clip = channel, sid, pid, clip
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.video_frames = 0
+        self.first_video: dict[int, float] = {}  # SSRC -> when its first frame ended
+        self.connected_at: float | None = None
         self.arrivals: list[float] = []
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.tasks: list[asyncio.Task] = [asyncio.ensure_future(self._process())]
+
+        from virtual_office.media.packets import starts_keyframe
+
+        keyframe_started: set[int] = set()
 
         @self.pc.on("track")
         def on_track(track):
@@ -223,8 +235,12 @@ class Participant:
                 # reassembling, estimating and decoding: the participants' core
                 # must not become the limit of the measurement.
                 async def count(packet, arrival_time_ms=None):
+                    if packet.ssrc not in self.first_video and starts_keyframe("video/vp8", packet.payload):
+                        keyframe_started.add(packet.ssrc)
                     if packet.marker:
                         self.video_frames += 1
+                        if packet.ssrc in keyframe_started:  # a first picture the browser could show
+                            self.first_video.setdefault(packet.ssrc, time.monotonic())
 
                 receiver._handle_rtp_packet = count
             else:
@@ -236,9 +252,16 @@ class Participant:
     async def connect(self) -> None:
         from virtual_office.media import MediaConfig, ice
 
+        @self.pc.on("connectionstatechange")
+        def on_state():
+            if self.pc.connectionState == "connected" and self.connected_at is None:
+                self.connected_at = time.monotonic()
+
         audio, video = make_tracks(*self.clip)
         self.pc.addTrack(audio)
-        self.pc.addTrack(video)
+        sender = self.pc.addTrack(video)
+        # Answer a keyframe request as a browser does: the clip goes on from its next keyframe.
+        sender._send_keyframe = video.skip_to_keyframe
         with ice.using(MediaConfig(host_addresses=("127.0.0.1",))):
             await self.pc.setLocalDescription(await self.pc.createOffer())
         await self.channel.signal(self.sid, self.pid, {"type": "offer", "sdp": self.pc.localDescription.sdp})
@@ -334,6 +357,38 @@ async def measure(channel: Channel, clip, sessions: int, warmup: float, seconds:
     }
 
 
+async def late_joiner(channel: Channel, clip, repeats: int) -> dict:
+    """A third participant joins a running 1:1 session: seconds from its connection to its
+    first complete picture of each of the two others (the first frame whose last packet arrived)."""
+    waits: list[float] = []
+    for r in range(repeats):
+        sid = f"late{r}"
+        await channel.send({"op": "open", "session": sid, "participants": ["a", "b", "c"]})
+        members = {pid: Participant(channel, sid, pid, clip) for pid in ("a", "b", "c")}
+        channel.participants.update({(sid, pid): p for pid, p in members.items()})
+        for pid in ("a", "b"):
+            await members[pid].connect()
+        await asyncio.sleep(3.5)  # past the clip's keyframe of the start: the newcomer must ask
+        late = members["c"]
+        await late.connect()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (late.connected_at is None or len(late.first_video) < 2):
+            await asyncio.sleep(0.01)
+        if late.connected_at is not None:
+            waits += [at - late.connected_at for at in late.first_video.values()]
+            waits += [15.0] * (2 - len(late.first_video))  # none within 15 s
+        await channel.request({"op": "close_all"})
+        for p in members.values():
+            await p.close()
+        channel.participants.clear()
+        await asyncio.sleep(0.5)
+    return {
+        "pictures": len(waits),
+        "median_s": round(statistics.median(waits), 3) if waits else None,
+        "max_s": round(max(waits), 3) if waits else None,
+    }
+
+
 async def run_mode(way: str, clip, steps: list[int], warmup: float, seconds: float) -> list[dict]:
     ctx = multiprocessing.get_context("spawn")
     port_queue = ctx.Queue()
@@ -352,6 +407,10 @@ async def run_mode(way: str, clip, steps: list[int], warmup: float, seconds: flo
             rows.append(row)
             if not row["ok"]:
                 break
+        if way != "re-encoding":
+            joiner = await late_joiner(channel, clip, 3)
+            print(json.dumps({"late_joiner": joiner, "mode": way}), flush=True)
+            LATE_JOINERS[way] = joiner
         await channel.send({"op": "quit"})
         writer.close()
     finally:
@@ -431,6 +490,11 @@ def write_results(result: dict) -> None:
                 f"{summary[way]['cpu_per_session']}% per session over the steps at >= 25 fps), "
                 f"most sessions measured at >= 25 fps: {summary[way]['max_sessions']}"
             )
+    for way, joiner in result.get("late_joiner", {}).items():
+        lines.append(
+            f"- late joiner, {way}: first picture of each other participant {joiner['median_s']} s "
+            f"(median; max {joiner['max_s']} s) after its connection, {joiner['pictures']} pictures"
+        )
     if "ratio" in summary:
         lines.append(f"- CPU per session at 30 fps, packets : frames : re-encoding = {summary['ratio']}")
     if result.get("profile"):
@@ -504,6 +568,7 @@ async def main_async(args) -> None:
         "mode": "quick" if args.quick else "full",
         "load": " -> ".join(map(str, load)),
         "rows": rows,
+        "late_joiner": LATE_JOINERS,
         "summary": summarize(rows),
     }
     if args.profile:

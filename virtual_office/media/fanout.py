@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 KEYFRAME_INTERVAL = 0.3
 "Seconds between two keyframe requests to one source (aiortc asks for one per broken frame)."
+NEWCOMER_INTERVAL = 0.05
+"Seconds within which a newcomer's first keyframe request is merged with an earlier one."
 QUEUE_LENGTH = {"audio": 50, "video": 30}
 "Items an outlet holds for a slow sender before it starts over (about a second)."
 ESTIMATE_SECONDS = 5.0
@@ -136,12 +138,16 @@ class Source:
     def detach(self, outlet: Outlet) -> None:
         self._outlets.discard(outlet)
 
-    def request_keyframe(self) -> None:
-        """Ask the sending browser for a keyframe, at most once per KEYFRAME_INTERVAL."""
+    def request_keyframe(self, *, newcomer: bool = False) -> None:
+        """Ask the sending browser for a keyframe, at most once per KEYFRAME_INTERVAL.
+
+        ``newcomer``: for a subscriber whose connection just came up, who has no
+        picture yet; only requests within NEWCOMER_INTERVAL are merged with it.
+        """
         if self.kind != "video":
             return
         now = time.monotonic()
-        if now - self._last_keyframe_request < KEYFRAME_INTERVAL:
+        if now - self._last_keyframe_request < (NEWCOMER_INTERVAL if newcomer else KEYFRAME_INTERVAL):
             return
         self._last_keyframe_request = now
         self._counters.keyframe_requests += 1
@@ -220,6 +226,7 @@ class Outlet(MediaStreamTrack):
         self._writer: forwarding.RtpWriter | None = None
         self._rewriter: packets.Rewriter | None = None
         self._keyframe_awaited = True  # for a keyframe before forwarding video
+        self._asked_since_ready = False  # whether a keyframe was asked for since the connection came up
         self._backoff = packets.KeyframeBackoff()
         self._way_of: tuple[RTCRtpCodecParameters | None, RTCRtpCodecParameters | None, bool, str] = (None, None, False, WAITING)
         self._counters = counters
@@ -284,6 +291,7 @@ class Outlet(MediaStreamTrack):
         if not self._attached:
             self._attached = True
             self._keyframe_awaited = True
+            self._asked_since_ready = False
             if self._rewriter is not None:
                 self._rewriter.restart()
             self.source.attach(self)
@@ -323,7 +331,10 @@ class Outlet(MediaStreamTrack):
             # A picture cut at its start would only make the subscriber ask again.
             if not keyframe and packets.keyframes_known(self.send_codec or ""):
                 self._keyframe_awaited = True
-                self.source.request_keyframe()
+                # The request made when this subscriber was attached was answered before its
+                # connection was up (that keyframe went nowhere): ask again now, at once.
+                self.source.request_keyframe(newcomer=not self._asked_since_ready)
+                self._asked_since_ready = True
                 return
             self._keyframe_awaited = False
         sequence_number, timestamp = rewriter.rewrite(packet.ssrc, packet.sequence_number, packet.timestamp, now)

@@ -266,9 +266,10 @@ class RtpWriter:
 
     @property
     def ready(self) -> bool:
-        """Whether the sender was started by a negotiation (before that, nothing may go out)."""
+        """Whether the sender was started by a negotiation and its DTLS transport is up
+        (before that, a packet would go nowhere)."""
         started: bool = self.sender._RTCRtpSender__started  # type: ignore[attr-defined]
-        return started
+        return started and self.sender.transport.state == "connected"
 
     async def send(self, packet: RtpPacket, ntp_time: int, audio_level: object = None) -> None:
         sender = self.sender
