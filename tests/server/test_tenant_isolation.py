@@ -116,6 +116,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/admin/appointments/{office_id}/{day}/{booking_id}/cancel", "GET"): STAFF,
     ("/admin/appointments/{office_id}/{day}/{booking_id}/cancel", "POST"): STAFF,
     ("/admin/mail", "GET"): STAFF,
+    ("/admin/tenants", "GET"): STAFF,
+    ("/admin/tenants", "POST"): STAFF,
     ("/admin/mail/{name}", "GET"): STAFF,
     ("/static/vendor/socket.io.min.js", "GET"): CITIZEN_ROUTE,
     ("/assets/{name}", "GET"): CITIZEN_ROUTE,

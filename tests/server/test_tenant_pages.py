@@ -94,3 +94,30 @@ def test_an_administrator_cannot_make_an_operator(site: Staff) -> None:
                                               "current_password": PASSWORD}, form_page="/admin/clerks/new")
     assert refused.status_code == 400 and site.run(site.state.services.clerks.by_login, "neu") is None
     assert "Olga Betrieb" not in site.client.get("/admin").text  # an operator's account is not the tenant's to change
+
+
+def test_an_operator_creates_a_tenant_and_then_its_first_administrator(site: Staff) -> None:
+    site.login("olga")
+    page = site.client.get("/admin/tenants")
+    assert page.status_code == 200 and 'id="tenant-passau"' in page.text and '<a href="/admin/tenants"' in page.text
+    refused = site.post("/admin/tenants", {"id": "linz", "name": "Linz", "ags": "4021"})
+    assert refused.status_code == 400 and "Der Gemeindeschlüssel hat acht Ziffern." in refused.text
+    taken = site.post("/admin/tenants", {"id": "passau", "name": "Passau", "ags": "09262000"})
+    assert taken.status_code == 400 and "Diese Kennung ist schon vergeben." in taken.text
+    made = site.post("/admin/tenants", {"id": "straubing", "name": "Stadt Straubing", "ags": "09263000", "colour": "#00509e"})
+    assert made.status_code == 303
+    assert site.run(site.state.services.tenants.get, "straubing").colour == "#00509e"
+    form = site.client.get("/admin/clerks/new?tenant=straubing")
+    assert '<option value="straubing" selected>' in form.text
+    first = site.post("/admin/clerks/new", {"login": "sara", "name": "Sara Straubing", "role": "admin", "tenant": "straubing",
+                                            "password": "ein langes neues passwort", "current_password": PASSWORD},
+                      form_page="/admin/clerks/new")
+    assert first.status_code == 303 and site.run(site.state.services.clerks.by_login, "sara").tenant == "straubing"
+
+
+def test_the_tenants_page_is_the_operators_only(site: Staff) -> None:
+    site.login("pia")
+    assert site.client.get("/admin/tenants").status_code == 403
+    assert site.post("/admin/tenants", {"id": "x", "name": "X", "ags": "12345678"}, form_page="/admin").status_code == 403
+    assert not site.run(site.state.services.tenants.exists, "x")
+    assert '<a href="/admin/tenants"' not in site.client.get("/admin").text

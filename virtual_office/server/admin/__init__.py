@@ -5,9 +5,9 @@ Each is one module; ``office_form`` and ``appointment_form`` read and check the 
 
 from starlette.routing import BaseRoute
 
-from virtual_office.server.admin import appointments, clerks, embed, mail, offices, overview, statistics
+from virtual_office.server.admin import appointments, clerks, embed, mail, offices, overview, statistics, tenants
 
 routes: list[BaseRoute] = [*overview.routes, *offices.routes, *clerks.routes, *embed.routes, *statistics.routes,
-                           *appointments.routes, *mail.routes]
+                           *appointments.routes, *mail.routes, *tenants.routes]
 
 __all__ = ["routes"]

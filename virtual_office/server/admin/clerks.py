@@ -103,6 +103,7 @@ async def _form_page(request: Request, form: ClerkForm, offices: list, *, editin
     return render(request, "admin/clerk_form.html",
                   {"form": form, "offices": offices, "editing": editing, "min_password": MIN_LENGTH,
                    "tenants": await tenancy.tenants(request) if editing is None and me.is_operator else [],
+                   "chosen_tenant": await tenancy.chosen_tenant(request, None if is_reading(request) else request.state.form),
                    "roles": (CLERK, ADMIN, OPERATOR) if me.is_operator else (CLERK, ADMIN),
                    "second_factor": second_factor, "action_errors": errors or {}},
                   status_code=status)
