@@ -81,15 +81,30 @@ async def _until(check: Callable[[], bool], what: str, timeout: float = 60) -> f
     return time.monotonic() - started
 
 
-async def open_offices(deployment: Deployment) -> None:
-    """Two offices open around the clock, a clerk on duty in each (straight into the primary)."""
+async def open_offices(deployment: Deployment) -> asyncio.Task[None]:
+    """Two offices open around the clock, and a clerk on duty in each whose heartbeat (as a
+    console sends it) runs until the returned task is cancelled."""
     client = redis_client.connect(deployment.redis.url)
     directory = OfficeDirectory(client)
     for i, office in enumerate(OFFICES):
         await directory.save(Office.from_config({"id": office, "name": office.title(), "hours": ALWAYS, "order": i,
                                                  "max_queue": 10_000}))
-        await Presence(client, timeout_seconds=3600).set(office, f"clerk-{office}", AVAILABLE)
-    await client.aclose()
+
+    async def on_duty() -> None:
+        presence = Presence(client, timeout_seconds=3600)
+        try:
+            while True:
+                for office in OFFICES:
+                    await presence.set(office, f"clerk-{office}", AVAILABLE)
+                await asyncio.sleep(5)
+        finally:
+            await client.aclose()
+
+    duty = asyncio.create_task(on_duty())
+    check = Presence(client, timeout_seconds=3600)
+    while not all([await check.on_duty(office) for office in OFFICES]):
+        await asyncio.sleep(0.05)
+    return duty
 
 
 async def join(http: httpx.AsyncClient, office: str) -> dict[str, Any]:
@@ -99,7 +114,7 @@ async def join(http: httpx.AsyncClient, office: str) -> dict[str, Any]:
 
 
 async def test_a_process_and_then_the_redis_primary_die_and_nobody_loses_their_place(deployment: Deployment) -> None:
-    await open_offices(deployment)
+    duty = await open_offices(deployment)
     url = deployment.url
     subscribers = [Page(PUBLIC, {"offices": [OFFICES[i % 2]], "lang": "de"}) for i in range(SUBSCRIBERS)]
     citizens: list[Page] = []
@@ -186,4 +201,5 @@ async def test_a_process_and_then_the_redis_primary_die_and_nobody_loses_their_p
             print(f"{len(pages)} pages opened in {opened:.1f}s, {len(again)} moved in {moved:.1f}s, "
                   f"failover {failover:.1f}s; sessions per process {sessions}")
     finally:
-        await asyncio.gather(*(p.close() for p in pages), return_exceptions=True)
+        duty.cancel()
+        await asyncio.gather(duty, *(p.close() for p in pages), return_exceptions=True)
