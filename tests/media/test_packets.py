@@ -208,3 +208,19 @@ async def test_a_screen_share_switched_off_and_on_runs_on_in_one_stream(visit):
     advanced = ((first[3] - last[3]) & 0xFFFFFFFF) / 90000
     assert abs(advanced - paused) < 0.25, (advanced, paused)  # the timestamp moved on with the time
     assert citizen.colours[("clerk", "screen")] == "green"
+
+
+async def test_h264_goes_through_as_packets_too(media, visit):
+    from .test_check_and_fallback import without_codec
+
+    clerk = await visit("clerk", "red", connect=False)
+    citizen = await visit("citizen", "blue", connect=False)
+    for client in (clerk, citizen):
+        client.edit_outgoing = client.edit_incoming = lambda sdp: without_codec(sdp, "VP8")
+        await client.connect()
+    await citizen.wait_for_frames(("clerk", "camera"), count=30)
+    await clerk.wait_for_frames(("citizen", "camera"), count=30)
+    assert citizen.colours[("clerk", "camera")] == "red"
+    camera = next(s for s in visit.session._peers["clerk"].sources.values() if s.name == "camera")
+    assert camera.rtp_codec.mimeType.lower() == "video/h264"
+    assert media.counters.packets > 100 and media.counters.transcoded == 0
