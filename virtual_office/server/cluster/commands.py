@@ -2,8 +2,8 @@
 
 A request names the node that asked; the answering node publishes its reply on the
 asker's channel. A request to a node that nobody listens for (PUBLISH reaches no
-subscriber: the process is gone) fails at once with ``NodeGone``; one without a reply
-in time with ``NodeTimeout``.
+subscriber: the process is gone) fails with ``NodeGone`` after ``GONE_SECONDS``; one
+without a reply in time with ``NodeTimeout``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 REQUEST_SECONDS = 15.0
 """How long a request waits for its reply (an offer's answer takes the home a moment of ICE gathering)."""
+
+GONE_SECONDS = 1.0
+"""How long a request that reached no listener waits for a reply anyway."""
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -60,12 +63,13 @@ class CommandChannel:
         self._waiting[request_id] = future
         try:
             message = json.dumps({"request": request_id, "from": self._node_id, "command": command})
-            if not await self._redis.publish(keys.commands(node_id), message):
-                raise NodeGone(node_id)
+            heard = await self._redis.publish(keys.commands(node_id), message)
             try:
-                return await asyncio.wait_for(future, timeout or self._timeout)
+                # On Redis Cluster PUBLISH counts the listeners of one shard only: a node counted
+                # as nobody gets a moment to answer before it is taken for gone.
+                return await asyncio.wait_for(future, (timeout or self._timeout) if heard else GONE_SECONDS)
             except TimeoutError:
-                raise NodeTimeout(node_id) from None
+                raise (NodeTimeout if heard else NodeGone)(node_id) from None
         finally:
             self._waiting.pop(request_id, None)
 
@@ -127,4 +131,4 @@ class CommandChannel:
             await asyncio.wait(list(self._tasks), timeout=2)
 
 
-__all__ = ["REQUEST_SECONDS", "CommandChannel", "NodeGone", "NodeTimeout"]
+__all__ = ["GONE_SECONDS", "REQUEST_SECONDS", "CommandChannel", "NodeGone", "NodeTimeout"]
