@@ -152,7 +152,7 @@ class Desk:
 
     def finish(self, frame: Any) -> None:
         self.console.locator("#finish").click()
-        expect(frame.locator("#ended")).to_be_visible()
+        expect(frame.locator("#ended")).to_be_visible(timeout=15_000)
 
 
 def citizen_page(env: Visit, engine: str, office: str = OFFICE, *, init: str | None = None) -> Any:
@@ -217,7 +217,8 @@ def test_a_visit_is_end_to_end_encrypted_both_ways_with_one_safety_code(
 
     desk.finish(clerk)
     expect(citizen.locator("#ended")).to_be_visible()
-    assert citizen.errors == []
+    # Firefox reports the WebSocket the restart refused as a page error (as in test_visit)
+    assert [e for e in citizen.errors if "can’t establish a connection to the server" not in str(e)] == []
 
 
 def video_frames_decoded(frame: Any) -> int:

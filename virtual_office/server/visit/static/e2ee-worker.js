@@ -17,7 +17,9 @@ var counts = {  // frames by kind, for tests and diagnostics
   audio: { encrypted: 0, decrypted: 0, dropped: 0 }, video: { encrypted: 0, decrypted: 0, dropped: 0 }
 };
 var plain = false;  // the clerk let this visit's video go unencrypted (a member's browser cannot encrypt)
-var senders = [];  // the video senders' transformers, to ask for a keyframe when our key changes
+var senders = [];  // the video senders' transformers, to make a keyframe when our key changes (Firefox)
+var receivers = [];  // the video receivers' transformers, to ask for a keyframe when a key arrives (Chromium has
+                     // no generateKeyFrame on the sending side: a receiver that just got the key asks instead)
 
 function clearBytes(kind, frame) {
   if (kind !== "video") return 1;
@@ -68,7 +70,7 @@ async function decrypt(kind, frame, controller) {
 
 function pipe(readable, writable, options, transformer) {
   var kind = options.kind, sending = options.direction === "send";
-  if (sending && kind === "video" && transformer) senders.push(transformer);
+  if (kind === "video" && transformer) (sending ? senders : receivers).push(transformer);
   readable.pipeThrough(new TransformStream({
     transform: function (frame, controller) { return (sending ? encrypt : decrypt)(kind, frame, controller); }
   })).pipeTo(writable).catch(function () { /* the connection closed */ });
@@ -101,6 +103,9 @@ self.onmessage = function (event) {
       receive.forEach(function (entry, id) { if (entry.from === msg.from) own.push(id); });
       own.slice(0, Math.max(0, own.length - 1)).forEach(function (id) { receive.delete(id); });
       receive.set(msg.id, { key: key, from: msg.from });
+      receivers.forEach(function (t) {
+        try { Promise.resolve(t.sendKeyFrameRequest()).catch(function () {}); } catch (e) { /* none */ }
+      });
     });
   } else if (msg.type === "forget") {
     receive.forEach(function (entry, id) { if (entry.from === msg.from) receive.delete(id); });
