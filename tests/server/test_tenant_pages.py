@@ -85,6 +85,9 @@ def test_an_operator_sees_every_tenant_and_creates_in_the_one_chosen(site: Staff
     assert made.status_code == 303
     assert site.run(site.state.services.clerks.by_login, "pavel").tenant == "passau"
     assert 'data-tenant="passau"' in html.unescape(site.client.get("/admin/embed?tenant=passau").text)
+    assert '<option value="passau">Stadt Passau (passau)</option>' in site.client.get("/admin/offices/new").text
+    office = site.post("/admin/offices/new", {**OFFICE, "id": "pa-standesamt", "tenant": "passau"})
+    assert office.status_code == 303 and site.run(site.state.services.offices.get, "pa-standesamt").tenant == "passau"
     assert site.client.get("/admin/mail").status_code == 200
 
 
