@@ -116,7 +116,7 @@ def test_an_office_id_cannot_be_taken_twice(staff: Staff) -> None:
     staff.login("root")
     response = staff.post("/admin/offices/new", {**OFFICE, "id": "kfz"})
     assert response.status_code == 400
-    assert "schon vergeben" in _error_for(response.text, "id")
+    assert "nicht verfügbar" in _error_for(response.text, "id")
     assert stored(staff, "kfz")["name"] == "Kfz-Zulassung"
 
 
@@ -162,7 +162,7 @@ def test_account_form_errors(staff: Staff) -> None:
     response = staff.post("/admin/clerks/new", {"login": "anna", "name": "", "role": "boss", "password": "kurz"})
     assert response.status_code == 400
     page = response.text
-    assert "schon vergeben" in _error_for(page, "login")
+    assert "nicht verfügbar" in _error_for(page, "login")
     assert "Namen" in _error_for(page, "name")
     assert "15 Zeichen" in _error_for(page, "password")
     assert 'id="role-error"' in page and 'aria-describedby="role-error"' in page

@@ -106,7 +106,7 @@ def test_an_operator_creates_a_tenant_and_then_its_first_administrator(site: Sta
     refused = site.post("/admin/tenants", {"id": "linz", "name": "Linz", "ags": "4021"})
     assert refused.status_code == 400 and "Der Gemeindeschlüssel hat acht Ziffern." in refused.text
     taken = site.post("/admin/tenants", {"id": "passau", "name": "Passau", "ags": "09262000"})
-    assert taken.status_code == 400 and "Diese Kennung ist schon vergeben." in taken.text
+    assert taken.status_code == 400 and "Diese Kennung ist nicht verfügbar." in taken.text
     made = site.post("/admin/tenants", {"id": "straubing", "name": "Stadt Straubing", "ags": "09263000", "colour": "#00509e"})
     assert made.status_code == 303
     assert site.run(site.state.services.tenants.get, "straubing").colour == "#00509e"
@@ -124,3 +124,69 @@ def test_the_tenants_page_is_the_operators_only(site: Staff) -> None:
     assert site.post("/admin/tenants", {"id": "x", "name": "X", "ags": "12345678"}, form_page="/admin").status_code == 403
     assert not site.run(site.state.services.tenants.exists, "x")
     assert '<a href="/admin/tenants"' not in site.client.get("/admin").text
+
+
+def test_an_operator_edits_every_field_of_a_tenant_but_its_id(site: Staff) -> None:
+    site.login("olga")
+    page = site.client.get("/admin/tenants/passau")
+    assert page.status_code == 200 and 'value="09262000"' in page.text and 'value="#8a1538"' in page.text
+    fields = {**{k: v for k, v in PASSAU.to_config().items() if k != "id"}, "origins": "https://www.passau.de\nhttps://buergerservice.passau.de"}
+    refused = site.post("/admin/tenants/passau", {**fields, "ags": "0926", "colour": "rot"}, form_page="/admin/tenants/passau")
+    assert refused.status_code == 400 and "Der Gemeindeschlüssel hat acht Ziffern." in refused.text
+    bad_site = site.post("/admin/tenants/passau", {**fields, "origins": "kein name"}, form_page="/admin/tenants/passau")
+    assert bad_site.status_code == 400 and "Keine Website-Adresse: kein name" in bad_site.text
+    assert site.run(site.state.services.tenants.get, "passau") == PASSAU  # a form with a mistake changes nothing
+    assert site.run(site.state.origins.administered, "passau") == set()
+    saved = site.post("/admin/tenants/passau", {**fields, "id": "anders", "name": "Stadt Passau an der Donau", "ags": "09262001",
+                                                "colour": "#00509e", "mail_from": "rathaus@passau.de"}, form_page="/admin/tenants/passau")
+    assert saved.status_code == 303 and saved.headers["location"] == "/admin/tenants/passau"
+    tenant = site.run(site.state.services.tenants.get, "passau")
+    assert (tenant.id, tenant.name, tenant.ags, tenant.colour, tenant.mail_from) == (
+        "passau", "Stadt Passau an der Donau", "09262001", "#00509e", "rathaus@passau.de")
+    assert site.run(site.state.origins.administered, "passau") == {"https://www.passau.de", "https://buergerservice.passau.de"}
+    assert not site.run(site.state.services.tenants.exists, "anders")
+
+
+def test_a_tenant_administrator_edits_what_citizens_see_of_their_own_tenant_only(site: Staff) -> None:
+    site.login("pia")
+    assert '<a href="/admin/tenants/passau"' in site.client.get("/admin").text
+    page = site.client.get("/admin/tenants/passau")
+    assert page.status_code == 200 and 'name="ags"' not in page.text and 'name="name"' not in page.text and 'name="id"' not in page.text
+    saved = site.post("/admin/tenants/passau", {"name": "Übernommen", "ags": "11111111", "logo": "https://www.passau.de/wappen.svg",
+                                                "colour": "#123456", "hotline": "0851 1", "origins": "https://www.passau.de"},
+                      form_page="/admin/tenants/passau")
+    assert saved.status_code == 303
+    tenant = site.run(site.state.services.tenants.get, "passau")
+    assert (tenant.name, tenant.ags, tenant.logo, tenant.colour, tenant.hotline) == (
+        "Stadt Passau", "09262000", "https://www.passau.de/wappen.svg", "#123456", "0851 1")
+    for path in ("/admin/tenants/default", "/admin/tenants/default/delete"):
+        assert site.client.get(path).status_code == 404, path
+    assert site.post("/admin/tenants/default", {"colour": "#000000"}, form_page="/admin/tenants/passau").status_code == 404
+    assert site.run(site.state.services.tenants.get, "default").colour == ""
+    assert site.post("/admin/tenants/passau/delete", {}, form_page="/admin/tenants/passau").status_code == 403
+    assert site.run(site.state.services.tenants.exists, "passau")
+
+
+def test_only_an_empty_tenant_can_be_deleted_after_confirming(site: Staff) -> None:
+    site.login("olga")
+    assert site.post("/admin/tenants", {"id": "leer", "name": "Leerstadt", "ags": "09999999"}).status_code == 303
+    site.run(site.state.origins.set_administered, ["https://www.leerstadt.de"], "leer")
+    full = site.post("/admin/tenants/passau/delete", {}, form_page="/admin/tenants/passau")
+    assert full.status_code == 409 and "Nur ein leerer Mandant" in full.text and site.run(site.state.services.tenants.exists, "passau")
+    assert site.client.get("/admin/tenants/default/delete").status_code == 409
+    confirm = site.client.get("/admin/tenants/leer/delete")
+    assert confirm.status_code == 200 and 'action="/admin/tenants/leer/delete"' in confirm.text
+    assert site.run(site.state.services.tenants.exists, "leer")  # asking is not deleting
+    assert site.client.post("/admin/tenants/leer/delete").status_code == 403  # no CSRF token
+    deleted = site.post("/admin/tenants/leer/delete", {}, form_page="/admin/tenants/leer/delete")
+    assert deleted.status_code == 303 and not site.run(site.state.services.tenants.exists, "leer")
+    assert site.run(site.state.origins.administered, "leer") == set()
+
+
+def test_a_taken_login_or_id_is_not_available_without_saying_where(site: Staff) -> None:
+    site.login("pia")
+    login = site.post("/admin/clerks/new", {"login": "anna", "name": "Anna Passau", "role": "clerk", "password": "ein langes neues passwort"},
+                      form_page="/admin/clerks/new")
+    assert login.status_code == 400 and "Dieser Anmeldename ist nicht verfügbar." in login.text and "Anna Amt" not in login.text
+    office = site.post("/admin/offices/new", {**OFFICE, "id": "buergerbuero", "name": "Passauer Bürgerbüro"})
+    assert office.status_code == 400 and "Diese Kennung ist nicht verfügbar." in office.text

@@ -117,6 +117,10 @@ class TenantDirectory:
     async def save(self, tenant: Tenant) -> None:
         await self._redis.hset(keys.TENANTS, tenant.id, json.dumps(tenant.to_config()))
 
+    async def delete(self, tenant_id: str) -> None:
+        """Forget a tenant (the caller checks that it holds no office and no account)."""
+        await self._redis.hdel(keys.TENANTS, tenant_id)
+
     async def get(self, tenant_id: object) -> Tenant:
         if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
             raise UnknownTenant("no such tenant")

@@ -31,6 +31,8 @@ async def in_scope(request: Request, clerk: Clerk) -> str | None:
             office = None  # the page itself says so
         if office is not None and not clerk.sees(office.tenant):
             return "error.unknown_office"
+    if "tenant_id" in params and not clerk.sees(str(params["tenant_id"])):
+        return "admin.tenants.error.not_found"
     if "clerk_id" in params:
         account = await services.clerks.get(params["clerk_id"])
         if account is not None and not sees_account(clerk, account):
