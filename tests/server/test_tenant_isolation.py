@@ -211,7 +211,9 @@ async def snapshot(url: str, b: dict[str, Any]) -> dict[str, Any]:
 async def region(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     a = await seed(redis_server.url)
     b = await _seed_b(redis_server.url)
-    process = ServerProcess(tmp_path, {"VO_REDIS_URL": redis_server.url, "VO_GRACE_SECONDS": "3600"})
+    # VO_ALLOWED_ORIGINS is the default tenant's list (from before tenants): it must not open B's widget.
+    process = ServerProcess(tmp_path, {"VO_REDIS_URL": redis_server.url, "VO_GRACE_SECONDS": "3600",
+                                       "VO_ALLOWED_ORIGINS": "https://www.landkreis.de"})
     process.start()
     try:
         async with httpx.AsyncClient(base_url=process.url) as http:
@@ -346,8 +348,17 @@ async def test_the_widget_of_a_tenant_shows_its_offices_only(region: dict[str, A
     await plain.connect(server, PUBLIC, auth={"lang": "de"})
     assert [o["id"] for o in (await plain.wait_for("offices"))["offices"]] == ["buergerbuero", "kfz"]
     await plain.close()
-    # Passau's website may not show the default tenant's offices, nor another website Passau's.
-    for auth, origin in (({"lang": "de"}, "https://www.passau.de"), ({"lang": "de", "tenant": "passau"}, "https://www.regensburg.de")):
+    configured = Client()
+    await configured.connect(server, PUBLIC, auth={"lang": "de"}, headers={"Origin": "https://www.landkreis.de"})
+    assert [o["id"] for o in (await configured.wait_for("offices"))["offices"]] == ["buergerbuero", "kfz"]
+    await configured.close()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        configured_b = await http.get("/api/offices", params={"tenant": "passau"}, headers={"Origin": "https://www.landkreis.de"})
+    assert "access-control-allow-origin" not in configured_b.headers
+    # Passau's website may not show the default tenant's offices, nor another website Passau's, nor one
+    # that VO_ALLOWED_ORIGINS lists (the default tenant's).
+    for auth, origin in (({"lang": "de"}, "https://www.passau.de"), ({"lang": "de", "tenant": "passau"}, "https://www.regensburg.de"),
+                         ({"lang": "de", "tenant": "passau"}, "https://www.landkreis.de")):
         refused = socketio.AsyncClient(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await refused.connect(server.url, namespaces=[PUBLIC], auth=auth, headers={"Origin": origin}, transports=["websocket"],

@@ -139,8 +139,10 @@ class OriginPolicy:
     Websites it refuses are noted (:meth:`note_refusal`, the origin only) so the
     administration can see who tried and allow them with one click (:meth:`allow`).
 
-    Each tenant keeps its own list and its own refused websites (``tenant``); the
-    deployment's configured list (VO_ALLOWED_ORIGINS) holds for every tenant.
+    Each tenant keeps its own list and its own refused websites (``tenant``). The
+    configured list (VO_ALLOWED_ORIGINS, from before tenants) is the default tenant's
+    only: a website listed there, or by another tenant, never embeds a tenant's widget
+    unless that tenant lists it too (only our own origin holds for every tenant).
     """
 
     def __init__(self, redis: Redis, own_origin: str, configured: Iterable[str]) -> None:
@@ -148,6 +150,10 @@ class OriginPolicy:
         self._own = normalize(own_origin)
         self._configured = {o for o in (normalize(c) for c in configured) if o}
         self._note = redis.register_script(_NOTE_REFUSAL)
+
+    def configured(self, tenant: str = DEFAULT) -> set[str]:
+        """The configured websites that count for ``tenant``: VO_ALLOWED_ORIGINS for the default tenant, none for others."""
+        return set(self._configured) if tenant == DEFAULT else set()
 
     async def administered(self, tenant: str = DEFAULT) -> set[str]:
         return {str(o) for o in await self._redis.smembers(keys.allowed_origins(tenant))}  # stored as text
@@ -207,7 +213,7 @@ class OriginPolicy:
         if not entries:
             return []
         counts = await self._redis.hmget(counted, [o for o, _ in entries])
-        allowed = self._configured | await self.administered(tenant)
+        allowed = self.configured(tenant) | await self.administered(tenant)
         return [
             RefusedOrigin(origin, datetime.fromtimestamp(score / 1000).astimezone(), int(count or 1))
             for (origin, score), count in zip(entries, counts, strict=True)
@@ -228,7 +234,8 @@ class OriginPolicy:
         value = normalize(origin)
         if value is None:
             return False
-        if value == self._own or "*" in self._configured or value in self._configured:
+        configured = self.configured(tenant)
+        if value == self._own or "*" in configured or value in configured:
             return True
         if value in {normalize(o) for o in office_origins}:
             return True
@@ -237,7 +244,7 @@ class OriginPolicy:
 
     async def frame_ancestors(self, office: Office | None) -> list[str]:
         """Who may frame a citizen page: our own origin plus every origin allowed to embed ``office``."""
-        allowed: set[str | None] = set(self._configured)
+        allowed: set[str | None] = set(self.configured(office.tenant if office else DEFAULT))
         allowed |= {normalize(o) for o in (office.embed_origins if office else ())}
         try:
             allowed |= await self.administered(office.tenant if office else DEFAULT)

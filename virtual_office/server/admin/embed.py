@@ -39,7 +39,7 @@ async def origins(request: Request) -> Response:
     else:
         text = "\n".join(sorted(await policy.administered(tenant)))
     return render(request, "admin/origins.html",
-                  {"text": text, "bad": bad, "saved": saved, "configured": settings.allowed_origins, "own": settings.base_url,
+                  {"text": text, "bad": bad, "saved": saved, "configured": sorted(policy.configured(tenant)), "own": settings.base_url,
                    "refused": await policy.refused(tenant=tenant), "flash": request.session.pop("flash", None),
                    "tenant": tenant},
                   status_code=400 if bad else 200)
