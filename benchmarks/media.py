@@ -14,6 +14,10 @@ start and end of each way is recorded):
   codecs as the same, which sends every track the way a codec mismatch does,
   minus the decoding).
 - ``re-encoding``: decoded and encoded again (``MediaConfig.forward=False``).
+- ``encrypted`` (with ``--encrypted``): the packet path of an end-to-end encrypted
+  session (``open_session(encrypted=True)``), the clip's frames encrypted as the
+  visit page's worker does (AES-GCM; 10 bytes of a VP8 keyframe, 3 of a delta
+  frame, 1 of an Opus frame clear; IV and key id at the end; docs/e2ee.md).
 
 Each session is a 1:1 visit: two participants, each sending 640x480 VP8 at
 30 fps (moving content, about 1 Mbit/s) and Opus, each receiving the other
@@ -60,6 +64,9 @@ MIN_FPS = 25
 
 
 WAYS = ("packets", "frames", "re-encoding")
+ENCRYPTED = "encrypted"
+ALL_WAYS = (*WAYS, ENCRYPTED)
+"""The three ways above, and the packet path of an end-to-end encrypted session (``--encrypted``)."""
 LATE_JOINERS: dict[str, dict] = {}
 
 
@@ -91,7 +98,7 @@ async def _serve(way: str, port_queue, profile_path: str | None) -> None:
                 async def on_signal(pid, message, sid=sid):
                     await send({"session": sid, "participant": pid, "message": message})
 
-                session = media.open_session(sid, on_signal)
+                session = media.open_session(sid, on_signal, encrypted=way == ENCRYPTED)
                 for pid in request["participants"]:
                     session.admit(pid)
             elif op == "signal":
@@ -170,6 +177,21 @@ def encode_clip(seconds: int = 10) -> tuple[list[bytes], list[bytes]]:
         frame.sample_rate, frame.pts = 48000, i
         opus += [bytes(p) for p in audio.encode(frame)]
     return frames, opus
+
+
+def encrypt_clip(clip: tuple[list[bytes], list[bytes]]) -> tuple[list[bytes], list[bytes]]:
+    """The clip's frames as the visit page's worker sends them (virtual_office/server/visit/static/e2ee-worker.js)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aes, key_id = AESGCM(os.urandom(16)), (42).to_bytes(4, "big")
+
+    def seal(frame: bytes, clear: int) -> bytes:
+        iv = os.urandom(12)
+        return frame[:clear] + aes.encrypt(iv, frame[clear:], frame[:clear]) + iv + key_id
+
+    video, audio = clip
+    # a VP8 frame tag's lowest bit is 0 for a keyframe
+    return [seal(f, 10 if not f[0] & 1 else 3) for f in video], [seal(f, 1) for f in audio]
 
 
 def make_tracks(video_frames: list[bytes], audio_frames: list[bytes]):
@@ -482,7 +504,7 @@ def write_results(result: dict) -> None:
         )
     summary = result["summary"]
     lines += [""]
-    for way in WAYS:
+    for way in ALL_WAYS:
         if way in summary:
             lines.append(
                 f"- {way}: {summary[way]['cpu_per_session_at_30_fps']}% of a core per session at 30 fps "
@@ -523,7 +545,7 @@ def per_session_at_30_fps(rows: list[dict]) -> float:
 
 def summarize(rows: list[dict]) -> dict:
     summary: dict = {}
-    for way in WAYS:
+    for way in ALL_WAYS:
         mine = [r for r in rows if r["mode"] == way]
         if not mine:
             continue
@@ -554,14 +576,16 @@ async def main_async(args) -> None:
             "re-encoding": [1, 2, 3, 4],
         }
         warmup, seconds = 3, 6
+    steps[ENCRYPTED] = steps["packets"]
     if args.steps:
-        steps = {way: args.steps for way in WAYS}
+        steps = {way: args.steps for way in ALL_WAYS}
     if args.warmup is not None:
         warmup = args.warmup
     load = [round(os.getloadavg()[0], 1)]
     rows = []
-    for way in args.ways:
-        rows += await run_mode(way, clip, steps[way], warmup, seconds)
+    ways = [*args.ways, *([ENCRYPTED] if args.encrypted and ENCRYPTED not in args.ways else [])]
+    for way in ways:
+        rows += await run_mode(way, encrypt_clip(clip) if way == ENCRYPTED else clip, steps[way], warmup, seconds)
         load.append(round(os.getloadavg()[0], 1))
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -587,7 +611,8 @@ def main() -> None:
     parser.add_argument("--profile-sessions", type=int, default=8)
     parser.add_argument("--steps", type=int, nargs="+", help="session counts to measure (all ways)")
     parser.add_argument("--warmup", type=float, help="seconds between connecting and measuring")
-    parser.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS), help="what to measure (default: all three)")
+    parser.add_argument("--ways", nargs="+", choices=ALL_WAYS, default=list(WAYS), help="what to measure (default: the first three)")
+    parser.add_argument("--encrypted", action="store_true", help="also an end-to-end encrypted session's packet path")
     parser.add_argument("--rewrite", action="store_true", help="only re-render results/media.md from media.json")
     args = parser.parse_args()
     if args.rewrite:
