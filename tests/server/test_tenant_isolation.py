@@ -7,6 +7,7 @@ classification here makes the test fail, so nobody forgets to decide whether it 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import date
@@ -178,6 +179,8 @@ async def _seed_b(url: str) -> dict[str, Any]:
         await client.sadd(keys.allowed_origins("passau"), "https://www.passau.de")
         await OfficeDirectory(client).save(Office.from_config({
             "id": B_OFFICE, "name": "Passauer Meldeamt", "hours": ALWAYS, "tenant": "passau",
+            "appointments": {"mode": "also", "hours": ALWAYS, "lead_minutes": 0, "hold_minutes": 5, "capacity": 2,
+                             "services": [{"id": "ausweis", "name": "Personalausweis", "minutes": 15}]},
             "payments": {"fees": [{"id": "ausweis", "name": "Personalausweis", "amount": "37,00", "purpose": "Personalausweis"}]}}))
         clerks = ClerkDirectory(client)
         paula = await clerks.add("paula", "Paula Passau", PASSWORD, role=CLERK, offices=(B_OFFICE,), tenant="passau")
@@ -364,3 +367,32 @@ async def test_the_widget_of_a_tenant_shows_its_offices_only(region: dict[str, A
             await refused.connect(server.url, namespaces=[PUBLIC], auth=auth, headers={"Origin": origin}, transports=["websocket"],
                                   wait_timeout=10)
         await refused.disconnect()
+
+
+async def test_the_console_pushes_nothing_of_another_tenants_office_on_the_account(region: dict[str, Any]) -> None:
+    """The account form never lets an account staff another tenant's office; should the account hold one
+    anyway (an old import, a hand-edited store), the console reads its offices through the tenant check:
+    neither B's queue nor B's appointments (B's office takes them) reach A's clerk."""
+    server: ServerProcess = region["server"]
+    client = redis.asyncio.Redis.from_url(region["url"], decode_responses=True)
+    try:
+        clerks = ClerkDirectory(client)
+        anna = await clerks.by_login("anna")
+        assert anna is not None
+        await client.hset(keys.CLERKS, anna.id, json.dumps({**json.loads(anna.to_json()), "offices": ["buergerbuero", B_OFFICE]}))
+        assert B_OFFICE in (await clerks.by_login("anna")).offices  # type: ignore[union-attr]
+    finally:
+        await client.aclose()
+    http = await logged_in(server, "anna")
+    try:
+        page = await http.get("/console")
+        assert page.status_code == 200 and "Passauer Meldeamt" not in page.text and B_OFFICE not in page.text
+        console = Client()
+        await console.connect(server, CLERK_NS, auth={"lang": "de"}, headers={"Cookie": f"vo_session={http.cookies['vo_session']}"})
+        await console.wait_for("queue")
+        answer = await console.call(CLERK_NS, "presence", {"office_id": "buergerbuero", "presence": "available"})
+        assert answer["ok"], answer  # a round trip: whatever the connect pushed has arrived
+        assert not [e for e in console.events if B_OFFICE in str(e) or "Zacharias" in str(e)], console.events
+        await console.close()
+    finally:
+        await http.aclose()

@@ -8,6 +8,8 @@ read through :func:`offices` and :func:`accounts`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
@@ -38,6 +40,20 @@ async def in_scope(request: Request, clerk: Clerk) -> str | None:
         if account is not None and not sees_account(clerk, account):
             return "staff.error.not_found"
     return None
+
+
+async def staffed_offices(services: Any, clerk: Clerk) -> list[Office]:
+    """The offices ``clerk`` staffs that exist and belong to their tenant: what the console shows and
+    pushes (queues, appointments), whatever the account's list of offices holds."""
+    found = []
+    for office_id in clerk.offices:
+        try:
+            office = await services.offices.get(office_id)
+        except UnknownOffice:
+            continue  # deleted meanwhile; the administrator fixes the staffing
+        if office.tenant == clerk.tenant:  # staffing never crosses municipalities
+            found.append(office)
+    return found
 
 
 async def offices(request: Request) -> list[Office]:

@@ -55,11 +55,11 @@ class ConsoleAppointments:
         except (QueueError, RedisError, OSError):
             return  # the office went, or Redis is away: the next change pushes again (the booking stands)
 
-    async def send(self, sid: str, office_ids: tuple[str, ...]) -> None:
-        """To one console that connected, for each of its offices that takes appointments."""
-        for office_id in office_ids:
+    async def send(self, sid: str, offices: list[Office]) -> None:
+        """To one console that connected, for each of its offices (read through
+        :func:`virtual_office.server.tenancy.staffed_offices`) that takes appointments."""
+        for office in offices:
             try:
-                office = await self._services.offices.get(office_id)
                 if office.appointments.takes_appointments:
                     await self._sio.emit("appointments", await self.today(office), to=sid, namespace=CLERK)
             except QueueError:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from virtual_office.queue import AVAILABLE, Clerk, NotAuthorized, QueueError, Ticket, UnknownOffice
-from virtual_office.server import payloads
+from virtual_office.server import payloads, tenancy
 from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.console.schemas import EVENTS, Announcement, OfficeAction, PresenceChange, TicketAction, Transfer
 from virtual_office.server.protocol import CITIZEN, CLERK, clerk_room, staff_room, ticket_room
@@ -43,17 +43,16 @@ class ClerkNamespace(Namespace):
         await self.save_session(sid, {**session_of(session), "lang": lang})
         await self.enter_room(sid, clerk_room(clerk.id))
         self._online[sid] = clerk.id
-        for office_id in clerk.offices:
+        offices = await tenancy.staffed_offices(self._services, clerk)
+        for office in offices:
             try:
-                status = await self._status.status(office_id)
+                status = await self._status.status(office.id)
             except QueueError:
                 continue  # the office was deleted; the administrator will fix the staffing
-            if status.office.tenant != clerk.tenant:
-                continue  # staffing never crosses municipalities
-            await self.enter_room(sid, staff_room(office_id))
+            await self.enter_room(sid, staff_room(office.id))
             await self.emit("queue", await self._status.queue(status), to=sid)
         if self._appointments is not None:
-            await self._appointments.send(sid, clerk.offices)
+            await self._appointments.send(sid, offices)
 
     async def on_disconnect(self, sid: str) -> None:
         # Presence stays until its heartbeat times out: a reload keeps the clerk on duty.

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from virtual_office.queue import UnknownOffice
+from virtual_office.server import tenancy
 from virtual_office.server.console.appointments import ConsoleAppointments
 from virtual_office.server.i18n import Text, script_strings
 from virtual_office.server.sessions import staff_page
@@ -27,14 +27,7 @@ async def console(request: Request) -> Response:
     clerk = request.state.clerk
     services = request.app.state.services
     lang = page_language(request)
-    offices = []
-    for office_id in clerk.offices:
-        try:
-            office = await services.offices.get(office_id)
-        except UnknownOffice:
-            continue  # deleted meanwhile; the administrator fixes the staffing
-        if office.tenant == clerk.tenant:
-            offices.append(office)
+    offices = await tenancy.staffed_offices(services, clerk)
     everyone = await services.offices.of_tenant(clerk.tenant)  # a visit is transferred within its municipality
     todays = ConsoleAppointments(request.app.state.sio, services)
     appointments = {o.id: await todays.today(o) for o in offices if o.appointments.takes_appointments}
