@@ -190,7 +190,8 @@ class ReplicatedRedis:
 class Node(Process):
     """`virtual-office serve` with examples/deploy/virtual-office.env, on its own port."""
 
-    def __init__(self, name: str, directory: Path, redis_url: str, public_url: str, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, directory: Path, redis_url: str, public_url: str, data_dir: Path,
+                 extra: dict[str, str] | None = None) -> None:
         super().__init__(name, directory)
         self.port = free_port()
         self.env = {**os.environ, **read_env(DEPLOY / "virtual-office.env")}
@@ -203,12 +204,13 @@ class Node(Process):
             "VO_TRUSTED_PROXIES": "127.0.0.1",
             "VO_MEDIA_HOST_ADDRESSES": "127.0.0.1",
             "VO_MEDIA_ICE_SERVERS": "[]",
-            "VO_DATA_DIR": str(self.dir),
+            # One data directory for all (docs/cluster.md): a visit's files, uploaded through
+            # one process, are downloaded through another.
+            "VO_DATA_DIR": str(data_dir),
             "VO_LOG_LEVEL": "warning",
             # Every simulated citizen comes from loopback: per-address limits off.
             "VO_JOINS_PER_ADDRESS": "1000000",
             "VO_CONNECTIONS_PER_ADDRESS": "0",
-            "VO_STATUS_INTERVAL": "0.1",
             **(extra or {}),
         })
 
@@ -283,7 +285,10 @@ class Deployment:
         self.redis = ReplicatedRedis(directory / "redis")
         self.proxy_port = free_port()
         public_url = f"http://127.0.0.1:{self.proxy_port}"
-        self.nodes = [Node(f"node{i}", directory / f"node{i}", self.redis.url, public_url, extra_env) for i in (1, 2, 3)]
+        self.data_dir = directory / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.nodes = [Node(f"node{i}", directory / f"node{i}", self.redis.url, public_url, self.data_dir, extra_env)
+                      for i in (1, 2, 3)]
         self.proxy = HAProxy(directory / "haproxy", self.nodes)
         self.proxy.port = self.proxy_port
         self.proxy.env["VO_LISTEN"] = f"127.0.0.1:{self.proxy_port}"
@@ -306,6 +311,10 @@ class Deployment:
         for node in self.nodes:
             node.stop()
         self.redis.stop()
+
+    def process_named(self, pid: int | None) -> str:
+        """The name of the node (``node1``..) whose process id is ``pid``."""
+        return next(n.name for n in self.nodes if n.process is not None and n.process.pid == pid)
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.log()[-3000:]}" for p in (*self.nodes, self.proxy))
