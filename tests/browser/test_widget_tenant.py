@@ -54,3 +54,32 @@ def test_a_tenant_widget_shows_its_offices_in_its_colour(env, page):
     page.wait_for_selector(READY)
     expect(page.locator("li.office")).to_have_count(2)
     assert page.locator("virtual-office").evaluate(ENABLED_JOIN) == "rgb(11, 87, 208)"
+
+
+LOGO = "virtual-office >> img.tenant-logo"
+
+
+def test_a_tenant_widget_shows_its_logo_named_and_drops_one_that_fails(env, page):
+    _seed(env.redis.url, env.site.origin)
+    client = redis.Redis.from_url(env.redis.url, decode_responses=True)
+    try:
+        logo = Tenant("passau", "Stadt Passau", "09262000", colour="#8a1538", logo="/static/favicon.svg")
+        client.hset(keys.TENANTS, "passau", json.dumps(logo.to_config()))
+        time.sleep(OFFICES_CACHED)
+        page.goto(env.site.url("/pages/tenant.html"))
+        page.wait_for_selector(READY)
+        shown = page.locator(LOGO)
+        expect(shown).to_have_attribute("alt", "Stadt Passau")
+        expect(shown).to_have_js_property("complete", True)
+        assert shown.evaluate("img => img.naturalWidth > 0 && img.getRootNode() instanceof ShadowRoot")
+        assert page.evaluate("document.querySelectorAll('img').length") == 0  # the host page's own document is untouched
+        # A logo that cannot be loaded goes away; the widget still shows the tenant's offices, and the page has no error.
+        broken = Tenant("passau", "Stadt Passau", "09262000", colour="#8a1538", logo="/static/kein-logo.svg")
+        client.hset(keys.TENANTS, "passau", json.dumps(broken.to_config()))
+        page.reload()
+        page.wait_for_selector(READY)
+        expect(page.locator("li.office")).to_have_count(1)
+        expect(page.locator(LOGO)).to_have_count(0)
+        assert page.errors == []
+    finally:
+        client.close()

@@ -37,9 +37,15 @@ async def visible_offices(services: Services, policy: OriginPolicy, origin: str 
 
 
 async def tenant_look(services: Services, tenant_id: str) -> dict[str, object]:
-    """``{"tenant": {"id", "name", "colour"}}`` for a tenant with a colour of its own (the widget's buttons take it); {} otherwise."""
+    """``{"tenant": {"id", "name", "colour"[, "logo"]}}`` for a tenant with a colour or a logo of its own (the
+    widget's buttons take the colour; it shows the logo, a path on this server made a whole address); {} otherwise."""
     tenant = await services.tenants.get(tenant_id)
-    return {"tenant": {"id": tenant.id, "name": tenant.name, "colour": tenant.colour}} if tenant.colour else {}
+    if not (tenant.colour or tenant.logo):
+        return {}
+    look: dict[str, str] = {"id": tenant.id, "name": tenant.name, "colour": tenant.colour}
+    if tenant.logo:
+        look["logo"] = tenant.logo if tenant.logo.startswith("https://") else services.settings.base_url.rstrip("/") + tenant.logo
+    return {"tenant": look}
 
 
 class PublicNamespace(Namespace):

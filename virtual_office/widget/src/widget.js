@@ -536,6 +536,7 @@
   // The tenant's colour on the buttons (sent only by a tenant that has one): a style of the
   // widget's own shadow root, so the city's page is untouched.
   Widget.prototype.brand = function (tenant) {
+    this.showLogo(tenant);
     var colour = tenant && typeof tenant.colour === "string" && /^#[0-9a-fA-F]{6}$/.test(tenant.colour) ? tenant.colour : null;
     if (!colour || this.branded === colour) return;
     this.branded = colour;
@@ -543,6 +544,24 @@
     style.textContent = ".join, .confirm-yes { background: " + colour + "; border-color: " + colour + "; }" +
       ".join:hover, .confirm-yes:hover { filter: brightness(.85); } .confirm-no { color: " + colour + "; border-color: " + colour + "; }";
     this.root.appendChild(style);
+  };
+
+  // The tenant's logo above the offices, inside the shadow root, named by the tenant's name for
+  // screen readers. A logo that does not load is removed: the offices stay, the page is untouched.
+  Widget.prototype.showLogo = function (tenant) {
+    var src = tenant && typeof tenant.logo === "string" && /^https?:\/\/[^\s]+$/.test(tenant.logo) ? tenant.logo : null;
+    if (!src || this.logoShown === src) return;
+    this.logoShown = src;
+    if (this.logo) this.logo.remove();
+    var logo = el("img", { "class": "tenant-logo", alt: typeof tenant.name === "string" ? tenant.name : "", referrerpolicy: "no-referrer" });
+    var self = this;
+    logo.addEventListener("error", guard(function () {
+      logo.remove();
+      if (self.logo === logo) self.logo = null;
+    }));
+    logo.src = src;
+    this.logo = logo;
+    this.frame.insertBefore(logo, this.frame.firstChild);
   };
 
   Widget.prototype.stopPolling = function () {
