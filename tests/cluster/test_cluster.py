@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import engineio
 import httpx
 import socketio
 
@@ -39,6 +40,30 @@ CONCURRENT = 40
 """Connections opened at once (a crowd arriving, not a stampede the test machine cannot take)."""
 
 
+class _PatientEngine(engineio.AsyncClient):  # type: ignore[misc]
+    """Engine.IO as a browser runs it: a connection counts as lost when no ping came within
+    pingInterval + pingTimeout (80 s; engine.io-client's resetPingTimeout). python-engineio's
+    client gives up after max(pingInterval, pingTimeout) + 5 s, when a ping is 5 s late: on
+    busy cores a crowd of its connections dropped at once and reconnected, where browsers
+    would have waited."""
+
+    @property
+    def ping_timeout(self) -> float:
+        # Read as max(ping_interval, ping_timeout) + 5 in the loops that wait for the server.
+        if self.ping_interval is None or self._browser_ping_timeout is None:  # not connected yet
+            return self._browser_ping_timeout  # type: ignore[no-any-return]
+        return float(self.ping_interval + self._browser_ping_timeout - 5)
+
+    @ping_timeout.setter
+    def ping_timeout(self, value: float) -> None:
+        self._browser_ping_timeout = value
+
+
+class _PageClient(socketio.AsyncClient):  # type: ignore[misc]
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return _PatientEngine
+
+
 class Page:
     """A socket.io client as a page holds it: reconnects by itself, records what it receives."""
 
@@ -46,14 +71,17 @@ class Page:
         self.namespace = namespace
         self.auth = auth
         self.connects = 0
+        self.connected_at = 0.0
+        """time.monotonic() of the last connect."""
         self.events: list[tuple[str, Any]] = []
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=2,
+        self.sio = _PageClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=2,
                                         handle_sigint=False)
         self.sio.on("connect", self._connected, namespace=namespace)
         self.sio.on("*", self._record, namespace=namespace)
 
     async def _connected(self) -> None:
         self.connects += 1
+        self.connected_at = time.monotonic()
 
     async def _record(self, event: str, data: Any = None) -> None:
         self.events.append((event, data))
@@ -192,13 +220,19 @@ async def test_a_visit_across_processes_a_process_and_then_the_redis_primary_die
                 citizen = Page(CITIZEN, {"token": (await join(http, office))["token"], "lang": "de"})
                 citizens.append(citizen)
                 await citizen.open(url)
+                arrivals.append(time.monotonic())
                 return citizen
 
+            arrivals: list[float] = []
             started = time.monotonic()
-            await _gather([lambda p=p: p.open(url) for p in subscribers]
-                          + [lambda o=OFFICES[i % 2]: arrive(o) for i in range(CITIZENS)])
+            await _gather([lambda p=p: p.open(url) for p in subscribers])
+            subscribed = time.monotonic() - started
+            await _gather([lambda o=OFFICES[i % 2]: arrive(o) for i in range(CITIZENS)])
             pages = subscribers + citizens
-            opened = time.monotonic() - started
+            arrived = time.monotonic() - started - subscribed
+            # Each push of an office's state sends every waiting citizen their place: whether a
+            # join gets dearer as more wait shows in the second half of the citizens against the first.
+            halves = (arrivals[CITIZENS // 2 - 1] - started - subscribed, arrivals[-1] - arrivals[CITIZENS // 2 - 1])
             await _until(lambda: all(c.last("ticket") for c in citizens) and all(s.last("offices") for s in subscribers),
                          "every page's first state")
             places = {id(c): (c.last("ticket")["number"], c.last("ticket")["position"]) for c in citizens}
@@ -250,8 +284,10 @@ async def test_a_visit_across_processes_a_process_and_then_the_redis_primary_die
             # offers: the visit's media moves there, the clerk's page is told and starts over.
             await blue.close()
             again = await visit.member("blue", clerk=False)
+            rejoined = time.monotonic() - killed
             assert await visit.process_of(client, again) != home
             assert (await again.send_media())["ok"]
+            rehomed = time.monotonic() - killed
             new_home = deployment.process_named(await home_of(client, visit.id))
             assert new_home != home
             await red.client.wait_for("media_moved", timeout=20)
@@ -267,7 +303,7 @@ async def test_a_visit_across_processes_a_process_and_then_the_redis_primary_die
 
             await _until(lambda: sum(p.connects > before[id(p)] for p in pages) >= sessions[home] * 0.9
                          and all(p.sio.connected for p in pages), "the killed process's pages back")
-            moved = time.monotonic() - killed
+            moved = max(p.connected_at for p in pages if p.connects > before[id(p)]) - killed
             back_pages = [p for p in pages if p.connects > before[id(p)]]
             assert len(back_pages) >= sessions[home] * 0.9, (len(back_pages), sessions)
             back = [c for c in back_pages if c in citizens]
@@ -317,9 +353,12 @@ async def test_a_visit_across_processes_a_process_and_then_the_redis_primary_die
             await watcher.open(url)
             await _until(lambda: watcher.last("offices") is not None, "a new subscriber's offices")
             assert sum(o["waiting"] for o in watcher.last("offices")["offices"]) == CITIZENS + 20
-            print(f"{len(pages)} pages opened in {opened:.1f}s; visit: citizen on {citizen_at}, clerk on {clerk_at}; "
-                  f"{home} killed: video both ways again after {resumed:.1f}s, {len(back_pages)} pages back after "
-                  f"{moved:.1f}s; Redis failover {failover:.1f}s; sessions per process {sessions}")
+            print(f"{SUBSCRIBERS} subscribers connected in {subscribed:.1f}s, {CITIZENS} citizens joined and connected "
+                  f"in {arrived:.1f}s (the first half in {halves[0]:.1f}s, the second in {halves[1]:.1f}s); visit: citizen on {citizen_at}, clerk on {clerk_at}; {home} killed: the citizen's "
+                  f"visit page back after {rejoined:.1f}s, its offer answered after {rehomed:.1f}s, video both ways again "
+                  f"after {resumed:.1f}s, the last of {len(back_pages)} pages back after {moved:.1f}s; Redis failover "
+                  f"{failover:.1f}s; sessions per process {sessions}; HAProxy's answers 4xx/5xx "
+                  f"{[(r['hrsp_4xx'], r['hrsp_5xx']) for r in deployment.proxy.stats() if r['svname'] == 'FRONTEND']}")
     finally:
         duty.cancel()
         await visit.close()
