@@ -116,7 +116,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/admin/appointments/{office_id}/{day}/cancel", "POST"): STAFF,
     ("/admin/appointments/{office_id}/{day}/{booking_id}/cancel", "GET"): STAFF,
     ("/admin/appointments/{office_id}/{day}/{booking_id}/cancel", "POST"): STAFF,
-    ("/admin/mail", "GET"): STAFF,
+    ("/admin/mail", "GET"): LIST,
     ("/admin/tenants", "GET"): STAFF,
     ("/admin/tenants", "POST"): STAFF,
     ("/admin/tenants/{tenant_id}", "GET"): STAFF,

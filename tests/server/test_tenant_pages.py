@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ALWAYS, RedisServer
 from tests.server.staff_pages import PASSWORD, Staff, start
 from tests.server.test_admin_pages import OFFICE
+from virtual_office.mail import Message
 from virtual_office.queue import ADMIN, OPERATOR, Office, Tenant
 
 PASSAU = Tenant("passau", "Stadt Passau", "09262000", logo="/static/favicon.svg", colour="#8a1538", hotline="0851 396-0",
@@ -70,7 +71,7 @@ def test_a_tenant_administrator_sees_and_makes_only_their_tenant_things(site: St
     assert made.status_code == 303
     paul = site.run(site.state.services.clerks.by_login, "paul")
     assert paul.tenant == "passau" and paul.offices == ("pa-kfz",)
-    assert site.client.get("/admin/mail").status_code == 403  # the outbox holds every tenant's mail
+    assert site.client.get("/admin/mail").status_code == 200  # the outbox: her tenant's mail (test below)
 
 
 def test_an_operator_sees_every_tenant_and_creates_in_the_one_chosen(site: Staff) -> None:
@@ -190,3 +191,18 @@ def test_a_taken_login_or_id_is_not_available_without_saying_where(site: Staff) 
     assert login.status_code == 400 and "Dieser Anmeldename ist nicht verfügbar." in login.text and "Anna Amt" not in login.text
     office = site.post("/admin/offices/new", {**OFFICE, "id": "buergerbuero", "name": "Passauer Bürgerbüro"})
     assert office.status_code == 400 and "Diese Kennung ist nicht verfügbar." in office.text
+
+
+@pytest.mark.parametrize(("login", "queued", "own"), [("pia", 3, True), ("root", 1, True), ("olga", 4, False)])
+def test_the_outbox_counts_the_mail_of_the_administrators_tenant(site: Staff, login: str, queued: int, own: bool) -> None:
+    outbox = site.state.mail.outbox
+    message = Message(to=("buerger@example.org",), subject="Ihr Termin", text="Hallo", kind="confirmation")
+    for n in range(3):
+        site.run(outbox.enqueue, message, key=f"test:passau:{n}", tenant="passau")
+    site.run(outbox.enqueue, message, key="test:default:0")  # queued without a tenant: the default tenant's
+    site.login(login)
+    page = site.client.get("/admin/mail")
+    assert page.status_code == 200 and f'<dd class="queued">{queued}</dd>' in page.text
+    assert ('id="own-tenant"' in page.text) is own
+    if own:  # the demo's kept mails name no tenant: the whole deployment's only
+        assert site.client.get("/admin/mail/x.eml").status_code == 403

@@ -15,7 +15,7 @@ from virtual_office.mail.message import Message
 from virtual_office.mail.outbox import Backoff, Outbox
 from virtual_office.mail.smtp import SmtpTransport, parse_smtp_url
 from virtual_office.mail.transport import Transport
-from virtual_office.queue.tenants import TenantDirectory
+from virtual_office.queue.tenants import DEFAULT, TenantDirectory
 
 DEMO_FROM = "Virtuelles Bürgerbüro Demo <demo@localhost>"
 
@@ -65,7 +65,7 @@ class Mailer:
         if tenant is not None:
             own = (await TenantDirectory(self.redis).get(tenant)).mail_from
             message = replace(message, mail_from=own) if own else message
-        return await self.outbox.enqueue(message, key=key)
+        return await self.outbox.enqueue(message, key=key, tenant=tenant if tenant is not None else DEFAULT)
 
     def delivery(self) -> Delivery | None:
         """The loop that sends the outbox, or None when there is nowhere to send to."""

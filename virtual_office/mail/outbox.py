@@ -28,6 +28,9 @@ from virtual_office.mail import keys
 from virtual_office.mail.errors import InvalidMessage, MailError
 from virtual_office.mail.message import Message
 
+DEFAULT_TENANT = "default"
+"""The tenant of mail queued without one (virtual_office.queue.tenants.DEFAULT; the mail package stands alone)."""
+
 _SCRIPTS = Path(__file__).with_name("scripts")
 _KEY = re.compile(r"[\w:.-]{1,200}")
 _ADDRESSES = re.compile(r"\S+@\S+")
@@ -122,18 +125,19 @@ class Outbox:
     def now(self) -> float:
         return self._clock()
 
-    async def enqueue(self, message: Message, *, key: str) -> str:
+    async def enqueue(self, message: Message, *, key: str, tenant: str = DEFAULT_TENANT) -> str:
         """Keep ``message`` for sending and return its id; under a ``key`` seen before, the earlier id.
 
         ``key`` names what the message is for (``booking:<id>:confirmation``): queuing the
-        same thing twice sends it once. Ids only, never an address or a name.
+        same thing twice sends it once. Ids only, never an address or a name. The record keeps
+        its ``tenant`` (also once sent), so each tenant's administration counts its own.
         """
         if not _KEY.fullmatch(key):
             raise InvalidMessage("key: up to 200 letters, digits and '_', ':', '.', '-'")
         message_id = secrets.token_hex(12)
         body = json.dumps(message.to_json(), ensure_ascii=False)
         result = await self._run(self._enqueue, [keys.idempotency(key), keys.message(message_id), keys.DUE, keys.PENDING],
-                                 [message_id, message.kind, body, self._ms(), key])
+                                 [message_id, message.kind, body, self._ms(), key, tenant])
         return str(result[0])
 
     async def claim(self, limit: int = 20) -> list[Claimed]:
@@ -169,8 +173,11 @@ class Outbox:
                                [claimed.id, claimed.lease, int(next_try * 1000), reason])
         return "retrying" if done else "lost"
 
-    async def status(self) -> OutboxStatus:
-        """Counts of queued, retrying, failed and sent messages and the oldest one still waiting."""
+    async def status(self, tenant: str | None = None) -> OutboxStatus:
+        """Counts of queued, retrying, failed and sent messages and the oldest one still waiting;
+        of one ``tenant``'s messages only when given (a record without one is the default tenant's)."""
+        if tenant is not None:
+            return await self._status_of(tenant)
         now_ms = self._ms()
         since = now_ms - self.backoff.keep_seconds * 1000
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -190,6 +197,41 @@ class Outbox:
             attempts = int(tried or 0)
         return OutboxStatus(
             queued=int(pending) - int(retrying), retrying=int(retrying), failed=int(failed), sent=int(sent),
+            oldest_id=oldest_id, oldest_kind=kind, oldest_age_seconds=age, oldest_attempts=attempts, oldest_error=error,
+        )
+
+    async def _status_of(self, tenant: str) -> OutboxStatus:
+        """:meth:`status` of one tenant: reads each kept record's tenant (an administration page, a few
+        thousand records at most in the keeping time; no index to keep in step in every script)."""
+        now_ms = self._ms()
+        since = now_ms - self.backoff.keep_seconds * 1000
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrange(keys.PENDING, 0, -1, withscores=True)
+            pipe.smembers(keys.RETRYING)
+            pipe.zrangebyscore(keys.FAILED, since, "+inf")
+            pipe.zrangebyscore(keys.SENT, since, "+inf")
+            pending, retrying, failed, sent = await self._pipe(pipe)
+        ids = [str(_text(i)) for i, _ in pending] + [str(_text(i)) for i in (*failed, *sent)]
+        owners: dict[str, str] = {}
+        if ids:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for message_id in ids:
+                    pipe.hget(keys.message(message_id), "tenant")
+                owners = {i: _text(t) or DEFAULT_TENANT for i, t in zip(ids, await self._pipe(pipe), strict=True)}
+        mine = {i for i, t in owners.items() if t == tenant}
+        waiting = [(str(_text(i)), float(score)) for i, score in pending if str(_text(i)) in mine]
+        retry_count = len({str(_text(i)) for i in retrying} & {i for i, _ in waiting})
+        oldest_id = kind = error = None
+        age = None
+        attempts = 0
+        if waiting:
+            oldest_id, created = waiting[0]
+            age = max(0.0, (now_ms - created) / 1000)
+            kind, tried, error = (_text(v) for v in await self._redis.hmget(keys.message(oldest_id), ["kind", "attempts", "last_error"]))
+            attempts = int(tried or 0)
+        return OutboxStatus(
+            queued=len(waiting) - retry_count, retrying=retry_count,
+            failed=sum(1 for i in failed if str(_text(i)) in mine), sent=sum(1 for i in sent if str(_text(i)) in mine),
             oldest_id=oldest_id, oldest_kind=kind, oldest_age_seconds=age, oldest_attempts=attempts, oldest_error=error,
         )
 

@@ -1,6 +1,9 @@
 """Administration: the outbox (what is queued, retrying, given up, and the oldest one stuck),
-and in the demo the mails kept in the data directory, each readable as text. Both hold every
-tenant's mail: once a deployment has tenants besides the default one, only operators see them.
+and in the demo the mails kept in the data directory, each readable as text.
+
+Operators (and the administrator of a single city) see the whole outbox; once a deployment has
+other tenants, a tenant's administrator sees the counts of their own tenant's mail only, and not
+the demo's kept mails (files that name no tenant).
 
 A kept mail's HTML part is shown as its source text, never rendered: it is the citizen's
 mail, not a page of the administration.
@@ -24,14 +27,14 @@ from virtual_office.server.templating import render
 
 @staff_page(admin=True)
 async def mail_page(request: Request) -> Response:
-    if not await tenancy.deployment_wide(request):  # the outbox holds every tenant's mail
-        return error_page(request, 403, "admin.mail.error.operators")
     mailer: Mailer = request.app.state.mail
-    directory = mailer.directory
+    whole = await tenancy.deployment_wide(request)
+    directory = mailer.directory if whole else None
     return render(request, "admin/mail.html", {
         "configured": mailer.configured,
-        "status": await mailer.outbox.status(),
+        "status": await mailer.outbox.status(None if whole else request.state.clerk.tenant),
         "kept": directory.list() if directory is not None else None,
+        "own_tenant": not whole,
     })
 
 
