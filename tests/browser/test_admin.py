@@ -221,3 +221,20 @@ def test_the_lists_are_cards_on_a_phone_for_eyes_keyboard_and_screen_readers(sta
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert ("cell", "Gespräche: 0") in accessible(page)
     assert axe_violations(page, axe_source) == []
+
+
+def test_an_administrator_edits_their_tenant_with_the_keyboard(staff_env: StaffEnv, page, axe_source) -> None:
+    log_in(page, staff_env.origin, ADMIN_LOGIN, ADMIN_PASSWORD)
+    page.goto(staff_env.origin + "/admin")
+    page.get_by_role("link", name="Mandant", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mandant Standard-Mandant")
+    assert axe_violations(page, axe_source) == []
+    page.get_by_label("Farbe").fill("rot")
+    page.get_by_label("Farbe").press("Enter")
+    expect(page.get_by_label("Farbe")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#colour-error")).to_have_text("Die Farbe bitte als #rrggbb angeben.")
+    assert axe_violations(page, axe_source) == []
+    page.get_by_label("Farbe").fill("#00509e")
+    page.get_by_label("Farbe").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Der Mandant ist gespeichert.")
+    expect(page.get_by_label("Farbe")).to_have_value("#00509e")
