@@ -117,7 +117,10 @@ def same_code(*frames: Any, seconds: float = 30) -> str:
         last[:] = [safety_code(f) for f in frames]
         return last[0] is not None and len(set(last)) == 1
 
-    wait_for(agree, f"the safety codes differ: {last}", seconds)
+    try:
+        wait_for(agree, "", seconds)
+    except AssertionError:
+        raise AssertionError(f"the safety codes differ: {last}") from None
     return str(last[0])
 
 
@@ -276,12 +279,21 @@ def test_a_member_with_a_wrong_key_decodes_nothing_and_asks_for_no_flood_of_keyf
     desk.finish(clerk)
 
 
-# A key message the test puts in between, as a server that swaps keys would: the clerk's id, another public key.
-FORGED = """async clerk => {
+# Another public key and a nonce in base64url, and the commitment to them as e2ee.js makes it.
+FORGE = """async () => {
+  const b64 = bytes => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   const pair = await crypto.subtle.generateKey({name: 'ECDH', namedCurve: 'P-256'}, true, ['deriveBits']);
-  const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
-  const public_ = btoa(String.fromCharCode(...raw)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  window.VO.visit.e2ee.onKey({from: clerk, kind: 'hello', public: public_});
+  const public_ = b64(await crypto.subtle.exportKey('raw', pair.publicKey));
+  const nonce = b64(crypto.getRandomValues(new Uint8Array(16)));
+  const commit = b64(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('virtual-office e2ee commit ' + public_ + '.' + nonce)));
+  return {public: public_, nonce, commit};
+}"""
+
+# Key messages the test puts in between, as a server that swaps keys would: the clerk's id, a
+# commitment to another public key, then that key (the clerk's page hears none of the citizen's answers).
+FORGED = """async ([clerk, forged]) => {
+  window.VO.visit.e2ee.onKey({from: clerk, kind: 'commit', commit: forged.commit});
+  window.VO.visit.e2ee.onKey({from: clerk, kind: 'hello', public: forged.public, nonce: forged.nonce});
 }"""
 
 
@@ -293,7 +305,8 @@ def test_the_safety_code_differs_when_a_forged_key_comes_in_between(e2ee_env: Vi
     code = same_code(citizen, clerk)
     clerk_participant = clerk.evaluate("() => window.VO.visit.me.participant")
 
-    citizen.evaluate(FORGED, clerk_participant)
+    clerk.evaluate("() => window.VO.visit.socket.off('key')")
+    citizen.evaluate(FORGED, [clerk_participant, citizen.evaluate(FORGE)])
     wait_for(lambda: safety_code(citizen) != code, "the citizen's code did not change")
     time.sleep(3)
     assert safety_code(clerk) == code != safety_code(citizen)
@@ -339,8 +352,8 @@ def test_a_colleague_gets_the_keys_while_in_the_visit_and_none_once_let_go(e2ee_
     old_keys = {page.evaluate("() => window.VO.visit.e2ee.own.id") for page in (citizen, clerk)}
     panel.get_by_role("button", name=f"{COLLEAGUE_NAME} aus dem Gespräch entlassen").click()
     expect(colleague.locator("#ended")).to_be_visible()
-    # the code of the two again (their pages' key pairs are those of before)
-    wait_for(lambda: safety_code(citizen) == safety_code(clerk) == two, "the code of the two did not come back")
+    # a new round for the two: their key pairs are those of before, their nonces new, so a new code
+    wait_for(lambda: safety_code(citizen) == safety_code(clerk) not in (None, two, three), "no new code of the two")
     time.sleep(2)  # the new keys are in use
     new_keys = {page.evaluate("() => window.VO.visit.e2ee.own.id") for page in (citizen, clerk)}
     assert not new_keys & old_keys
@@ -349,6 +362,72 @@ def test_a_colleague_gets_the_keys_while_in_the_visit_and_none_once_let_go(e2ee_
     assert new_keys <= set(counts(clerk)["keys"]) | set(counts(citizen)["keys"])
     sees(clerk, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
+    desk.finish(clerk)
+
+
+# The clerk's page sends, through the server, a public key and nonce it never committed to.
+FORGED_REVEAL = """forged => new Promise(resolve => window.VO.visit.socket.emit(
+  'key', {to: 'citizen', kind: 'hello', public: forged.public, nonce: forged.nonce}, resolve))"""
+
+
+def test_a_reveal_that_does_not_match_its_commitment_is_refused_and_the_page_says_so(e2ee_env: Visit) -> None:
+    desk = Desk(e2ee_env, "chromium")
+    citizen = citizen_page(e2ee_env, "chromium")
+    _, clerk = desk.call(citizen)
+    sees(citizen, CLERK_LABEL, "blue")
+    code = same_code(citizen, clerk)
+
+    assert clerk.evaluate(FORGED_REVEAL, clerk.evaluate(FORGE)) == {"ok": True}  # the relay passes it on: it reads nothing
+    expect(citizen.locator("#e2ee")).to_have_attribute("data-state", "refused_key")
+    expect(citizen.locator("#e2ee-state")).to_have_text(re.compile("^Die Ende-zu-Ende-Verschlüsselung ist NICHT bestätigt"))
+    expect(citizen.locator("#e2ee-code-line")).to_be_hidden()
+    assert safety_code(citizen) is None
+    citizen.wait_for_function("text => window.__announced.includes(text)", arg=citizen.locator("#e2ee-state").inner_text())
+    # The forged key was not taken: the citizen still holds the clerk's keys and sees the clerk.
+    time.sleep(2)
+    frames = video_frames_decoded(citizen)
+    sees(citizen, CLERK_LABEL, "blue")
+    wait_for(lambda: video_frames_decoded(citizen) > frames + 20, "the clerk's picture stopped")
+    assert safety_code(clerk) == code
+    desk.finish(clerk)
+
+
+# The clerk's page holds back every key message it sends and notes the kinds of those it hears.
+HOLD_BACK = """() => {
+  const socket = window.VO.visit.socket, emit = socket.emit.bind(socket);
+  window.__held = []; window.__heard = [];
+  socket.on('key', message => window.__heard.push(message.kind));
+  socket.emit = (event, ...args) => event === 'key' ? window.__held.push(args) : emit(event, ...args);
+  window.__release = async () => {  // in order, each once the server took the one before, as the page sends them
+    socket.emit = emit;
+    for (const [message, ack] of window.__held.splice(0)) await new Promise(resolve => emit('key', message, answer => { ack(answer); resolve(); }));
+  };
+}"""
+
+
+def test_a_page_reveals_its_key_only_once_it_holds_the_commitment_of_the_other(e2ee_env: Visit) -> None:
+    desk = Desk(e2ee_env, "chromium")
+    citizen = citizen_page(e2ee_env, "chromium")
+    _, clerk = desk.call(citizen)
+    sees(citizen, CLERK_LABEL, "blue")
+    code = same_code(citizen, clerk)
+
+    # The citizen's page opens anew (a new key pair, a new round); the clerk's commitment does not reach it.
+    clerk.evaluate(HOLD_BACK)
+    citizen.reload()
+    wait_for(lambda: "commit" in clerk.evaluate("() => window.__heard"), "the citizen's new page sent no commitment")
+    time.sleep(5)
+    assert set(clerk.evaluate("() => window.__heard")) == {"commit"}  # no public key, no nonce, no sealed key
+    assert safety_code(citizen) is None
+    expect(citizen.locator("#e2ee")).to_have_attribute("data-state", "waiting")
+    assert clerk.evaluate("() => window.__held.map(args => args[0].kind)")[:1] == ["commit"]
+
+    # Once it arrives, the citizen reveals, and the two agree on a new code.
+    clerk.evaluate("() => window.__release()")
+    wait_for(lambda: "hello" in clerk.evaluate("() => window.__heard"), "the citizen did not reveal")
+    assert same_code(citizen, clerk) != code
+    sees(citizen, CLERK_LABEL, "blue")
+    sees(clerk, "Rita Rot", "red")
     desk.finish(clerk)
 
 

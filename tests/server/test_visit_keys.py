@@ -14,6 +14,8 @@ from virtual_office.queue import OfficeDirectory, Presence, WaitingRoom
 from virtual_office.server.visit.keys import BURST
 
 PUBLIC = "B" + "A" * 86  # the length of a base64url P-256 public key; the server never reads it
+NONCE = "bm9uY2Vub25jZW5vbmNl"
+COMMIT = "Y29tbWl0" * 5 + "abc"  # the length of a base64url SHA-256
 
 
 async def test_a_key_message_reaches_the_named_member_only_stamped_with_its_sender(
@@ -33,17 +35,25 @@ async def test_a_key_message_reaches_the_named_member_only_stamped_with_its_send
     sent = {"to": bea, "kind": "key", "public": PUBLIC, "sealed": "c2VhbGVk"}
     assert await inside.call(VISIT, "key", sent) == {"ok": True}
     assert await serving.wait_for("key") == {"from": "citizen", "kind": "key", "public": PUBLIC, "sealed": "c2VhbGVk"}
-    assert await guest.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC}) == {"ok": True}
-    assert await inside.wait_for("key") == {"from": f"clerk:{anna_id}", "kind": "hello", "public": PUBLIC}
+    assert await guest.call(VISIT, "key", {"to": "citizen", "kind": "commit", "commit": COMMIT}) == {"ok": True}
+    assert await inside.wait_for("key") == {"from": f"clerk:{anna_id}", "kind": "commit", "commit": COMMIT}
+    assert await guest.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC, "nonce": NONCE}) == {"ok": True}
+    assert await inside.wait_for("key", lambda m: m["kind"] == "hello") == {
+        "from": f"clerk:{anna_id}", "kind": "hello", "public": PUBLIC, "nonce": NONCE}
 
-    # Refused, and nothing relayed: a non-member, oneself, bytes that are not base64url, a field not declared, too long.
+    # Refused, and nothing relayed: a non-member, oneself, bytes that are not base64url, a field not declared, too long,
+    # fields that do not fit the kind (a commitment that reveals, a reveal without its nonce, a key without a seal).
     refused = [
-        {"to": "clerk:nobody", "kind": "hello", "public": PUBLIC},
-        {"to": "citizen", "kind": "hello", "public": PUBLIC},
-        {"to": bea, "kind": "hello", "public": "not base64+/="},
-        {"to": bea, "kind": "hello", "public": PUBLIC, "name": "Erika"},
+        {"to": "clerk:nobody", "kind": "hello", "public": PUBLIC, "nonce": NONCE},
+        {"to": "citizen", "kind": "hello", "public": PUBLIC, "nonce": NONCE},
+        {"to": bea, "kind": "hello", "public": "not base64+/=", "nonce": NONCE},
+        {"to": bea, "kind": "hello", "public": PUBLIC, "nonce": NONCE, "name": "Erika"},
         {"to": bea, "kind": "key", "public": PUBLIC, "sealed": "A" * 201},
         {"to": bea, "kind": "ciphertext", "public": PUBLIC},
+        {"to": bea, "kind": "commit", "commit": COMMIT, "public": PUBLIC},
+        {"to": bea, "kind": "commit"},
+        {"to": bea, "kind": "hello", "public": PUBLIC},
+        {"to": bea, "kind": "key", "public": PUBLIC},
     ]
     for message in refused:
         answer = await inside.call(VISIT, "key", message)
@@ -51,12 +61,12 @@ async def test_a_key_message_reaches_the_named_member_only_stamped_with_its_send
 
     # The colleague let go: no longer reachable, and no longer able to send.
     await room.remove_guest("buergerbuero", visit, anna_id)
-    answer = await inside.call(VISIT, "key", {"to": f"clerk:{anna_id}", "kind": "hello", "public": PUBLIC})
+    answer = await inside.call(VISIT, "key", {"to": f"clerk:{anna_id}", "kind": "commit", "commit": COMMIT})
     assert answer["ok"] is False and answer["error"] == "bad_request"
-    answer = await guest.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC})
+    answer = await guest.call(VISIT, "key", {"to": "citizen", "kind": "commit", "commit": COMMIT})
     assert answer["ok"] is False
     await asyncio.sleep(0.3)
-    assert len(serving.of("key")) == 1 and len(inside.of("key")) == 1 and guest.of("key") == []
+    assert len(serving.of("key")) == 1 and len(inside.of("key")) == 2 and guest.of("key") == []
 
 
 async def test_a_connection_that_sends_more_key_messages_than_a_browser_is_held_back(
@@ -68,13 +78,13 @@ async def test_a_connection_that_sends_more_key_messages_than_a_browser_is_held_
     inside = await visit_client(clients, server, visit, token=ticket["token"])
     serving = await visit_client(clients, server, visit, clerk_name="bea")
     bea = (await serving.call(VISIT, "whoami"))["participant"]
-    hello = {"to": bea, "kind": "hello", "public": PUBLIC}
+    hello = {"to": bea, "kind": "hello", "public": PUBLIC, "nonce": NONCE}
     for _ in range(BURST):
         assert await inside.call(VISIT, "key", hello) == {"ok": True}
     answer = await inside.call(VISIT, "key", hello)
     assert answer["ok"] is False and answer["error"] == "too_many"
     # another connection (the clerk's) is not held back by it
-    assert await serving.call(VISIT, "key", {"to": "citizen", "kind": "hello", "public": PUBLIC}) == {"ok": True}
+    assert await serving.call(VISIT, "key", {"to": "citizen", "kind": "commit", "commit": COMMIT}) == {"ok": True}
     await asyncio.sleep(0.3)
     assert len(serving.of("key")) == BURST
 

@@ -2,9 +2,9 @@
 
 Each browser encrypts its media frames with a key of its own and hands that key to every
 other member, sealed with a key agreed by ECDH (P-256) between the two browsers
-(``static/e2ee.js``). The server sees public keys and sealed keys, never a media key: it
-relays each ``key`` message to the one member it names, stamped with who sent it, and
-checks no more than its shape, that the named one is a member now, and how often a
+(``static/e2ee.js``). The server sees commitments, public keys, nonces and sealed keys, never
+a media key: it relays each ``key`` message to the one member it names, stamped with who sent
+it, and checks no more than its shape, that the named one is a member now, and how often a
 connection sends (docs/e2ee.md).
 """
 
@@ -21,9 +21,9 @@ from virtual_office.server.protocol import VISIT, clerk_participant, participant
 from virtual_office.server.visit.membership import CITIZEN_PARTICIPANT, Context
 from virtual_office.server.visit.schemas import KeyMessage
 
-BURST = 40
-"""Key messages one connection may send within :data:`WINDOW_SECONDS`: a member greets and
-hands a key to at most four others on every change of the visit, a few changes a minute."""
+BURST = 60
+"""Key messages one connection may send within :data:`WINDOW_SECONDS`: on every change of the
+visit a member commits, reveals and hands a key to at most four others, a few changes a minute."""
 WINDOW_SECONDS = 10.0
 
 

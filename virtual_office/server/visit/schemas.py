@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, RootModel, StringConstraints
+from pydantic import ConfigDict, Field, RootModel, StringConstraints, model_validator
 
 from virtual_office.media.signaling import MAX_CANDIDATE_LENGTH, MAX_SDP_LENGTH, MAX_SOURCES
 from virtual_office.server.schemas import ClerkId, Connect, Empty, Events, Payload, Secret, TicketId
@@ -72,10 +72,23 @@ class KeyMessage(Payload):
     """``key``: a browser's end-to-end key message for one other member, opaque to the server (docs/e2ee.md)."""
 
     to: Participant
-    kind: Literal["hello", "key"]
-    """``hello``: here is my public key; ``key``: and my media key, sealed for you."""
-    public: KeyBytes
+    kind: Literal["commit", "hello", "key"]
+    """``commit``: the hash of the ``hello`` I will send; ``hello``: my public key and nonce, once I
+    hold everyone's commitment; ``key``: my media key, sealed for you."""
+    commit: KeyBytes | None = None
+    public: KeyBytes | None = None
+    nonce: KeyBytes | None = None
     sealed: KeyBytes | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> KeyMessage:
+        fields = {name for name in ("commit", "public", "nonce", "sealed") if getattr(self, name) is not None}
+        if fields != _KEY_FIELDS[self.kind]:
+            raise ValueError("fields do not fit the kind")
+        return self
+
+
+_KEY_FIELDS = {"commit": {"commit"}, "hello": {"public", "nonce"}, "key": {"public", "sealed"}}
 
 
 class Colleague(Payload):

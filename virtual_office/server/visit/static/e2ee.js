@@ -5,9 +5,11 @@
  * (AES-GCM, with a random 32-bit id), which it seals for every other member with a key derived
  * from the two pages' ECDH secret (HKDF-SHA-256) and sends over /visit (`key`). A new media key
  * goes out whenever someone joins, leaves, is let go or comes back with a new page; the old one
- * stays in use for a second so that the others have the new one first. The safety code is made
- * from every member's public key as this page knows them: a server that swapped a key in between
- * makes the codes on the two sides differ. The frames themselves are encrypted in e2ee-worker.js. */
+ * stays in use for a second so that the others have the new one first. Public keys are exchanged
+ * commit before reveal (as ZRTP does), with a fresh nonce in every round, and the safety code is
+ * made from every member's public key and nonce as this page knows them: a server that swapped a
+ * key in between makes the codes on the two sides differ, and cannot try keys until they match.
+ * The frames themselves are encrypted in e2ee-worker.js. */
 (function (VO, V) {
   "use strict";
 
@@ -25,11 +27,13 @@
     worker: null,
     pair: null,  // our ECDH key pair, a promise
     publicKey: null,  // ours, base64url
-    peers: {},  // participant -> {publicKey, seal (promise of an AES-GCM key)}
+    peers: {},  // participant -> {commit, round, hello: {public, nonce}, refused, publicKey, seal (promise of an AES-GCM key)}
     own: null,  // our current media key {id, raw}
     members: [],  // the other participants, as the server last named them
     code: null,
     early: [],  // key messages that came before we knew who we are
+    unnamed: [],  // key messages from members the server has not named yet
+    round: null,  // this page's round of commit before reveal: {n, nonce, commit, revealed}
     plain: false,  // the clerk let this visit's video go unencrypted (docs/e2ee.md)
     asking: [],  // the participants whose browsers cannot encrypt
     transformed: typeof WeakSet === "function" ? new WeakSet() : null
@@ -99,7 +103,7 @@
       return subtle.exportKey("raw", pair.publicKey).then(function (raw) {
         E.publicKey = b64(raw);
         newMediaKey(0);
-        return pair;
+        return renew().then(function () { return pair; });
       });
     });
     return E.pair;
@@ -119,23 +123,73 @@
     });
   }
 
+  /* Key messages go out one after the other, each once the server took the one before: a reveal
+   * never overtakes its commitment, a sealed key never its reveal. */
+  var outbox = Promise.resolve();
   function emit(message) {
-    if (V.socket && V.socket.connected) V.socket.emit("key", message, function () { /* a lost one is sent again on the next change */ });
+    outbox = outbox.then(function () {
+      if (!V.socket || !V.socket.connected) return null;  // a lost one is sent again on the next change
+      return new Promise(function (resolve) {
+        var timer = window.setTimeout(resolve, 3000);
+        V.socket.emit("key", message, function () { window.clearTimeout(timer); resolve(); });
+      });
+    });
   }
 
-  function hello(participant) {
-    emit({ to: participant, kind: "hello", public: E.publicKey });
+  /* ---------- commit before reveal (as ZRTP): no one can try keys until the codes match ----------
+   * A round: a fresh nonce, and the commitment SHA-256(public key, nonce) to every other member.
+   * The public key and nonce (`hello`) go out only once this page holds a commitment made in this
+   * round by every other member, and a `hello` that does not match its sender's commitment is
+   * refused. The code covers every member's key and nonce: whatever the server puts in on one
+   * side was fixed before this page's nonce was known, and this page's nonce makes the code. */
+
+  function commitment(publicKey, nonce) {
+    return subtle.digest("SHA-256", encoder.encode("virtual-office e2ee commit " + publicKey + "." + nonce)).then(b64);
   }
 
-  /* Our media key, sealed for ``participant`` (bound to the two of us: a key sealed for another cannot be passed on). */
+  /* A new round: a fresh nonce and its commitment to everyone (a join, a leave, a let go, a new page). */
+  function renew() {
+    var nonce = b64(window.crypto.getRandomValues(new Uint8Array(16)));
+    var round = E.round = { n: (E.round ? E.round.n : 0) + 1, nonce: nonce, commit: null, revealed: false };
+    E.code = null;
+    render();
+    return commitment(E.publicKey, nonce).then(function (value) {
+      round.commit = value;
+      if (E.round !== round) return;
+      others().forEach(commitTo);
+      reveal();
+    });
+  }
+
+  function commitTo(participant) {
+    if (E.round && E.round.commit && V.me.participant) emit({ to: participant, kind: "commit", commit: E.round.commit });
+  }
+
+  function peer(participant) {
+    return E.peers[participant] || (E.peers[participant] = { round: 0 });
+  }
+
+  /* Our key and nonce to everyone, once every other member's commitment of this round is here. */
+  function reveal() {
+    var round = E.round, now = others();
+    if (!round || !round.commit || round.revealed || !V.me.participant || !now.length) return;
+    if (!now.every(function (p) { return E.peers[p] && E.peers[p].round === round.n; })) return;
+    round.revealed = true;
+    now.forEach(function (p) { emit({ to: p, kind: "hello", public: E.publicKey, nonce: round.nonce }); });
+    now.forEach(giveKey);
+    updateCode();
+  }
+
+  /* Our media key, sealed for ``participant`` (bound to the two of us: a key sealed for another cannot be passed on);
+   * only to a member whose key we took, once they have ours. */
   function giveKey(participant) {
-    var peer = E.peers[participant], own = E.own;
-    if (!peer || !own) return;
+    var p = E.peers[participant], own = E.own;
+    if (!p || !p.seal || !own || !E.round || !E.round.revealed) return;
     var plain = new Uint8Array(20);
     new DataView(plain.buffer).setUint32(0, own.id);
     plain.set(own.raw, 4);
     var iv = window.crypto.getRandomValues(new Uint8Array(12));
-    peer.seal.then(function (key) {
+    p.seal.then(function (key) {
       return subtle.encrypt({ name: "AES-GCM", iv: iv, additionalData: encoder.encode(V.me.participant + ">" + participant) }, key, plain);
     }).then(function (sealed) {
       var out = new Uint8Array(12 + sealed.byteLength);
@@ -151,46 +205,99 @@
     Object.keys(E.peers).forEach(giveKey);
   }
 
-  /* A message relayed from another member. */
+  function onCommit(from, value) {
+    var p = peer(from);
+    if (p.commit === value) return;  // sent again (a reconnect): nothing new
+    if (E.round.revealed) return renew().then(function () { takeCommit(from, value); });  // our nonce is known: a new round
+    commitTo(from);  // a new page of theirs has none of ours yet
+    takeCommit(from, value);
+  }
+
+  function takeCommit(from, value) {
+    var p = peer(from);
+    p.commit = value;
+    p.round = E.round.n;
+    p.refused = false;
+    p.hello = null;  // their key and nonce of before are no longer theirs for this round
+    reveal();
+  }
+
+  function onHello(from, message) {
+    var p = peer(from);
+    if (typeof message.nonce !== "string") return;
+    if (p.hello && p.hello.public === message.public && p.hello.nonce === message.nonce) { giveKey(from); return; }  // again: a reconnect
+    return commitment(message.public, message.nonce).then(function (value) {
+      if (E.peers[from] !== p) return;
+      if (!p.commit || value !== p.commit) {  // not what they committed to: no key of theirs, no code
+        p.refused = true;
+        E.code = null;
+        render();
+        V.announce(t("e2ee.refused_key"));
+        return;
+      }
+      p.hello = { public: message.public, nonce: message.nonce };
+      if (p.publicKey !== message.public) {  // someone new, or back with a new page: their old keys go, ours is renewed
+        p.publicKey = message.public;
+        p.seal = sealingKey(message.public);
+        p.seal.catch(function () { if (E.peers[from] === p) p.seal = null; });
+        ensureWorker().postMessage({ type: "forget", from: from });
+        rotate();
+      } else {
+        giveKey(from);
+      }
+      updateCode();
+    });
+  }
+
+  function onSealed(from, message) {
+    var p = E.peers[from];
+    if (!p || !p.seal || !p.hello || p.publicKey !== message.public || typeof message.sealed !== "string") return;
+    var sealed = unb64(message.sealed);
+    return p.seal.then(function (key) {
+      return subtle.decrypt({ name: "AES-GCM", iv: sealed.slice(0, 12), additionalData: encoder.encode(from + ">" + V.me.participant) },
+                            key, sealed.slice(12));
+    }).then(function (plain) {
+      if (E.peers[from] !== p) return;
+      var bytes = new Uint8Array(plain);
+      ensureWorker().postMessage({ type: "receive", from: from, id: new DataView(bytes.buffer).getUint32(0), raw: bytes.slice(4).buffer });
+    }).catch(function () { /* not sealed for us by them: ignored */ });
+  }
+
+  /* A message relayed from another member; they are taken one at a time, in the order they came. */
+  var inbox = Promise.resolve();
   E.onKey = function (message) {
-    if (!E.supported || !message || typeof message.from !== "string" || typeof message.public !== "string") return;
+    if (!E.supported || !message || typeof message.from !== "string") return;
     if (!V.me.participant) { E.early.push(message); return; }  // keys are bound to who we are: known once whoami answers
     var from = message.from;
-    if (from === V.me.participant || others().indexOf(from) < 0) return;
-    start().then(function () {
-      var peer = E.peers[from];
-      var fresh = !peer || peer.publicKey !== message.public;
-      if (fresh) {  // someone new, or back with a new page: their old keys go, ours is renewed
-        peer = E.peers[from] = { publicKey: message.public, seal: sealingKey(message.public) };
-        peer.seal.catch(function () { if (E.peers[from] === peer) delete E.peers[from]; });
-        ensureWorker().postMessage({ type: "forget", from: from });
-        updateCode();
-        rotate();
-      } else if (message.kind === "hello") {
-        giveKey(from);  // they reconnected: our current key again
-      }
-      if (message.kind !== "key" || !message.sealed) return;
-      var sealed = unb64(message.sealed);
-      peer.seal.then(function (key) {
-        return subtle.decrypt({ name: "AES-GCM", iv: sealed.slice(0, 12), additionalData: encoder.encode(from + ">" + V.me.participant) },
-                              key, sealed.slice(12));
-      }).then(function (plain) {
-        if (E.peers[from] !== peer) return;
-        var bytes = new Uint8Array(plain);
-        ensureWorker().postMessage({ type: "receive", from: from, id: new DataView(bytes.buffer).getUint32(0), raw: bytes.slice(4).buffer });
-      }).catch(function () { /* not sealed for us by them: ignored */ });
-    });
+    if (from === V.me.participant) return;
+    // from a member the server has not named to us yet (the participants event comes later): kept until it does
+    if (others().indexOf(from) < 0) { if (E.unnamed.length < 50) E.unnamed.push(message); return; }
+    inbox = inbox.then(start).then(function () {
+      if (others().indexOf(from) < 0) return null;
+      if (message.kind === "commit" && typeof message.commit === "string") return onCommit(from, message.commit);
+      if (message.kind === "hello" && typeof message.public === "string") return onHello(from, message);
+      if (message.kind === "key" && typeof message.public === "string") return onSealed(from, message);
+      return null;
+    }).catch(function () {});
   };
 
   function others() {
     return E.members.filter(function (p) { return p !== V.me.participant; });
   }
 
-  /* Our socket is (again) in the visit: learn whether it is encrypted, say so if we cannot, greet everyone. */
+  /* Our socket is (again) in the visit: learn whether it is encrypted, say so if we cannot, and
+   * send our commitment (and key, if revealed) again, in case the server lost them. */
   E.connected = function () {
     V.call(E.supported ? "encryption" : "cannot_encrypt").then(function (answer) { if (answer.ok) E.onState(answer); });
     if (!E.supported) return;
-    start().then(function () { others().forEach(hello); });
+    inbox = inbox.then(start).then(function () {
+      var round = E.round;
+      others().forEach(function (p) {
+        commitTo(p);
+        if (round.revealed) emit({ to: p, kind: "hello", public: E.publicKey, nonce: round.nonce });
+      });
+      reveal();
+    }).catch(function () {});
     E.early.splice(0).forEach(E.onKey);
   };
 
@@ -207,34 +314,48 @@
     render();
   };
 
-  /* Who the server says is in the visit now: greet the new, forget who went and renew our key. */
+  /* Who the server says is in the visit now: a new round for the new set (the nonce we revealed is
+   * spent), the keys of who went forgotten and ours renewed. */
   E.setMembers = function (participants) {
     if (!E.supported) return;
     var before = others();
     E.members = participants.slice();
     var now = others();
-    var gone = Object.keys(E.peers).filter(function (p) { return now.indexOf(p) < 0; });
     var added = now.filter(function (p) { return before.indexOf(p) < 0; });
-    start().then(function () {
+    var kept = E.unnamed.splice(0);
+    inbox = inbox.then(start).then(function () {
+      var gone = Object.keys(E.peers).filter(function (p) { return now.indexOf(p) < 0; });
       gone.forEach(function (p) {
         delete E.peers[p];
         ensureWorker().postMessage({ type: "forget", from: p });
       });
-      if (gone.length) { updateCode(); rotate(); }
-      if (V.socket && V.socket.connected && V.me.participant) added.forEach(hello);
-    });
+      if (gone.length) rotate();
+      if (!gone.length && !added.length) return null;
+      if (E.round.revealed) return renew();
+      added.forEach(commitTo);
+      reveal();
+      updateCode();
+      return null;
+    }).catch(function () {});
+    kept.forEach(E.onKey);
   };
 
   /* ---------- the safety code ---------- */
 
+  /* Shown once this page revealed in this round and took every other member's matching key and nonce. */
   function updateCode() {
     if (E.plain) return;
-    var known = Object.keys(E.peers);
-    if (!known.length) { E.code = null; render(); return; }
-    var lines = known.map(function (p) { return p + "=" + E.peers[p].publicKey; });
-    lines.push(V.me.participant + "=" + E.publicKey);
+    var round = E.round, now = others();
+    var ready = round && round.revealed && now.length > 0 && now.every(function (p) {
+      var q = E.peers[p];
+      return q && q.round === round.n && q.hello && !q.refused;
+    });
+    if (!ready) { if (E.code !== null) { E.code = null; render(); } return; }
+    var lines = now.map(function (p) { return p + "=" + E.peers[p].hello.public + "." + E.peers[p].hello.nonce; });
+    lines.push(V.me.participant + "=" + E.publicKey + "." + round.nonce);
     lines.sort();
     subtle.digest("SHA-256", encoder.encode(lines.join("\n"))).then(function (hash) {
+      if (E.round !== round) return;
       var n = new DataView(hash).getUint32(0) % 1000000;
       var digits = ("00000" + n).slice(-6);
       var code = digits.slice(0, 3) + " " + digits.slice(3);
@@ -245,10 +366,14 @@
     });
   }
 
+  function refused() {
+    return others().some(function (p) { return E.peers[p] && E.peers[p].refused; });
+  }
+
   function render() {
     var box = $("e2ee");
     if (!box) return;
-    var state = E.plain ? "plain" : !E.supported ? "unsupported" : E.code ? "encrypted" : "waiting";
+    var state = E.plain ? "plain" : !E.supported ? "unsupported" : refused() ? "refused_key" : E.code ? "encrypted" : "waiting";
     box.hidden = false;
     box.setAttribute("data-state", state);
     $("e2ee-state").textContent = t(state === "encrypted" ? "e2ee.on" : "e2ee." + state);
