@@ -51,3 +51,34 @@ async def test_a_lease_whose_key_is_gone_is_taken_again_by_whoever_asks_first(re
     assert await other.hold()
     assert not await holder.hold() and not holder.held
 
+
+
+async def test_repeated_work_runs_only_in_the_holder_outlives_its_failures_and_lets_go_when_stopped(
+    redis_client: redis.asyncio.Redis, caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    rounds: dict[str, int] = {"leader": 0, "follower": 0}
+
+    def work(name: str, fail: bool):  # type: ignore[no-untyped-def]
+        async def one_round() -> None:
+            rounds[name] += 1
+            if fail and rounds[name] in (1, 2):
+                raise (LookupError if rounds[name] == 1 else RuntimeError)("a bad round")
+        return one_round
+
+    leader, follower = Lease(redis_client, KEY, ttl=3), Lease(redis_client, KEY, ttl=3)
+    assert await leader.hold()
+    leading = asyncio.create_task(leader.repeat(0.05, work("leader", True), what="test work", expected=(LookupError,)))
+    following = asyncio.create_task(follower.repeat(0.05, work("follower", False), what="test work"))
+    await asyncio.sleep(0.5)
+    assert rounds["leader"] > 3, "failed rounds do not stop the next"
+    assert rounds["follower"] == 0, "the lease is held elsewhere"
+    assert "test work skipped: LookupError" in caplog.text, "a foreseen failure: its type only"
+    assert "test work failed" in caplog.text and "RuntimeError" in caplog.text, "anything else: with its traceback"
+
+    leading.cancel()
+    await asyncio.gather(leading, return_exceptions=True)
+    assert await redis_client.get(KEY) != leader.holder, "given up on the way out"
+    await asyncio.sleep(0.3)
+    assert rounds["follower"] > 0, "the other process took over at once, not after three seconds"
+    following.cancel()
+    await asyncio.gather(following, return_exceptions=True)

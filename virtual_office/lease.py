@@ -16,13 +16,17 @@ script that checks the state it changes, so a piece of work done twice is done o
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 _SCRIPTS = Path(__file__).with_name("scripts")
 RELEASE_SECONDS = 1.0
@@ -71,3 +75,26 @@ class Lease:
                 return bool(await self._release(keys=[self.key], args=[self.holder]) == 1)
         except (RedisError, TimeoutError):
             return False
+
+    async def repeat(self, interval: float, work: Callable[[], Awaitable[object]], *, what: str,
+                     expected: tuple[type[Exception], ...] = ()) -> None:
+        """Run ``work`` every ``interval`` seconds while this process holds the lease; until cancelled.
+
+        A failure of Redis or one of ``expected`` is logged by its type alone (the work's
+        data may be personal), anything else with its traceback; the next round runs
+        either way. On the way out the lease is given up, so that another process takes
+        over at once rather than once it lapses.
+        """
+        foreseen: tuple[type[Exception], ...] = (RedisError, *expected)
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    if await self.hold():
+                        await work()
+                except foreseen as exc:
+                    log.warning("%s skipped: %s", what, type(exc).__name__)
+                except Exception:  # noqa: BLE001 - the next round runs all the same
+                    log.exception("%s failed", what)
+        finally:
+            await asyncio.shield(self.release())

@@ -10,11 +10,9 @@ tried again before anything new is claimed, so a Redis restart sends nothing twi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from virtual_office.lease import Lease
 from virtual_office.mail import keys
@@ -45,18 +43,7 @@ class Delivery:
         """Accepted by the server but not yet marked sent (Redis was away): marked before anything else."""
 
     async def run(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self._interval)
-                try:
-                    if await self.lease.hold():
-                        await self.deliver_due()
-                except (RedisError, MailError) as exc:
-                    log.warning("mail delivery skipped: %s", type(exc).__name__)
-                except Exception:  # noqa: BLE001 - keep delivering next round
-                    log.exception("mail delivery failed")
-        finally:  # another process takes over at once, not after the lease lapses
-            await asyncio.shield(self.lease.release())
+        await self.lease.repeat(self._interval, self.deliver_due, what="mail delivery", expected=(MailError,))
 
     async def deliver_due(self) -> int:
         """Send every message due now (in rounds of ``batch``); returns how many were accepted."""

@@ -8,11 +8,9 @@ taking the lease, picks up where the last one was.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from virtual_office.lease import Lease
 from virtual_office.payments import keys
@@ -36,18 +34,8 @@ class Reconciler:
         self.lease = Lease(redis, keys.RECONCILER_LOCK, ttl=max(interval * 3, 150))
 
     async def run(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self._interval)
-                try:
-                    if await self.lease.hold():
-                        await self.reconcile()
-                except (RedisError, PaymentError, QueueError) as exc:
-                    log.warning("payment reconciliation skipped: %s", type(exc).__name__)
-                except Exception:  # noqa: BLE001 - keep reconciling next round
-                    log.exception("payment reconciliation failed")
-        finally:  # another process takes over at once, not after the lease lapses
-            await asyncio.shield(self.lease.release())
+        await self.lease.repeat(self._interval, self.reconcile, what="payment reconciliation",
+                                expected=(PaymentError, QueueError))
 
     async def reconcile(self) -> int:
         """One round over every office; returns how many transactions were looked at."""

@@ -3,7 +3,6 @@ offices opening or closing by the clock, and appointments (holds, days over, rem
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -42,18 +41,7 @@ class Sweeper:
         self._rewrite_due = time.monotonic() + REWRITE_INTERVAL
 
     async def run(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(INTERVAL)
-                try:
-                    if await self.lease.hold():
-                        await self.sweep()
-                except (RedisError, QueueError, OSError) as exc:
-                    log.warning("sweep skipped: %s", type(exc).__name__)
-                except Exception:  # noqa: BLE001 - keep sweeping next second
-                    log.exception("sweep failed")
-        finally:  # another process takes over at once, not after the lease lapses
-            await asyncio.shield(self.lease.release())
+        await self.lease.repeat(INTERVAL, self.sweep, what="sweep", expected=(QueueError, OSError))
 
     async def sweep(self) -> None:
         s = self._services
