@@ -204,6 +204,12 @@ def events(scene: Scene) -> dict[str, dict[str, tuple[dict[str, str], bool]]]:
         "sdp": json.dumps("v=0\r\n"),
         # A fee the office does not have and a payment that does not exist: even whole, nothing is charged.
         "charges": '[{"fee": "no-such-fee"}]', "transaction_id": json.dumps("0" * 32),
+        # An end-to-end key message to a member who is not there: relayed to nobody.
+        "to": '"clerk:nobody"', "kind": '"commit"',
+    }
+    optional = {
+        # The field a key message of its kind must carry (docs/e2ee.md), so that the valid one is whole.
+        "key": {"commit": json.dumps("A" * 43)},
     }
     instead = {
         ("clerk", "call_next"): {"office_id": '"kfz"'},
@@ -217,6 +223,7 @@ def events(scene: Scene) -> dict[str, dict[str, tuple[dict[str, str], bool]]]:
             model = members(schema)[0]  # a union's first member (the offer, for signal)
             required = [info.alias or name for name, info in model.model_fields.items() if info.is_required()]
             valid = {name: instead.get((wire, event), {}).get(name) or values[name] for name in required}
+            valid.update(optional.get(event, {}))
             spec[wire][event] = (valid, event in HARMLESS)
     return spec
 
