@@ -597,8 +597,9 @@ def markdown(report: dict[str, Any]) -> str:
     rows = ["| subscribers | server | processes | connected | p50 ms | p99 ms | max ms | delivered | deliveries/s | server CPU | server RSS | KB/conn |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
-        if "error" in r and "p50_ms" not in r:
-            rows.append(f"| {r['subscribers']:,} | {r['server']} | {r.get('processes', 1)} | {r.get('connected', '?')} | failed: {r['error']} |||||||")
+        if r.get("p50_ms") is None:  # failed, or nothing was delivered
+            why = r.get("error") if "p50_ms" not in r else f"nothing delivered (HTTP driver: {r.get('http', {}).get('errors')})"
+            rows.append(f"| {r['subscribers']:,} | {r['server']} | {r.get('processes', 1)} | {r.get('connected', '?')} | failed: {why} ||||||||")
             continue
         cpu = f"{r['server_cpu_percent']:.0f}%" + (f" (+ Redis {r['redis_cpu_percent']:.0f}%)" if r.get("redis_cpu_percent") is not None else "")
         rows.append(
