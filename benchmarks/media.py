@@ -70,8 +70,8 @@ ALL_WAYS = (*WAYS, ENCRYPTED)
 LATE_JOINERS: dict[str, dict] = {}
 
 
-def server_main(way: str, port_queue, profile_path: str | None) -> None:
-    _pin(0)
+def server_main(way: str, port_queue, profile_path: str | None, cores: list[int]) -> None:
+    _pin(0, cores)
     asyncio.run(_serve(way, port_queue, profile_path))
 
 
@@ -414,7 +414,7 @@ async def late_joiner(channel: Channel, clip, repeats: int) -> dict:
 async def run_mode(way: str, clip, steps: list[int], warmup: float, seconds: float) -> list[dict]:
     ctx = multiprocessing.get_context("spawn")
     port_queue = ctx.Queue()
-    server = ctx.Process(target=server_main, args=(way, port_queue, None), daemon=True)
+    server = ctx.Process(target=server_main, args=(way, port_queue, None, MACHINE_CORES), daemon=True)
     server.start()
     try:
         port = port_queue.get(timeout=60)
@@ -445,7 +445,7 @@ async def run_mode(way: str, clip, steps: list[int], warmup: float, seconds: flo
 async def profile_forwarding(clip, sessions: int, path: str) -> str:
     ctx = multiprocessing.get_context("spawn")
     port_queue = ctx.Queue()
-    server = ctx.Process(target=server_main, args=("packets", port_queue, path), daemon=True)
+    server = ctx.Process(target=server_main, args=("packets", port_queue, path, MACHINE_CORES), daemon=True)
     server.start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port_queue.get(timeout=60))
@@ -477,8 +477,13 @@ async def profile_forwarding(clip, sessions: int, path: str) -> str:
     return out.getvalue()
 
 
-def _pin(core: int) -> None:
-    cores = sorted(os.sched_getaffinity(0))
+MACHINE_CORES = sorted(os.sched_getaffinity(0))
+"""The cores this run may use, read before it pins itself: a server process it spawns inherits
+the participants' one core and must be told the others (before, both shared that one core)."""
+
+
+def _pin(core: int, cores: list[int] | None = None) -> None:
+    cores = cores or MACHINE_CORES
     if len(cores) >= 2:
         os.sched_setaffinity(0, {cores[core]})
 
