@@ -139,7 +139,10 @@ def stored_token(page: Any, office_id: str) -> str | None:
 
 
 def join(page: Any, url: str, *, name: str = "", notify: bool = False) -> str:
-    """Through the four steps with the mouse, skipping the device check; returns the display number."""
+    """Through the four steps with the mouse, skipping the device check; returns the display number.
+
+    Returns once the page is connected: only then does the ticket hold its place in the line
+    (until then it is unconfirmed, and a clerk's call next would find nobody)."""
     page.goto(url)
     page.get_by_label("Ich habe das gelesen und bin einverstanden.").check()
     page.get_by_role("button", name="Weiter").click()
@@ -152,4 +155,5 @@ def join(page: Any, url: str, *, name: str = "", notify: bool = False) -> str:
     page.get_by_role("button", name="Jetzt anstellen").click()
     number = page.locator("#number")
     expect(number).not_to_have_text("…", timeout=15_000)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
     return number.inner_text()
