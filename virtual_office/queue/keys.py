@@ -157,6 +157,12 @@ def visit_state(visit_id: str) -> str:
     return f"{PREFIX}:exchange:{{{visit_id}}}:state"
 
 
+def visit_encryption(visit_id: str) -> str:
+    """Hash: per call of the ticket, whose browsers cannot encrypt and whether the clerk let the video go
+    unencrypted (server/visit/encryption.py; deleted when the visit ends)."""
+    return f"{PREFIX}:visit:{{{visit_id}}}:encryption"
+
+
 def limit(name: str, address: str) -> str:
     """Integer (expires with its window): how often one address did ``name`` (server/limits.py)."""
     return f"{PREFIX}:limit:{name}:{address}"

@@ -56,10 +56,10 @@ class Visits:
                          cashier.store)
         signaling = signaling or Signaling(services.media, sio)
         colleagues = Colleagues(services.room, services.clerks, membership, signaling, sio)
+        encryption = VisitEncryption(services.offices, services.media, sio, services.redis)
         namespace = VisitNamespace(settings, membership, signaling, colleagues, ExchangeEvents(store, settings, sio),
-                                   payments.PaymentEvents(cashier, settings, sio), presence, KeyRelay(sio),
-                                   VisitEncryption(services.offices, services.media, sio))
-        lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status)
+                                   payments.PaymentEvents(cashier, settings, sio), presence, KeyRelay(sio), encryption)
+        lifecycle = VisitLifecycle(sio, services.room, services.offices, store, signaling, status, encryption)
         return cls(membership, store, lifecycle, namespace)
 
     async def end(self, ticket: Ticket, reason: str) -> None:

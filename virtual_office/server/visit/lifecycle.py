@@ -6,7 +6,8 @@ queue has made the transition. It owns everything that follows, in this order:
 
 1. the staff who used the visit get its final record;
 2. the media session closes: nobody receives anything more;
-3. the exchange's files and remembered state are deleted;
+3. the exchange's files and remembered state are deleted, and so is the decision
+   about a browser that cannot encrypt;
 4. every member's page, the citizen's waiting room, the serving clerk's console and
    the consoles of invited colleagues are told;
 5. every connection leaves the visit's rooms, so that a later visit of the same
@@ -28,6 +29,7 @@ from virtual_office.server import payloads
 from virtual_office.server.i18n import LANGUAGES
 from virtual_office.server.protocol import CITIZEN, CLERK, VISIT, clerk_room, record_room, ticket_room, visit_room
 from virtual_office.server.status import StatusBroadcaster
+from virtual_office.server.visit.encryption import VisitEncryption
 from virtual_office.server.visit.exchange import Exchange
 from virtual_office.server.visit.rooms import close_visit_rooms
 from virtual_office.server.visit.signaling import Signaling
@@ -56,6 +58,7 @@ class VisitLifecycle:
         exchange: Exchange,
         signaling: Signaling,
         status: StatusBroadcaster,
+        encryption: VisitEncryption,
     ) -> None:
         self._sio = sio
         self._room = room
@@ -63,6 +66,7 @@ class VisitLifecycle:
         self._exchange = exchange
         self._signaling = signaling
         self._status = status
+        self._encryption = encryption
 
     async def end(self, ticket: Ticket, reason: str) -> None:
         """Everything that follows the end of ``ticket``'s visit (as it was in the visit), for ``reason``.
@@ -75,6 +79,7 @@ class VisitLifecycle:
         await self._step("final record", self._send_final_record(visit_id, reason))
         await self._step("closing media", self._signaling.forget(visit_id))
         await self._step("clearing the exchange", self._exchange.clear(visit_id))
+        await self._step("forgetting the encryption decision", self._encryption.forget(visit_id))
         await self._step("telling the members", self._tell_members(ticket, reason))
         await self._step("telling the consoles", self._tell_consoles(ticket, reason))
         await self._step("closing rooms", close_visit_rooms(self._sio, visit_id))
