@@ -83,6 +83,10 @@ class MediaConfig:
     answer_seconds: float = 20.0
     """How long the server waits for the answer to its own offer before it closes
     the connection (a browser that could not apply the offer starts over)."""
+    reconnect_seconds: float = 15.0
+    """How long the others keep receiving a participant's streams, silent, after that
+    participant's connection went (a reload, a network change): a new connection
+    within this time continues the same streams, after it they end."""
     check_seconds: float = 60.0
     "How long a connection check (camera/microphone echo) may run."
     max_checks: int = 20

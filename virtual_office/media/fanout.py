@@ -239,6 +239,10 @@ class Outlet(MediaStreamTrack):
         self._decode: Callable[[Packet[Stream]], list[Frame]] | None = None
         self._decode_codec: str | None = None
         self._decoded: collections.deque[Frame] = collections.deque()
+        # The frame path's timeline: the sender stamps what it sends with the item's pts.
+        self._pts_shift = 0  # added to the source's pts (a new source starts at other numbers)
+        self._last_pts: tuple[int, float] | None = None  # the latest pts handed on, and when
+        self._pts_rebase = False
 
     def bind(self, sender: RTCRtpSender) -> None:
         """Send on ``sender``: packets straight to it, PLI/FIR and REMB from its subscriber here."""
@@ -302,6 +306,23 @@ class Outlet(MediaStreamTrack):
         self._attached = False
         self.source.detach(self)
         self._items.clear()
+
+    def switch(self, source: Source) -> None:
+        """Carry ``source`` from now on, on the same stream (its participant's new connection).
+
+        The subscriber sees one stream: the same SSRC, sequence numbers and
+        timestamps running on (``packets.Rewriter``, or on the frame path the
+        timeline below), the next picture a keyframe, asked of the new source at once.
+        """
+        assert source.kind == self.kind, "a source of the same kind"
+        attached = self._attached
+        self.detach()
+        self.source = source
+        self._decoded.clear()
+        self._pts_rebase = True
+        self._ready.set()  # a sender loop waiting on the old source looks again
+        if attached:
+            self.attach()
 
     def keyframe_requested(self) -> bool:
         """Handle a PLI/FIR from the subscriber; False means the sender's encoder handles it."""
@@ -370,7 +391,7 @@ class Outlet(MediaStreamTrack):
         while True:
             if self._decoded and self.way == FRAMES:
                 self._counters.transcoded += 1
-                return self._decoded.popleft()
+                return self._timed(self._decoded.popleft())
             while not self._items:
                 self._ready.clear()
                 await self._ready.wait()
@@ -381,11 +402,11 @@ class Outlet(MediaStreamTrack):
                 continue
             if not self.source.encoded:
                 self._counters.transcoded += 1
-                return item
+                return self._timed(item)
             codec = self.source.codec
             if self.send_codec is None or codec == self.send_codec:
                 self._counters.forwarded += 1
-                return item
+                return self._timed(item)
             # The legs negotiated different codecs: decode here, the sender encodes.
             assert codec is not None  # known once the source's first packet arrived
             decode = self._decode
@@ -400,3 +421,18 @@ class Outlet(MediaStreamTrack):
                 self.source.request_keyframe()
                 continue
             self._decoded.extend(frames)
+
+    def _timed(self, item: Item) -> Item:
+        """``item`` on this outlet's timeline: after a switch it follows the last one, by the time that passed."""
+        pts, time_base = item.pts, item.time_base
+        if pts is None or time_base is None:
+            return item
+        now = time.monotonic()
+        if self._pts_rebase:
+            self._pts_rebase = False
+            if self._last_pts is not None:
+                last, at = self._last_pts
+                self._pts_shift = last + max(1, int((now - at) / time_base)) - pts
+        item.pts = pts + self._pts_shift
+        self._last_pts = (item.pts, now)
+        return item

@@ -5,7 +5,9 @@ server answers, then makes its own offers whenever the set of tracks it should
 send changes (someone joins, leaves or shares a screen): it adds one
 ``sendonly`` m-line per (participant, source) and turns it ``inactive`` when
 that source goes away. An m-line is never reused for another source, so
-timestamps and msids stay consistent.
+timestamps and msids stay consistent; when a participant's new connection
+brings a source again (a reload), the m-line that carried it goes on with the
+new track, on the same stream, without a new offer.
 
 Both sides may want to offer at once. The server is the impolite peer: an
 offer from the browser that arrives while the server's own offer is
@@ -72,6 +74,7 @@ class Peer:
         self._lock = asyncio.Lock()
         self._outlets: dict[Source, tuple[RTCRtpTransceiver, Outlet]] = {}
         self._wanted: list[Source] = []
+        self._kept: set[str] = set()
         self._names: dict[str, str] = {}
         self._renegotiation: asyncio.Task[None] | None = None
         self._answer_watch: asyncio.Task[None] | None = None
@@ -196,9 +199,14 @@ class Peer:
 
     # --- to the browser ---------------------------------------------------
 
-    def want(self, sources: list[Source]) -> None:
-        """Send exactly these sources to the participant (renegotiating as needed)."""
+    def want(self, sources: list[Source], *, keep: set[str] | None = None) -> None:
+        """Send exactly these sources to the participant (renegotiating as needed).
+
+        ``keep``: participants whose connection went and who may come back; their
+        m-lines stay as they are, and their next tracks continue on them.
+        """
         self._wanted = list(sources)
+        self._kept = set(keep or ())
         self._schedule()
 
     def _schedule(self) -> None:
@@ -258,7 +266,7 @@ class Peer:
         changed = False
         wanted = [s for s in self._wanted if s.active]
         for source in wanted:
-            entry = self._outlets.get(source)
+            entry = self._outlets.get(source) or self._take_over(source)
             if entry is None:
                 outlet = Outlet(source, self._counters)
                 transceiver = pc.addTransceiver(outlet, direction="sendonly")
@@ -282,11 +290,26 @@ class Peer:
                 entry[1].attach()
                 changed = True
         for source, (transceiver, outlet) in self._outlets.items():
-            if source not in wanted and transceiver.direction != "inactive":
+            if source not in wanted and source.participant_id not in self._kept and transceiver.direction != "inactive":
                 transceiver.direction = "inactive"
                 outlet.detach()
                 changed = True
         return changed
+
+    def _take_over(self, source: Source) -> tuple[RTCRtpTransceiver, Outlet] | None:
+        """The m-line that carried ``source``'s participant's same source on a connection now
+        closed (a reload), switched to ``source``: same SSRC, numbers running on."""
+        previous = [
+            old for old, (transceiver, _) in self._outlets.items()
+            if old.participant_id == source.participant_id and old.name == source.name
+            and old.kind == source.kind and not old.running and transceiver.direction == "sendonly"
+        ]
+        if not previous:
+            return None
+        entry = self._outlets.pop(previous[-1])
+        entry[1].switch(source)
+        self._outlets[source] = entry
+        return entry
 
     def _update_send_codecs(self) -> None:
         # Every negotiation may change the codec of any m-line.

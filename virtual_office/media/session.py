@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,11 @@ class Session:
     In an ``encrypted`` session (end-to-end encrypted payloads) media is only
     ever forwarded, never decoded: a participant whose browser cannot take the
     sender's codec does not get that track (``refused`` lists them).
+
+    A participant whose connection goes (a reload, a new peer connection) stays
+    on the others' m-lines, silent, for ``MediaConfig.reconnect_seconds``; their
+    next connection's tracks continue those streams (``Peer.want``), so the
+    others need no new offer.
     """
 
     def __init__(
@@ -44,6 +50,8 @@ class Session:
         self._policy = Policy(forward=config.forward, encrypted=encrypted)
         self._admitted: dict[str, None] = {}  # ordered: tracks are offered in admission order
         self._peers: dict[str, Peer] = {}
+        self._sending: set[str] = set()  # participants with tracks at the last update
+        self._away: dict[str, asyncio.TimerHandle] = {}  # participant -> the end of their streams' wait
         self._closed = False
 
     @property
@@ -117,6 +125,7 @@ class Session:
     async def remove(self, participant_id: str) -> None:
         """Let a participant go: close their connection; the others stop getting their tracks."""
         self._admitted.pop(participant_id, None)
+        self._return_given_up(participant_id)  # the others' waiting streams of theirs end now
         await self.disconnect(participant_id)
 
     async def disconnect(self, participant_id: str) -> None:
@@ -130,6 +139,9 @@ class Session:
         """Close every connection of the session."""
         self._closed = True
         self._admitted.clear()
+        for timer in self._away.values():
+            timer.cancel()
+        self._away.clear()
         peers, self._peers = list(self._peers.values()), {}
         for peer in peers:
             await peer.close()
@@ -144,8 +156,38 @@ class Session:
         if self._closed:
             return
         sources = self.sources()
+        sending = {s.participant_id for s in sources}
+        for participant_id in self._sending - sending:
+            if self._gone(participant_id):
+                self._wait_for_return(participant_id)
+        for participant_id in sending & set(self._away):
+            self._away.pop(participant_id).cancel()  # back: what they do not bring again ends now
+        self._sending = sending
+        away = set(self._away)
         for participant_id, peer in self._peers.items():
-            peer.want([s for s in sources if s.participant_id != participant_id])
+            peer.want([s for s in sources if s.participant_id != participant_id], keep=away - {participant_id})
+
+    def _gone(self, participant_id: str) -> bool:
+        """Whether an admitted participant's tracks stopped because their connection went."""
+        if participant_id not in self._admitted:
+            return False
+        peer = self._peers.get(participant_id)
+        return peer is None or peer.connection is None or not any(s.running for s in peer.sources.values())
+
+    def _wait_for_return(self, participant_id: str) -> None:
+        timer = self._away.pop(participant_id, None)
+        if timer is not None:
+            timer.cancel()
+        self._away[participant_id] = asyncio.get_running_loop().call_later(
+            self._config.reconnect_seconds, self._return_given_up, participant_id
+        )
+
+    def _return_given_up(self, participant_id: str) -> None:
+        # Not back in time, or let go: the others' streams of theirs end.
+        timer = self._away.pop(participant_id, None)
+        if timer is not None:
+            timer.cancel()
+            self._update()
 
     async def _deliver(self, participant_id: str, message: signaling.Message) -> None:
         try:
