@@ -28,7 +28,7 @@ class Cluster:
         self.node = Node(client, port_min=media.config.port_min, port_max=media.config.port_max,
                          visits=lambda: self.signaling.homed(), connections=lambda: len(sio.eio.sockets))
         self.commands = CommandChannel(client, self.node.id)
-        self.signaling = ClusterSignaling(media, sio, client, self.node.id, self.commands)
+        self.signaling = ClusterSignaling(media, sio, client, self.node.id, self.commands, changed=self.node.refresh)
 
     async def run(self) -> None:
         """Listen for requests, then register and beat until cancelled."""

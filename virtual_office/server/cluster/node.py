@@ -63,6 +63,7 @@ class Node:
         self._visits = visits
         self._connections = connections
         self._started = time.time()
+        self._stopped = False
 
     def info(self) -> NodeInfo:
         return NodeInfo(self.id, os.getpid(), socket.gethostname(), self._port_min, self._port_max,
@@ -75,17 +76,24 @@ class Node:
             pipe.sadd(keys.NODES, self.id)
             await pipe.execute()
 
+    async def refresh(self) -> None:
+        """Beat now, as the visits it holds changed: the next visit's home is chosen by these counts."""
+        if self._stopped:
+            return  # it left: a late beat would offer the others a node on its way out
+        try:
+            await self.beat()
+        except (redis.exceptions.RedisError, OSError) as exc:
+            log.warning("node %s: heartbeat failed (%s)", self.id, type(exc).__name__)
+
     async def run(self) -> None:
         """Beat every ``HEARTBEAT_SECONDS`` until cancelled; Redis being away is waited out."""
         while True:
-            try:
-                await self.beat()
-            except (redis.exceptions.RedisError, OSError) as exc:
-                log.warning("node %s: heartbeat failed (%s)", self.id, type(exc).__name__)
+            await self.refresh()
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def stop(self) -> None:
         """Leave the deployment: the others no longer route to this node."""
+        self._stopped = True
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.delete(keys.node(self.id))
             pipe.srem(keys.NODES, self.id)

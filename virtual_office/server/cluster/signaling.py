@@ -1,20 +1,23 @@
 """The media of a visit across nodes: each visit's session lives on its home node.
 
-The first offer homes the visit on the node that receives it (``CLAIM``: atomic, under
-the visit's hash tag). Any node that carries a member's connection sends that member's
-signaling to the home over the command channels; the home delivers its own messages to
-the carrying socket through socket.io's Redis manager, from whichever node. Which tab
-carries whose media is in Redis, so a second tab on another node still takes over.
+The first offer homes the visit on the live node that holds the fewest visits
+(``least_loaded``), claimed atomically under the visit's hash tag (``CLAIM``). Any node
+that carries a member's connection sends that member's signaling to the home over the
+command channels; the home delivers its own messages to the carrying socket through
+socket.io's Redis manager, from whichever node. Which tab carries whose media is in
+Redis, so a second tab on another node still takes over.
 
 A home that is gone (its command channel has no listener) loses its visits' media only:
-the next offer of a member re-homes the visit on the node that received it, and the
-other members are told (``media_moved``) to start their connections over.
+the next offer of a member re-homes the visit by the same choice, and the other members
+are told (``media_moved``) to start their connections over. A node chosen that does not
+answer (it died since its last heartbeat) gives the visit back to the node that chose it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import redis.asyncio
@@ -22,8 +25,8 @@ import socketio
 
 from virtual_office.media import MediaError, MediaServer
 from virtual_office.server.cluster import keys
-from virtual_office.server.cluster.commands import CommandChannel, NodeGone, NodeTimeout
-from virtual_office.server.cluster.node import alive
+from virtual_office.server.cluster.commands import GONE_SECONDS, CommandChannel, NodeGone, NodeTimeout
+from virtual_office.server.cluster.node import NodeInfo, alive, live_nodes
 from virtual_office.server.protocol import VISIT, participant_room, visit_room
 from virtual_office.server.visit.membership import Member
 from virtual_office.server.visit.signaling import _MEDIA_ERRORS, Signaling, media_error
@@ -37,11 +40,12 @@ CLAIM = """
 local current = redis.call('GET', KEYS[1])
 if not current or current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  return ARGV[2]
+  return {ARGV[2], 1}
 end
-return current
+return {current, 0}
 """
-"""Home the visit on ARGV[2] unless it has a home other than ARGV[1] (a home found gone)."""
+"""Home the visit on ARGV[2] unless it has a home other than ARGV[1] (a home found gone);
+returns the home and whether this call set it."""
 
 DROP_CARRIER = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -60,11 +64,29 @@ return 0
 """Drop the visit's home if it is still this node."""
 
 
+def least_loaded(nodes: Iterable[NodeInfo], here: str, homed_here: int, *, gone: str = "") -> str:
+    """The node to home a visit on: the live node that holds the fewest visits, ``here`` on a tie.
+
+    Connections are spread by whoever accepts them (the kernel gives ``--workers``' next
+    connection to whichever process waits in accept first; a proxy counts connections), not
+    by what they cost, so homing a visit where its first offer arrived could pile the media,
+    which is the work, onto one process while another idles. A tie stays here: the offer
+    needs no hop, and a single node behaves as it always did. The others' counts are their
+    heartbeats' (a node beats at once when it takes a visit); this node's own is exact.
+    ``gone`` is a node just found dead, whose heartbeat may not have run out yet. A node
+    without a registration (this one, on its way out) is chosen only when no node has one.
+    """
+    load = {node.id: len(node.visits) for node in nodes if node.id != gone}
+    if here in load:
+        load[here] = homed_here
+    return min(load, key=lambda node: (load[node], node != here)) if load else here
+
+
 class ClusterSignaling(Signaling):
     """``Signaling`` for a node among several: the same calls, the session on the visit's home."""
 
     def __init__(self, media: MediaServer, sio: socketio.AsyncServer, client: redis.asyncio.Redis,
-                 node_id: str, commands: CommandChannel) -> None:
+                 node_id: str, commands: CommandChannel, *, changed: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(media, sio)
         self._redis = client
         self.node_id = node_id
@@ -73,6 +95,8 @@ class ClusterSignaling(Signaling):
         """Visits whose session this node holds."""
         self._delivering: dict[tuple[str, str], asyncio.Lock] = {}
         """(visit, participant) -> the lock that keeps the home's messages to them in order."""
+        self._changed = changed
+        """Called when the visits homed here change (the node beats, so the others' choice sees it)."""
         commands.serve(self._at_home)
 
     def homed(self) -> list[str]:
@@ -140,37 +164,57 @@ class ClusterSignaling(Signaling):
         await self._to_home(visit_id, {"op": "remove", "participant": participant}, offer=False)
 
     async def _to_home(self, visit_id: str, command: dict[str, Any], *, offer: bool, sid: str | None = None) -> dict[str, Any]:
-        """Run ``command`` at the visit's home; an offer homes a visit without one (or whose home is gone) here."""
+        """Run ``command`` at the visit's home; an offer homes a visit that has none (or whose home is gone)."""
         command = {**command, "visit": visit_id}
         home = await self._home(visit_id)
+        chosen = False
+        """Whether this node just homed the visit on ``home`` (and takes it back if that node fails)."""
         if home is None:
             if not offer:
                 return {"ok": False, "error": "offer_first"}  # no session yet: the first offer opens it
-            home = await self._claim(visit_id, "")
-        for _ in range(2):
+            home, chosen = await self._claim(visit_id, "", await self._choose())
+        for _ in range(3):
             if home == self.node_id:
                 return await self._at_home(command)
             try:
                 return await self._commands.request(home, command)
-            except NodeTimeout:
-                log.warning("visit media: node %s did not answer", home)
-                return {"ok": False, "error": "media_unreachable"}
-            except NodeGone:
-                if not offer:
+            except (NodeGone, NodeTimeout) as exc:
+                failed = home
+                if chosen:
+                    # Gone (or stuck) since its last heartbeat: this node takes the visit, so it still comes up.
+                    log.warning("visit media: node %s, chosen as a home, did not answer; the visit comes here", failed)
+                    home, chosen = await self._claim(visit_id, failed, self.node_id)
+                    if isinstance(exc, NodeTimeout):
+                        await self._forget_at(failed, visit_id)
+                elif isinstance(exc, NodeTimeout):
+                    log.warning("visit media: node %s did not answer", failed)
+                    return {"ok": False, "error": "media_unreachable"}
+                elif not offer:
                     return {"ok": False, "error": "offer_first"}
-                gone, home = home, await self._claim(visit_id, home)
-                if home == self.node_id:
-                    log.info("visit media: node %s is gone, its visit moves here", gone)
-                    await self._sio.emit("media_moved", {}, room=visit_room(visit_id), skip_sid=sid, namespace=VISIT)
+                else:
+                    home, chosen = await self._claim(visit_id, failed, await self._choose(gone=failed))
+                    if chosen:
+                        log.info("visit media: node %s is gone, its visit moves to node %s", failed, home)
+                        await self._sio.emit("media_moved", {}, room=visit_room(visit_id), skip_sid=sid, namespace=VISIT)
         return {"ok": False, "error": "media_unreachable"}
+
+    async def _choose(self, gone: str = "") -> str:
+        return least_loaded(await live_nodes(self._redis), self.node_id, len(self._homed), gone=gone)
 
     async def _home(self, visit_id: str) -> str | None:
         home = await self._redis.get(keys.home(visit_id))
         return None if home is None else str(home)
 
-    async def _claim(self, visit_id: str, gone: str) -> str:
-        home = await self._redis.eval(CLAIM, 1, keys.home(visit_id), gone, self.node_id, str(HOME_SECONDS))  # type: ignore[misc]
-        return str(home)
+    async def _claim(self, visit_id: str, gone: str, node_id: str) -> tuple[str, bool]:
+        home, claimed = await self._redis.eval(CLAIM, 1, keys.home(visit_id), gone, node_id, str(HOME_SECONDS))  # type: ignore[misc]
+        return str(home), bool(claimed)
+
+    async def _forget_at(self, node_id: str, visit_id: str) -> None:
+        """Ask a node that lost the visit to close a session it may have opened late (if it listens)."""
+        try:
+            await self._commands.request(node_id, {"op": "forget", "visit": visit_id}, timeout=GONE_SECONDS)
+        except (NodeGone, NodeTimeout):
+            pass  # its session ends by itself: nobody answers it (``_deliver`` sends nothing once the visit left)
 
     # The home node.
 
@@ -187,7 +231,9 @@ class ClusterSignaling(Signaling):
                 if not isinstance(message, dict):
                     return {"ok": False, "error": "bad_request"}
                 session = self._session(visit_id)
-                self._homed.add(visit_id)
+                if visit_id not in self._homed:
+                    self._homed.add(visit_id)
+                    await self._changed_homes()
                 session.admit(participant)  # membership was re-checked by the carrying node just now
                 await session.signal(participant, message)
                 return {"ok": True}
@@ -211,23 +257,34 @@ class ClusterSignaling(Signaling):
         # In the order the session sent them: an offer that overtook the answer before it would be
         # ignored by the browser (and the server would give up waiting for its answer).
         async with self._delivering.setdefault((visit_id, participant), asyncio.Lock()):
-            sid = await self._redis.hget(keys.carriers(visit_id), participant)
-            if sid is not None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(keys.home(visit_id))
+                pipe.hget(keys.carriers(visit_id), participant)
+                home, sid = await pipe.execute()
+            # A node that answered too late, after the visit went elsewhere, must not talk over the new home.
+            if home == self.node_id and sid is not None:
                 await self._sio.emit("signal", message, to=sid, namespace=VISIT)
 
     async def hand_over(self) -> None:
         """This node stops: its visits lose their home, and their members start over at once
-        (on whichever node their next offer reaches) rather than when ICE notices."""
+        (their next offer homes the visit anew) rather than when ICE notices."""
         for visit_id in list(self._homed):
             if await self._redis.eval(LET_GO, 1, keys.home(visit_id), self.node_id):  # type: ignore[misc]
                 await self._sio.emit("media_moved", {}, room=visit_room(visit_id), namespace=VISIT)
             await self._close_here(visit_id)
 
     async def _close_here(self, visit_id: str) -> None:
+        homed = visit_id in self._homed
         self._homed.discard(visit_id)
         for key in [k for k in self._delivering if k[0] == visit_id]:
             del self._delivering[key]
         await self._media.close_session(visit_id)
+        if homed:
+            await self._changed_homes()
+
+    async def _changed_homes(self) -> None:
+        if self._changed is not None:
+            await self._changed()
 
 
 __all__ = ["ClusterSignaling"]
