@@ -22,6 +22,8 @@ from starlette.routing import Mount, Route
 
 from tests.conftest import ALWAYS, RedisServer
 from tests.server.conftest import PASSWORD, Client, ServerProcess, join, seed
+from virtual_office.payments import ProviderConfig, ProviderDirectory
+from virtual_office.payments import keys as payment_keys
 from virtual_office.queue import ADMIN, CLERK, ClerkDirectory, Office, OfficeDirectory, Tenant, TenantDirectory, keys
 from virtual_office.server import create_app
 from virtual_office.server.protocol import CITIZEN, PUBLIC, VISIT
@@ -29,7 +31,9 @@ from virtual_office.server.protocol import CLERK as CLERK_NS
 from virtual_office.settings import Settings
 
 B_OFFICE = "pa-meldeamt"
-B_NAMES = ("Passauer Meldeamt", "Paula Passau", "Pia Passau", "Zacharias Zeuge", "https://www.passau.de")
+B_SECRET = "passau-geheim-4711"
+B_NAMES = ("Passauer Meldeamt", "Paula Passau", "Pia Passau", "Zacharias Zeuge", "https://www.passau.de", "passau-kasse-client",
+           B_SECRET)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 STAFF = "staff"
@@ -177,6 +181,10 @@ async def _seed_b(url: str) -> dict[str, Any]:
     try:
         await TenantDirectory(client).save(Tenant("passau", "Stadt Passau", "09262000", hotline="0851 396-0", colour="#8a1538"))
         await client.sadd(keys.allowed_origins("passau"), "https://www.passau.de")
+        await ProviderDirectory(client).save_for_tenant("passau", ProviderConfig.from_config({
+            "kind": "xbezahldienste", "base_url": "https://payment.passau.example/api/", "token_url": "https://payment.passau.example/token",
+            "originator_id": "virtuelles-buergerbuero", "endpoint_id": "09262000", "client_id": "passau-kasse-client",
+            "client_secret": B_SECRET}))
         await OfficeDirectory(client).save(Office.from_config({
             "id": B_OFFICE, "name": "Passauer Meldeamt", "hours": ALWAYS, "tenant": "passau",
             "appointments": {"mode": "also", "hours": ALWAYS, "lead_minutes": 0, "hold_minutes": 5, "capacity": 2,
@@ -199,7 +207,7 @@ async def snapshot(url: str, b: dict[str, Any]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         async for key in client.scan_iter(match=f"vo:{{{B_OFFICE}}}:*".encode()):
             found[key] = await client.dump(key)
-        for name in (keys.TENANTS, keys.allowed_origins("passau")):
+        for name in (keys.TENANTS, keys.allowed_origins("passau"), payment_keys.tenant_provider("passau")):
             found[name.encode()] = await client.dump(name)
         for account in b.values():
             found[account.id.encode()] = await client.hget(keys.CLERKS, account.id)
@@ -256,7 +264,8 @@ async def csrf(http: httpx.AsyncClient) -> str:
 
 FORM = {"name": "Übernommen", "login": "uebernahme", "role": "admin", "password": "ein langes neues passwort", "offices": B_OFFICE,
         "origins": "https://evil.example", "origin": "https://evil.example", "reason": "Übernahme", "tenant": "passau",
-        "id": "neu-in-passau", "current_password": PASSWORD}
+        "id": "neu-in-passau", "current_password": PASSWORD,
+        "pay_provider": "girocode", "pay_gc_recipient": "Übernahme", "pay_gc_iban": "DE89370400440532013000"}
 
 
 @pytest.mark.parametrize("login", ["root", "anna"])
@@ -323,7 +332,7 @@ async def test_tenant_a_cannot_see_or_change_anything_of_tenant_b(region: dict[s
         assert await client.smembers(keys.allowed_origins("passau")) == {"https://www.passau.de"}
     finally:
         await client.aclose()
-    assert "Zacharias" not in server.log() and "Ummeldung" not in server.log()
+    assert "Zacharias" not in server.log() and "Ummeldung" not in server.log() and B_SECRET not in server.log()
 
 
 async def test_the_widget_of_a_tenant_shows_its_offices_only(region: dict[str, Any]) -> None:

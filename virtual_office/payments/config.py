@@ -109,13 +109,20 @@ class ProviderDirectory:
     async def save_for_tenant(self, tenant_id: str, config: ProviderConfig) -> None:
         await self._redis.set(keys.tenant_provider(tenant_id), json.dumps(config.to_config()))
 
+    async def delete_for_tenant(self, tenant_id: str) -> None:
+        await self._redis.delete(keys.tenant_provider(tenant_id))
+
+    async def find_for_tenant(self, tenant_id: str) -> ProviderConfig | None:
+        """The tenant's own provider (the one its offices without one use); None if it has none."""
+        raw = await self._redis.get(keys.tenant_provider(tenant_id))
+        return None if raw is None else ProviderConfig.from_config(json.loads(raw))
+
     async def for_office(self, office_id: str, tenant_id: str | None = None) -> ProviderConfig | None:
         """The provider an office's payments go through: its own, else its tenant's; None if neither is set."""
         own = await self.find(office_id)
         if own is not None or tenant_id is None:
             return own
-        raw = await self._redis.get(keys.tenant_provider(tenant_id))
-        return None if raw is None else ProviderConfig.from_config(json.loads(raw))
+        return await self.find_for_tenant(tenant_id)
 
     async def get(self, office_id: str, tenant_id: str | None = None) -> ProviderConfig:
         """As :meth:`for_office`; NotConfigured if neither the office nor its tenant has a provider."""

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from virtual_office.queue import UnknownOffice
+from virtual_office.queue import Office, UnknownOffice
 from virtual_office.queue.appointment_settings import GRIDS
 from virtual_office.queue.hours import WEEKDAYS
 from virtual_office.server import tenancy
@@ -32,11 +32,20 @@ async def _form_page(request: Request, form: OfficeForm, *, creating: bool, stat
 async def _save_provider(request: Request, office_id: str, form: OfficeForm) -> None:
     """Store the office's payment provider apart from the office (payments/config.py), or remove it."""
     providers = request.app.state.cashier.providers
-    provider = form.payments.provider()
+    provider = form.payments.provider.config()
     if provider is None:
         await providers.delete(office_id)
     else:
         await providers.save(office_id, provider)
+
+
+async def _tenant_kind(request: Request, office: Office) -> str:
+    """The kind of the tenant's provider when the office has none of its own (its payments go through it), else ""."""
+    providers = request.app.state.cashier.providers
+    if await providers.find(office.id) is not None:
+        return ""
+    tenant_provider = await providers.find_for_tenant(office.tenant)
+    return "" if tenant_provider is None else tenant_provider.kind
 
 
 def _done(request: Request, key: str) -> Response:
@@ -75,11 +84,14 @@ async def edit_office(request: Request) -> Response:
     except UnknownOffice:
         return error_page(request, 404, "error.unknown_office")
     if is_reading(request):
-        return await _form_page(request, OfficeForm.of(existing, await providers.find(existing.id)), creating=False)
+        form = OfficeForm.of(existing, await providers.find(existing.id))
+        form.payments.provider.tenant_kind = await _tenant_kind(request, existing)
+        return await _form_page(request, form, creating=False)
     lang = page_language(request)
     form = OfficeForm.parse(request.state.form, lang, office_id=existing.id, taken=set(),
                             mail_configured=request.app.state.mail.configured, existing=existing,
                             provider=await providers.find(existing.id))
+    form.payments.provider.tenant_kind = await _tenant_kind(request, existing)
     if "appt_more" in request.state.form or "pay_more" in request.state.form:  # more rows: the same form again, nothing saved
         form.errors.clear()
         return await _form_page(request, form, creating=False)

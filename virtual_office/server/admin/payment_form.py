@@ -1,40 +1,31 @@
 """The fees-and-payment part of the office form: the fee catalogue and the provider, form fields and back.
 
 Fees are rows that work without a script, as the appointment services are: the form always has
-empty rows, and "more rows" posts the form back with more. The provider is stored apart from the
-office (payments/config.py); its client secret is write-only: the page shows only whether one is
-set, an empty field keeps it, and "remove" clears it.
+empty rows, and "more rows" posts the form back with more. The provider's fields are
+:class:`~virtual_office.server.admin.provider_form.ProviderForm`, which the tenant form shares.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 
-from virtual_office.payments import Fee, FeeCatalogue, GiroCodeSettings, ProviderConfig
+from virtual_office.payments import Fee, FeeCatalogue, ProviderConfig
 from virtual_office.payments.errors import InvalidFee
 from virtual_office.payments.fees import BOOKING_KEY, DESCRIPTION, PURPOSE
-from virtual_office.payments.girocode import BIC, REFERENCE_PREFIX, normalize_iban
 from virtual_office.payments.money import parse_amount, parse_tax_rate
-from virtual_office.payments.xbezahldienste import PATH_ID, XBezahldiensteSettings
 from virtual_office.server.admin.appointment_form import service_id
+from virtual_office.server.admin.provider_form import Err, ProviderForm
 
-NONE = "none"
-KINDS = (NONE, "xbezahldienste", "girocode")
-XB_FIELDS = ("base_url", "token_url", "originator_id", "endpoint_id", "client_id")
-GC_FIELDS = ("recipient", "iban", "bic", "reference_prefix")
 FEE_FIELDS = ("id", "name", "name_en", "amount", "purpose", "description", "tax_rate", "booking_data")
 SPARE_ROWS = 2
 """Empty fee rows a form shows; "more rows" adds as many again."""
 MAX_FEES = 60
 _THOUSANDS_ONLY = re.compile(r"^\d{1,3}(\.\d{3})+$")
-
-Err = Callable[..., None]
 
 
 def form_amount(text: str) -> int:
@@ -71,25 +62,15 @@ def _booking_data(text: str) -> dict[str, str] | None:
     return data if len(data) <= 20 else None
 
 
-def _http_url(text: str) -> bool:
-    try:
-        url = urlsplit(text)
-    except ValueError:
-        return False
-    return url.scheme in ("https", "http") and bool(url.hostname)
-
-
 @dataclass
 class PaymentForm:
-    """The fee rows and provider fields as typed; ``secret_set`` says whether a client secret is stored."""
+    """The fee rows and the free amount's fields as typed, and the provider's fields."""
 
     values: dict[str, str] = field(default_factory=dict)
     fees: list[dict[str, str]] = field(default_factory=list)
     spare: int = SPARE_ROWS
-    secret_set: bool = False
+    provider: ProviderForm = field(default_factory=lambda: ProviderForm.of(None))
     _catalogue: FeeCatalogue | None = None
-    _provider: ProviderConfig | None = None
-    _secret: str = field(default="", repr=False)
 
     @classmethod
     def empty(cls) -> PaymentForm:
@@ -99,57 +80,30 @@ class PaymentForm:
     def of(cls, catalogue: FeeCatalogue, provider: ProviderConfig | None) -> PaymentForm:
         values = {"free_amount": "1" if catalogue.free_amount else "", "free_amount_max": _cents_text(catalogue.free_amount_max),
                   "free_booking_data": _booking_text(catalogue.free_booking_data),
-                  "free_tax_rate": _rate_text(catalogue.free_tax_rate), "provider": NONE}
-        values.update({f"xb_{n}": "" for n in XB_FIELDS})
-        values.update({f"gc_{n}": "" for n in GC_FIELDS})
-        secret_set = False
-        if provider is not None:
-            values["provider"] = provider.kind
-            prefix = "xb_" if provider.kind == "xbezahldienste" else "gc_"
-            for name, value in provider.public().items():
-                if name == "client_secret":
-                    secret_set = bool(value)
-                elif f"{prefix}{name}" in values:
-                    values[f"{prefix}{name}"] = str(value)
+                  "free_tax_rate": _rate_text(catalogue.free_tax_rate)}
         fees = [{"id": f.id, "name": f.name, "name_en": f.name_en, "amount": _cents_text(f.amount), "purpose": f.purpose,
                  "description": f.description, "tax_rate": _rate_text(f.tax_rate), "booking_data": _booking_text(f.booking_data)}
                 for f in catalogue.fees]
-        return cls(values=values, fees=fees, secret_set=secret_set, _catalogue=catalogue, _provider=provider)
+        return cls(values=values, fees=fees, provider=ProviderForm.of(provider), _catalogue=catalogue)
 
     @classmethod
     def parse(cls, form: FormData, err: Err, *, catalogue: FeeCatalogue, provider: ProviderConfig | None) -> PaymentForm:
         """Read the posted fields; ``catalogue`` and ``provider`` are what is stored (kept when no fields are posted)."""
         if "pay_provider" not in form:  # a client that posts no payment fields changes nothing of them
             return cls.of(catalogue, provider)
-        self = cls(secret_set=provider is not None and provider.public().get("client_secret") is True)
+        self = cls(provider=ProviderForm.parse(form, err, provider=provider))
 
         def text(name: str, limit: int = 300) -> str:
             value = form.get(name, "")
             return value.strip()[:limit] if isinstance(value, str) else ""
 
         v = self.values
-        v["provider"] = text("pay_provider")
-        if v["provider"] not in KINDS:
-            err("pay_provider", "pay_choice")
         v["free_amount"] = "1" if text("pay_free_amount") else ""
         for name in ("free_amount_max", "free_tax_rate"):
             v[name] = text(f"pay_{name}")
         v["free_booking_data"] = text("pay_free_booking_data", 3000)
-        for name in (*(f"xb_{n}" for n in XB_FIELDS), *(f"gc_{n}" for n in GC_FIELDS)):
-            v[name] = text(f"pay_{name}")
-        secret = form.get("pay_xb_client_secret", "")
-        self._secret = secret.strip()[:500] if isinstance(secret, str) else ""
-        remove = bool(text("pay_xb_client_secret_remove"))
         self._parse_fees(form, err)
         self._catalogue = self._parse_catalogue(err)
-        if v["provider"] == "xbezahldienste":
-            old = provider.settings if provider is not None and isinstance(provider.settings, XBezahldiensteSettings) else None
-            secret = self._secret or ("" if remove or old is None else old.client_secret)
-            self._provider = self._parse_xbezahldienste(err, secret, 10.0 if old is None else old.timeout_seconds)
-        elif v["provider"] == "girocode":
-            self._provider = self._parse_girocode(err)
-        if remove and not self._secret:
-            self.secret_set = False
         try:
             self.spare = SPARE_ROWS + max(0, min(20, int(str(form.get("pay_more", "0")))))
         except ValueError:
@@ -219,54 +173,10 @@ class PaymentForm:
             err("pay-fee-0-name", "pay_invalid")
             return None
 
-    def _parse_xbezahldienste(self, err: Err, secret: str, timeout: float) -> ProviderConfig | None:
-        """The settings, the secret typed or kept; the timeout is not in the form (the TOML import sets it)."""
-        v = self.values
-        for name in ("base_url", "token_url"):
-            if not _http_url(v[f"xb_{name}"]):
-                err(f"pay_xb_{name}", "pay_url")
-        for name in ("originator_id", "endpoint_id"):
-            if not PATH_ID.fullmatch(v[f"xb_{name}"]):
-                err(f"pay_xb_{name}", "pay_path_id")
-        if not v["xb_client_id"]:
-            err("pay_xb_client_id", "pay_required")
-        if not secret:
-            err("pay_xb_client_secret", "pay_secret_needed")
-        try:
-            return ProviderConfig("xbezahldienste", XBezahldiensteSettings(
-                base_url=v["xb_base_url"], token_url=v["xb_token_url"], originator_id=v["xb_originator_id"],
-                endpoint_id=v["xb_endpoint_id"], client_id=v["xb_client_id"], client_secret=secret, timeout_seconds=timeout))
-        except InvalidFee:  # each reason is already at its field, unless the model knows more
-            err("pay_provider", "pay_invalid")
-            return None
-
-    def _parse_girocode(self, err: Err) -> ProviderConfig | None:
-        v = self.values
-        if not v["gc_recipient"] or len(v["gc_recipient"]) > 70:
-            err("pay_gc_recipient", "pay_recipient")
-        try:
-            normalize_iban(v["gc_iban"])
-        except InvalidFee:
-            err("pay_gc_iban", "pay_iban")
-        if v["gc_bic"] and not BIC.match(v["gc_bic"].replace(" ", "").upper()):
-            err("pay_gc_bic", "pay_bic")
-        if not REFERENCE_PREFIX.match(v["gc_reference_prefix"].upper()):
-            err("pay_gc_reference_prefix", "pay_reference_prefix")
-        try:
-            return ProviderConfig("girocode", GiroCodeSettings(
-                recipient=v["gc_recipient"], iban=v["gc_iban"], bic=v["gc_bic"], reference_prefix=v["gc_reference_prefix"].upper()))
-        except InvalidFee:
-            err("pay_provider", "pay_invalid")
-            return None
-
     def catalogue_config(self) -> dict[str, object]:
         """The office's ``payments`` of a form without errors."""
         assert self._catalogue is not None, "catalogue_config() of a form with errors"
         return self._catalogue.to_config()
-
-    def provider(self) -> ProviderConfig | None:
-        """The provider to store, None for none (of a form without errors)."""
-        return self._provider if self.values.get("provider") != NONE else None
 
 
 def _rate_text(rate: Decimal) -> str:

@@ -6,19 +6,23 @@ account form (its tenant chosen) and sets its allowed websites and snippet on th
 
 Each tenant is edited at ``/admin/tenants/<id>``: an operator changes every field but the id
 (it is in every snippet and key); a tenant's administrator changes the fields citizens see
-(:data:`CITIZEN_FIELDS`) and the allowed websites of their own tenant only. Only an empty
-tenant (no offices, no accounts) can be deleted, by an operator.
+(:data:`CITIZEN_FIELDS`), the allowed websites and the payment provider of their own tenant only.
+The tenant's payment provider is the one its offices without their own pay through; its fields
+are the office form's (admin/provider_form.py), stored apart from the tenant (payments/config.py).
+Only an empty tenant (no offices, no accounts) can be deleted, by an operator.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from virtual_office.queue import DEFAULT, Clerk, InvalidInput, Tenant, UnknownTenant
+from virtual_office.server.admin.provider_form import ProviderForm
 from virtual_office.server.i18n import translate
 from virtual_office.server.security import normalize
 from virtual_office.server.sessions import error_page, is_reading, staff_page
@@ -65,16 +69,24 @@ def _field(message: str) -> str:
     return "hotline" if "hotline" in message else "name"
 
 
+def _provider_error(errors: dict[str, str], lang: str) -> Callable[..., None]:
+    """Records a refusal of the provider's fields in the office form's words (the fields are the same)."""
+    def err(name: str, key: str, **params: object) -> None:
+        errors.setdefault(name, translate(lang, f"admin.office.error.{key}", **params))
+    return err
+
+
 def _editable(me: Clerk) -> tuple[str, ...]:
     return ("name", "ags", *CITIZEN_FIELDS) if me.is_operator else CITIZEN_FIELDS
 
 
 @staff_page(admin=True)
 async def edit_tenant(request: Request) -> Response:
-    """One tenant's fields and allowed websites (another tenant's is refused by ``in_scope`` as unknown)."""
+    """One tenant's fields, allowed websites and payment provider (another tenant's is refused by ``in_scope`` as unknown)."""
     me: Clerk = request.state.clerk
     services = request.app.state.services
     policy = request.app.state.origins
+    providers = request.app.state.cashier.providers
     try:
         tenant = await services.tenants.get(request.path_params["tenant_id"])
     except UnknownTenant:
@@ -82,6 +94,8 @@ async def edit_tenant(request: Request) -> Response:
     editable = _editable(me)
     values = {name: str(getattr(tenant, name)) for name in FIELDS}
     origins = "\n".join(sorted(await policy.administered(tenant.id)))
+    stored_provider = await providers.find_for_tenant(tenant.id)
+    provider = ProviderForm.of(stored_provider)
     errors: dict[str, str] = {}
     if not is_reading(request):
         form = request.state.form
@@ -96,14 +110,20 @@ async def edit_tenant(request: Request) -> Response:
         except InvalidInput as exc:
             field = _field(str(exc))
             errors[field] = translate(page_language(request), f"admin.tenants.error.{field}")
+        provider = ProviderForm.parse(form, _provider_error(errors, page_language(request)), provider=stored_provider)
         if not errors:
             # Checked together, saved together: a form with one mistake changes nothing.
             await services.tenants.save(changed)
             await policy.set_administered(lines, tenant.id)
+            chosen = provider.config()  # the stored one when the form posts no provider fields
+            if chosen is None:
+                await providers.delete_for_tenant(tenant.id)
+            else:
+                await providers.save_for_tenant(tenant.id, chosen)
             request.session["flash"] = "admin.flash.tenant_saved"
             return RedirectResponse(f"/admin/tenants/{tenant.id}", status_code=303)
     return render(request, "admin/tenant_form.html", {
-        "tenant": tenant, "values": values, "editable": editable, "errors": errors, "origins": origins,
+        "tenant": tenant, "values": values, "editable": editable, "errors": errors, "origins": origins, "provider": provider,
         "refused": await policy.refused(tenant=tenant.id), "flash": request.session.pop("flash", None),
         "deletable": me.is_operator and tenant.id != DEFAULT,
     }, status_code=400 if errors else 200)
@@ -129,6 +149,7 @@ async def delete_tenant(request: Request) -> Response:
         return render(request, "admin/confirm_delete.html", confirm)
     await services.tenants.delete(tenant.id)
     await request.app.state.origins.set_administered([], tenant.id)
+    await request.app.state.cashier.providers.delete_for_tenant(tenant.id)  # a new tenant of that id starts without it
     request.session["flash"] = "admin.flash.tenant_deleted"
     return RedirectResponse("/admin/tenants", status_code=303)
 
