@@ -197,6 +197,7 @@ def test_login_and_administration_fit_every_width(layout_env: LayoutEnv, browser
         layout.check(page, "admin overview", strict=STRICT)
         for path, what in (("/admin/offices/new", "admin new office"), (f"/admin/offices/{OFFICE}", "admin office form"),
                            ("/admin/clerks/new", "admin account form"), ("/admin/origins", "admin websites"),
+                           ("/admin/tenants/default", "admin tenant form"),
                            ("/admin/stats?office=buergerbuero&days=30", "admin statistics")):
             page.goto(layout_env.origin + path)
             if path == "/admin/origins":  # the list of websites that tried, with its long address
