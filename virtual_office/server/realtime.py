@@ -21,6 +21,7 @@ from typing import Any
 import engineio  # type: ignore[import-untyped]  # ships no types
 import socketio
 from socketio import packet
+from socketio.async_pubsub_manager import AsyncPubSubManager
 from socketio.exceptions import ConnectionRefusedError
 from starlette.types import Message, Receive, Scope, Send
 
@@ -201,6 +202,24 @@ def create_sio(redis_url: str | None, cap: connections.ConnectionCap | None = No
     return server
 
 
+def shares_rooms(sio: socketio.AsyncServer) -> bool:
+    """Whether ``sio``'s rooms are shared with other processes (every emit is published to them)."""
+    # The base of every manager that shares rooms (Redis, AMQP); socketio does not export it by name.
+    return isinstance(sio.manager, AsyncPubSubManager)
+
+
+def has_local_member(sio: socketio.AsyncServer, namespace: str, room: str) -> bool:
+    """Whether a socket of this process is in ``room``.
+
+    python-socketio has no public call for this: ``get_participants`` copies the whole
+    room to answer it. Its manager keeps this process's rooms (only these, with the Redis
+    manager too) in ``rooms[namespace][room]``, sid -> Engine.IO sid, and drops a room
+    when its last member leaves. tests/server/test_status.py checks that table, so a
+    python-socketio upgrade that changes it fails there rather than silently pushing nothing.
+    """
+    return bool(sio.manager.rooms.get(namespace, {}).get(room))
+
+
 def refuse(code: str, lang: str) -> ConnectionRefusedError:
     """A refused connection the client sees as ``err.message == code`` with ``err.data``."""
     return ConnectionRefusedError(code, {"error": code, "message": translate(lang, f"error.{code}")})
@@ -302,4 +321,5 @@ class Namespace(socketio.AsyncNamespace):  # type: ignore[misc]  # python-socket
         return None
 
 
-__all__ = ["Namespace", "Server", "UnknownEvent", "SocketApp", "create_sio", "from_own_page", "refuse"]
+__all__ = ["Namespace", "Server", "UnknownEvent", "SocketApp", "create_sio", "from_own_page", "has_local_member", "refuse",
+           "shares_rooms"]
