@@ -127,10 +127,12 @@ def same_code(*frames: Any, seconds: float = 30) -> str:
 class Desk:
     """The clerk's console and, once a visit is on, its visit frame."""
 
-    def __init__(self, env: Visit, engine: str, office: str = OFFICE) -> None:
+    def __init__(self, env: Visit, engine: str, office: str = OFFICE, *, init: str | None = None) -> None:
         self.office = office
         self.context = env.staff_context(engine, "blue", harness.CLERK_LOGIN)
         self.context.add_init_script(ANNOUNCEMENTS)
+        if init:
+            self.context.add_init_script(init)
         self.console = self.context.new_page()
         self.console.goto(f"{env.server.origin}/console")
         self.console.locator(f"input[name=presence-{office}][value=available]").check()
@@ -277,6 +279,68 @@ def test_a_member_with_a_wrong_key_decodes_nothing_and_asks_for_no_flood_of_keyf
     # The citizen sees the clerk as before.
     sees(citizen, CLERK_LABEL, "blue")
     desk.finish(clerk)
+
+
+# The clerk's browser never answers the key messages: every `key` message its pages are sent is
+# dropped before the page's own listener (until the test sets window.__dropKeys = false).
+DROP_KEYS = """(() => {
+  window.__dropKeys = true;
+  let real;
+  Object.defineProperty(window, 'io', {configurable: true, set: value => { real = value; }, get: () => real && Object.assign(function (...args) {
+    const socket = real(...args), on = socket.on.bind(socket);
+    socket.on = (event, listener) => on(event, event === 'key' ? (...data) => { if (!window.__dropKeys) listener(...data); } : listener);
+    return socket;
+  }, real)});
+})();"""
+
+NO_KEY = re.compile("^Der Schlüssel von (.+) ist nicht angekommen: Bild und Ton von dort lassen sich nicht entschlüsseln")
+
+
+@pytest.mark.parametrize("engine", ["chromium", "firefox"])
+def test_a_member_whose_key_never_comes_is_named_on_the_page_and_its_tile_and_causes_no_keyframe_flood(
+        e2ee_env: Visit, engine: str, axe_source: str) -> None:
+    if not harness.has_engine(engine):
+        pytest.skip(f"{engine} is not installed")
+    desk = Desk(e2ee_env, engine, init=DROP_KEYS)
+    citizen = citizen_page(e2ee_env, engine)
+    _, clerk = desk.call(citizen)
+
+    # The frames come and are dropped (no key); after a while each page says whose key is missing, instead of a black tile.
+    wait_for(lambda: (counts(citizen) or {"video": {"dropped": 0}})["video"]["dropped"] > 30, "the clerk's frames did not reach the citizen")
+    for page, other in ((citizen, CLERK_LABEL), (clerk, "Rita Rot")):
+        expect(page.locator("#e2ee")).to_have_attribute("data-state", "no_key", timeout=30_000)
+        expect(page.locator("#e2ee-state")).to_have_text(NO_KEY)
+        assert NO_KEY.match(page.locator("#e2ee-state").inner_text()).group(1) == other  # type: ignore[union-attr]
+        expect(page.locator("#e2ee-code-line")).to_be_hidden()
+        tile = page.locator("#tiles li.tile[data-source=camera]").filter(has_text=other)
+        expect(tile).to_have_attribute("data-e2ee", "no_key")
+        expect(tile.locator(".e2ee-missing")).to_have_text("Kein Schlüssel angekommen: Bild und Ton lassen sich nicht entschlüsseln.")
+        page.wait_for_function("text => window.__announced.includes(text)", arg=page.locator("#e2ee-state").inner_text())
+    assert safety_code(citizen) is None and safety_code(clerk) is None
+    assert video_frames_decoded(citizen) == 0 and video_frames_decoded(clerk) == 0  # nothing shown, encrypted or not
+    assert axe_violations(citizen, axe_source) == []
+
+    # Neither camera is asked for keyframe after keyframe by a viewer that cannot decrypt it.
+    requests = keyframe_requests(citizen), keyframe_requests(clerk)
+    dropped = counts(citizen)["video"]["dropped"]
+    time.sleep(10)
+    assert counts(citizen)["video"]["dropped"] > dropped + 50  # the frames kept coming
+    assert keyframe_requests(citizen) - requests[0] <= 3
+    assert keyframe_requests(clerk) - requests[1] <= 3
+
+    # The clerk's browser answers again and the citizen opens the page anew (as the page advises): the keys come,
+    # the notes go, and each sees the other.
+    clerk.evaluate("() => { window.__dropKeys = false; }")
+    citizen.reload()
+    code = same_code(citizen, clerk, seconds=40)
+    for page in (citizen, clerk):
+        expect(page.locator("#e2ee")).to_have_attribute("data-state", "encrypted", timeout=15_000)
+        expect(page.locator("#tiles .e2ee-missing")).to_have_count(0)
+    expect(citizen.locator("#e2ee-code")).to_have_text(code)
+    sees(citizen, CLERK_LABEL, "blue")
+    sees(clerk, "Rita Rot", "red")
+    desk.finish(clerk)
+    assert citizen.errors == []
 
 
 # Another public key and a nonce in base64url, and the commitment to them as e2ee.js makes it.

@@ -20,6 +20,7 @@
   var encodedStreams = !scriptTransform && typeof window.RTCRtpSender === "function" &&
     typeof window.RTCRtpSender.prototype.createEncodedStreams === "function";
   var SWITCH_MS = 1000;
+  var KEY_WAIT_MS = 10000;  // a key comes a second or two after the picture; this long without one, it is not coming
   var encoder = new TextEncoder();
 
   var E = V.e2ee = {
@@ -36,6 +37,8 @@
     round: null,  // this page's round of commit before reveal: {n, nonce, commit, revealed}
     plain: false,  // the clerk let this visit's video go unencrypted (docs/e2ee.md)
     asking: [],  // the participants whose browsers cannot encrypt
+    waiting: {},  // participant -> since when their media comes without a key of theirs (ms)
+    missing: [],  // the members whose media came without their key for KEY_WAIT_MS: their tiles stay dark
     transformed: typeof WeakSet === "function" ? new WeakSet() : null
   };
 
@@ -238,6 +241,7 @@
       p.hello = { public: message.public, nonce: message.nonce };
       if (p.publicKey !== message.public) {  // someone new, or back with a new page: their old keys go, ours is renewed
         p.publicKey = message.public;
+        p.keyed = false;
         p.seal = sealingKey(message.public);
         p.seal.catch(function () { if (E.peers[from] === p) p.seal = null; });
         ensureWorker().postMessage({ type: "forget", from: from });
@@ -260,6 +264,8 @@
       if (E.peers[from] !== p) return;
       var bytes = new Uint8Array(plain);
       ensureWorker().postMessage({ type: "receive", from: from, id: new DataView(bytes.buffer).getUint32(0), raw: bytes.slice(4).buffer });
+      p.keyed = true;
+      checkKeys();
     }).catch(function () { /* not sealed for us by them: ignored */ });
   }
 
@@ -366,6 +372,63 @@
     });
   }
 
+  /* ---------- a member whose key does not come ----------
+   * Their frames are dropped before the decoder (nothing is shown unencrypted, and no keyframe is
+   * asked for), so their tile would stay black without a word: after KEY_WAIT_MS the page says whose
+   * key is missing, on the tile and to screen readers, until it comes. */
+
+  function sendingToUs() {
+    var who = {};
+    Object.keys(V.rtc.tracks || {}).forEach(function (mid) {
+      var info = V.rtc.tracks[mid];
+      if (info && info.participant) who[info.participant] = true;
+    });
+    return who;
+  }
+
+  function checkKeys() {
+    var now = Date.now(), media = sendingToUs();
+    var watch = E.supported && !E.plain && !V.over;
+    var missing = others().filter(function (p) {
+      var q = E.peers[p];
+      if (!watch || !media[p] || E.asking.indexOf(p) >= 0 || (q && q.keyed)) { delete E.waiting[p]; return false; }
+      E.waiting[p] = E.waiting[p] || now;
+      return now - E.waiting[p] >= KEY_WAIT_MS;
+    });
+    var added = missing.filter(function (p) { return E.missing.indexOf(p) < 0; });
+    var changed = added.length > 0 || missing.length !== E.missing.length;
+    E.missing = missing;
+    markTiles();
+    if (!changed) return;
+    render();
+    if (added.length) V.announce($("e2ee-state").textContent);
+  }
+
+  function missingNames() {
+    return E.missing.map(function (p) { return V.nameOf ? V.nameOf(p) : p; }).join(", ");
+  }
+
+  /* The tiles of members whose key is missing say so (tiles.js makes and removes the tiles). */
+  function markTiles() {
+    var tiles = document.querySelectorAll("#tiles li.tile[data-participant]");
+    Array.prototype.forEach.call(tiles, function (li) {
+      var lacking = E.missing.indexOf(li.getAttribute("data-participant")) >= 0;
+      var note = li.querySelector(".e2ee-missing");
+      if (lacking && !note) {
+        note = document.createElement("p");
+        note.className = "e2ee-missing";
+        note.textContent = t("e2ee.no_key_tile");
+        li.appendChild(note);
+        li.setAttribute("data-e2ee", "no_key");
+      } else if (!lacking && note) {
+        note.remove();
+        li.removeAttribute("data-e2ee");
+      }
+    });
+  }
+
+  window.setInterval(checkKeys, 1000);
+
   function refused() {
     return others().some(function (p) { return E.peers[p] && E.peers[p].refused; });
   }
@@ -373,10 +436,11 @@
   function render() {
     var box = $("e2ee");
     if (!box) return;
-    var state = E.plain ? "plain" : !E.supported ? "unsupported" : refused() ? "refused_key" : E.code ? "encrypted" : "waiting";
+    var state = E.plain ? "plain" : !E.supported ? "unsupported" : refused() ? "refused_key" : E.missing.length ? "no_key"
+      : E.code ? "encrypted" : "waiting";
     box.hidden = false;
     box.setAttribute("data-state", state);
-    $("e2ee-state").textContent = t(state === "encrypted" ? "e2ee.on" : "e2ee." + state);
+    $("e2ee-state").textContent = t(state === "encrypted" ? "e2ee.on" : "e2ee." + state, { names: missingNames() });
     $("e2ee-code").textContent = E.code || "";
     $("e2ee-code-line").hidden = state !== "encrypted";
     // The serving clerk learns whose browser cannot encrypt, and decides where the office lets them.
