@@ -171,3 +171,23 @@ async def test_has_local_member_reads_python_socketio_rooms() -> None:
 def test_rooms_are_shared_only_through_a_redis_manager(redis_server: RedisServer) -> None:
     assert shares_rooms(Server(async_mode="asgi", client_manager=RedisManager(redis_server.url)))
     assert not shares_rooms(Server(async_mode="asgi"))
+
+
+async def test_a_process_that_lost_its_subscription_pushes_every_office_again(
+    nodes: list[ServerProcess], clients: Any, redis_client: redis.asyncio.Redis
+) -> None:
+    a, b = nodes
+    await clerk(clients, a, "anna", available=(OFFICE,))
+    watcher = clients()
+    await watcher.connect(b, PUBLIC, auth={"offices": [OFFICE], "lang": "de"})
+    await watcher.wait_for("office_status", lambda d: d["status"] == "open")
+    await asyncio.sleep(0.5)
+    before = len(watcher.of("office_status"))
+    # Every subscriber's connection dropped (as in a failover): a change published before a
+    # process is subscribed again would go unheard, so each pushes its offices anew, unasked.
+    await redis_client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    deadline = time.monotonic() + 10
+    while len(watcher.of("office_status")) == before:
+        assert time.monotonic() < deadline, "no push after the subscription was lost"
+        await asyncio.sleep(0.05)
+    assert watcher.of("office_status")[-1]["status"] == "open"

@@ -54,6 +54,8 @@ class StatusBroadcaster:
         self._heard: set[str] = set()
         """Offices another process changed, to be pushed to this process's sockets."""
         self._hear = asyncio.Event()
+        self._missed = False
+        """Whether changes may have gone unheard (the subscription was lost): every office is pushed."""
         self._pushing = asyncio.Lock()
         self._recent: dict[str, tuple[float, OfficeStatus]] = {}
         """office id -> (when, status): a burst of widgets connecting shares one computation."""
@@ -94,28 +96,35 @@ class StatusBroadcaster:
 
     async def _listen(self) -> None:
         """Hear other processes' changes until cancelled; a lost connection is subscribed again."""
-        delay, lost = 0.1, False
+        delay = 0.1
         while True:
             pubsub = self._services.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(keys.CHANGES)
-                if lost:
-                    # Changes made while this process was not listening went unheard.
-                    for office_id in await self._services.offices.ids():
-                        self.heard(office_id)
-                delay, lost = 0.1, False
+                assert pubsub.connection is not None
+                # redis-py subscribes again by itself after a dropped connection (a failover too).
+                pubsub.connection.register_connect_callback(self._resubscribed)
+                delay = 0.1
                 while True:
+                    if self._missed:
+                        # Changes made while this process was not listening went unheard.
+                        self._missed = False
+                        for office_id in await self._services.offices.ids():
+                            self.heard(office_id)
                     message = await pubsub.get_message(timeout=1.0)
                     if message is not None:
                         self._received(message["data"])
             except (RedisError, OSError) as exc:
-                lost = True
+                self._missed = True
                 log.warning("other processes' office changes not heard (%s); again in %.1f s", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RESUBSCRIBE_MAX)
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
+
+    def _resubscribed(self, connection: object) -> None:
+        self._missed = True
 
     def _received(self, data: str | bytes) -> None:
         try:
