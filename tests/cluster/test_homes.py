@@ -8,6 +8,7 @@ socket.io clients and real aiortc peers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -32,15 +33,15 @@ from virtual_office.server.cluster.signaling import least_loaded
 OFFICE = "buergerbuero"
 
 
-@pytest.fixture
-async def nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
-    """Two nodes on one Redis and one data directory, and four clerks of the office (a visit each)."""
+@contextlib.asynccontextmanager
+async def running(count: int, redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
+    """``count`` nodes on one Redis and one data directory, and four clerks of the office (a visit each)."""
     await seed(redis_server.url)
     for i in range(1, 5):
         await ClerkDirectory(redis_client).add(f"clerk{i}", f"Clerk {i}", PASSWORD, offices=(OFFICE,))
     data = tmp_path / "data"
     data.mkdir()
-    started = [Node(f"node{i}", tmp_path / f"node{i}", redis_server.url, "", data) for i in (1, 2)]
+    started = [Node(f"node{i}", tmp_path / f"node{i}", redis_server.url, "", data) for i in range(1, count + 1)]
     try:
         for node in started:
             node.env["VO_PUBLIC_URL"] = node.url
@@ -52,6 +53,18 @@ async def nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tm
     finally:
         for node in started:
             node.stop()
+
+
+@pytest.fixture
+async def nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
+    async with running(2, redis_server, redis_client, tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+async def three_nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
+    async with running(3, redis_server, redis_client, tmp_path) as started:
+        yield started
 
 
 @pytest.fixture
@@ -194,6 +207,48 @@ async def test_a_chosen_node_that_answers_too_late_does_not_talk_over_the_node_t
     await wait_for_nodes(redis_client, {a.process.pid, b.process.pid})
     await blue.sees(clerk_id, count=blue.frames[(clerk_id, "camera")] + 30)
     assert not blue.refusals and blue.pc.connectionState == "connected"
+
+
+async def test_a_visit_whose_home_died_moves_to_the_node_with_the_fewest_visits(
+    three_nodes: list[Node], clients: Any, members: Any, redis_client: redis.asyncio.Redis
+) -> None:
+    a, b, c = three_nodes
+    pid = {node.process.pid: node for node in three_nodes if node.process}
+    assert len(pid) == 3
+    opened = []
+    for i in range(1, 5):
+        visit, token = await open_visit(clients, c, f"clerk{i}")
+        blue = members("blue")
+        await blue.enter(c, visit, token=token)
+        assert (await blue.send_media())["ok"]
+        opened.append((visit, token, blue, pid[await home_of(redis_client, visit) or 0]))
+    # Every page is on C: C on a tie, A and B once each, C again on the next tie.
+    assert opened[0][3] is c and {opened[1][3], opened[2][3]} == {a, b} and opened[3][3] is c
+    visit, token, blue, dead = opened[1]
+    other = opened[2][3]
+    red = members("red")
+    await red.enter(c, visit, cookie=await login(c, "clerk2"))  # type: ignore[arg-type]
+    assert (await red.send_media())["ok"]
+    clerk_id = (await red.client.call(VISIT, "whoami"))["participant"]
+    await red.sees("citizen")
+
+    # The visit's home dies. The citizen's page starts over, on C, while the dead node's
+    # registration still looks alive: the visit goes to the live node with the fewest visits
+    # (one, where C holds two), not to C, which took the offer.
+    dead.kill()
+    await blue.close()
+    again = members("blue")
+    await again.enter(c, visit, token=token)
+    assert (await again.send_media())["ok"]
+    assert pid[await home_of(redis_client, visit) or 0] is other
+    await red.client.wait_for("media_moved", timeout=20)
+    await again.sees(clerk_id)
+
+    async def clerk_sees_blue() -> bool:
+        return red.colours.get(("citizen", "camera")) == "blue" and red.moves == 1
+
+    await until(clerk_sees_blue, "the clerk sees the citizen again", timeout=30)
+    await red.sees("citizen", count=red.frames[("citizen", "camera")] + 10)
 
 
 def test_the_choice_of_a_home() -> None:
