@@ -256,8 +256,9 @@ async def test_a_visit_across_processes_a_process_and_then_the_redis_primary_die
             citizen_at, clerk_at = await visit.process_of(client, blue), await visit.process_of(client, red)
             assert citizen_at != clerk_at
             anna = (await red.client.call(VISIT, "whoami"))["participant"]
-            # The citizen's offer homes the visit on the citizen's process; the clerk's signaling
-            # crosses to it through Redis. Video both ways, frames decoded on both sides.
+            # The citizen's offer homes the visit on the citizen's process (no process holds a visit
+            # yet, and a tie stays where the offer came in); the clerk's signaling crosses to it
+            # through Redis. Video both ways, frames decoded on both sides.
             assert (await blue.send_media())["ok"]
             assert (await red.send_media())["ok"]
             home = deployment.process_named(await home_of(client, visit.id))
