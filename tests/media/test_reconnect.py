@@ -197,3 +197,23 @@ async def test_a_screen_the_new_page_does_not_share_ends_with_its_return(reconne
     assert clerk.tracks[camera_mid] == {"participant": "citizen", "source": "camera"}
     frames = clerk.frames["citizen", "camera"]
     await clerk.wait_for_frames(("citizen", "camera"), count=frames + 10)
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+async def test_a_new_connection_with_another_codec_gets_a_new_m_line(reconnect_visit, encrypted):
+    visit = reconnect_visit(encrypted=encrypted)
+    clerk = await visit.join("clerk", "red")
+    await visit.join("citizen", "blue")  # VP8
+    await clerk.wait_for_frames(("citizen", "camera"))
+    mid = next(m for m, info in clerk.tracks.items() if info == {"participant": "citizen", "source": "camera"})
+
+    # Another browser of the same participant takes over, one that sends H.264 only: continuing the
+    # VP8 stream would mean re-encoding (nothing at all when encrypted); a new m-line forwards it.
+    await visit.session.disconnect("citizen")
+    visit.edit = lambda sdp: without_codec(sdp, "VP8")
+    await visit.join("citizen", "green")
+    await until(lambda: clerk.colours.get(("citizen", "camera")) == "green", 15, f"the clerk never saw the citizen again: {clerk.colours}")
+    assert [m for m, info in clerk.tracks.items() if info == {"participant": "citizen", "source": "camera"}] not in ([], [mid])
+    camera = next(s for s in visit.session._peers["citizen"].sources.values() if s.name == "camera")
+    assert camera.rtp_codec.mimeType.lower() == "video/h264"
+    assert [r for r in visit.session.refused() if r["participant"] == "clerk"] == []  # (the clerk's VP8 is, to this browser)

@@ -105,6 +105,8 @@ class Source:
         self.policy = policy
         self.rtp_codec: RTCRtpCodecParameters | None = None
         "The codec of the latest RTP packet."
+        self.negotiated: RTCRtpCodecParameters | None = None
+        "The first codec its m-line negotiated: what the browser sends with, before a packet says."
         self.estimate: int | None = None
         "The bitrate last passed on to the sending browser (the lowest of its subscribers')."
         self._mime = ""

@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.sdp import candidate_from_sdp
 
-from . import forwarding, ice, signaling
+from . import forwarding, ice, packets, signaling
 from .config import MediaConfig
 from .errors import BadSignal, NegotiationFailed
 from .fanout import REFUSED, Counters, Outlet, Policy, Source
@@ -41,6 +42,15 @@ _AIORTC_ERRORS = (
 
 # The browser's a=setup that goes with the server's, and the other way round.
 _COUNTERPART = {"active": "passive", "passive": "active"}
+
+
+def _codec_of(source: Source) -> RTCRtpCodecParameters | None:
+    """What the source sends with: its latest packet's codec, else its m-line's first."""
+    return source.rtp_codec or source.negotiated
+
+
+def _same_codec(a: RTCRtpCodecParameters | None, b: RTCRtpCodecParameters | None) -> bool:
+    return a is None or b is None or packets.same_codec(a, b)
 
 
 def _fixed_setup(setup: str | None) -> str | None:
@@ -273,8 +283,9 @@ class Peer:
                 codecs = (
                     self._config.audio_codecs if source.kind == "audio" else self._config.video_codecs
                 )
+                codec = _codec_of(source)
                 transceiver.setCodecPreferences(
-                    signaling.codec_preferences(source.kind, codecs, first=source.codec)
+                    signaling.codec_preferences(source.kind, codecs, first=codec.mimeType.lower() if codec else None)
                 )
                 # A track id of its own per m-line: an m-line is never reused, and Chromium refuses
                 # an offer in which a paused m-line and a new one (a reload, a second screen) share one.
@@ -298,11 +309,17 @@ class Peer:
 
     def _take_over(self, source: Source) -> tuple[RTCRtpTransceiver, Outlet] | None:
         """The m-line that carried ``source``'s participant's same source on a connection now
-        closed (a reload), switched to ``source``: same SSRC, numbers running on."""
+        closed (a reload), switched to ``source``: same SSRC, numbers running on.
+
+        Not if the new connection sends another codec than the old (another browser):
+        that could mean re-encoding, or nothing in an encrypted session, where a new
+        m-line that leads with its codec forwards.
+        """
         previous = [
             old for old, (transceiver, _) in self._outlets.items()
             if old.participant_id == source.participant_id and old.name == source.name
             and old.kind == source.kind and not old.running and transceiver.direction == "sendonly"
+            and _same_codec(_codec_of(old), _codec_of(source))
         ]
         if not previous:
             return None
@@ -384,6 +401,7 @@ class Peer:
             source = self.sources.get(transceiver.mid) if transceiver.mid is not None else None
             if source is not None and source.running:
                 source.active = transceiver.currentDirection in ("recvonly", "sendrecv")
+                source.negotiated = forwarding.sending_codec_parameters(transceiver)
 
     async def _drop(self, pc: RTCPeerConnection) -> None:
         async with self._lock:
