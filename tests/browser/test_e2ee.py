@@ -276,8 +276,14 @@ def test_a_member_with_a_wrong_key_decodes_nothing_and_asks_for_no_flood_of_keyf
     assert counts(clerk)["video"]["dropped"] > dropped + 50
     # The citizen's browser was not asked for keyframe after keyframe (a decoder fed ciphertext asks every 0.2-0.4 s).
     assert keyframe_requests(citizen) - requests <= 3
+    # The clerk's page says whose picture it cannot decrypt, instead of a dark tile without a word.
+    expect(clerk.locator("#e2ee")).to_have_attribute("data-state", "no_key", timeout=15_000)
+    assert NO_KEY.match(clerk.locator("#e2ee-state").inner_text()).group(1) == "Rita Rot"  # type: ignore[union-attr]
+    expect(clerk.locator("#tiles li.tile[data-participant=citizen] .e2ee-missing")).to_have_text(NO_KEY_TILE)
+    clerk.wait_for_function("text => window.__announced.includes(text)", arg=clerk.locator("#e2ee-state").inner_text())
     # The citizen sees the clerk as before.
     sees(citizen, CLERK_LABEL, "blue")
+    expect(citizen.locator("#e2ee")).to_have_attribute("data-state", "encrypted")
     desk.finish(clerk)
 
 
@@ -293,7 +299,9 @@ DROP_KEYS = """(() => {
   }, real)});
 })();"""
 
-NO_KEY = re.compile("^Der Schlüssel von (.+) ist nicht angekommen: Bild und Ton von dort lassen sich nicht entschlüsseln")
+NO_KEY = re.compile("^Bild und Ton von (.+) lassen sich hier nicht entschlüsseln: Der passende Schlüssel ist nicht angekommen")
+
+NO_KEY_TILE = "Kein passender Schlüssel angekommen: Bild und Ton lassen sich nicht entschlüsseln."
 
 
 @pytest.mark.parametrize("engine", ["chromium", "firefox"])
@@ -314,7 +322,7 @@ def test_a_member_whose_key_never_comes_is_named_on_the_page_and_its_tile_and_ca
         expect(page.locator("#e2ee-code-line")).to_be_hidden()
         tile = page.locator("#tiles li.tile[data-source=camera]").filter(has_text=other)
         expect(tile).to_have_attribute("data-e2ee", "no_key")
-        expect(tile.locator(".e2ee-missing")).to_have_text("Kein Schlüssel angekommen: Bild und Ton lassen sich nicht entschlüsseln.")
+        expect(tile.locator(".e2ee-missing")).to_have_text(NO_KEY_TILE)
         page.wait_for_function("text => window.__announced.includes(text)", arg=page.locator("#e2ee-state").inner_text())
     assert safety_code(citizen) is None and safety_code(clerk) is None
     assert video_frames_decoded(citizen) == 0 and video_frames_decoded(clerk) == 0  # nothing shown, encrypted or not
@@ -339,6 +347,12 @@ def test_a_member_whose_key_never_comes_is_named_on_the_page_and_its_tile_and_ca
     expect(citizen.locator("#e2ee-code")).to_have_text(code)
     sees(citizen, CLERK_LABEL, "blue")
     sees(clerk, "Rita Rot", "red")
+
+    # The clerk's page loses the citizen's keys (taken back): the citizen's frames keep coming and decrypt no more.
+    clerk.evaluate("() => window.VO.visit.e2ee.worker.postMessage({type: 'forget', from: 'citizen'})")
+    expect(clerk.locator("#e2ee")).to_have_attribute("data-state", "no_key", timeout=30_000)
+    assert NO_KEY.match(clerk.locator("#e2ee-state").inner_text()).group(1) == "Rita Rot"  # type: ignore[union-attr]
+    expect(clerk.locator("#tiles li.tile[data-participant=citizen] .e2ee-missing")).to_have_text(NO_KEY_TILE)
     desk.finish(clerk)
     assert citizen.errors == []
 

@@ -17,6 +17,8 @@ var counts = {  // frames by kind, for tests and diagnostics
   audio: { encrypted: 0, decrypted: 0, dropped: 0 }, video: { encrypted: 0, decrypted: 0, dropped: 0 }
 };
 var plain = false;  // the clerk let this visit's video go unencrypted (a member's browser cannot encrypt)
+var dark = {};  // receiver's mid -> {since, last}: the first and the latest of its frames that could not be
+                // decrypted since the last that could (ms), for the page to say whose key is missing
 var senders = [];  // the video senders' transformers, to make a keyframe when our key changes (Firefox)
 var receivers = [];  // the video receivers' transformers, to ask for a keyframe when a key arrives (Chromium has
                      // no generateKeyFrame on the sending side: a receiver that just got the key asks instead)
@@ -45,14 +47,22 @@ async function encrypt(kind, frame, controller) {
   controller.enqueue(frame);
 }
 
-async function decrypt(kind, frame, controller) {
+function unreadable(kind, mid) {
+  counts[kind].dropped++;
+  var now = Date.now();
+  if (mid === null || mid === undefined) return;
+  var entry = dark[mid] || (dark[mid] = { since: now, last: now });
+  entry.last = now;
+}
+
+async function decrypt(kind, frame, controller, mid) {
   if (plain) { controller.enqueue(frame); return; }
   var data = new Uint8Array(frame.data);
   var clear = clearBytes(kind, frame);
-  if (data.length < clear + TAG + TRAILER) { counts[kind].dropped++; return; }
+  if (data.length < clear + TAG + TRAILER) { unreadable(kind, mid); return; }
   var end = data.length - TRAILER;
   var entry = receive.get(new DataView(data.buffer, data.byteOffset).getUint32(end + 12));
-  if (!entry) { counts[kind].dropped++; return; }
+  if (!entry) { unreadable(kind, mid); return; }
   try {
     var opened = new Uint8Array(await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: data.slice(end, end + 12), additionalData: data.subarray(0, clear) }, entry.key, data.subarray(clear, end)));
@@ -61,10 +71,11 @@ async function decrypt(kind, frame, controller) {
     out.set(opened, clear);
     frame.data = out.buffer;
   } catch (e) {
-    counts[kind].dropped++;  // a wrong key, or not encrypted at all
+    unreadable(kind, mid);  // a wrong key, or not encrypted at all
     return;
   }
   counts[kind].decrypted++;
+  if (mid !== null && mid !== undefined) delete dark[mid];
   controller.enqueue(frame);
 }
 
@@ -72,7 +83,7 @@ function pipe(readable, writable, options, transformer) {
   var kind = options.kind, sending = options.direction === "send";
   if (kind === "video" && transformer) (sending ? senders : receivers).push(transformer);
   readable.pipeThrough(new TransformStream({
-    transform: function (frame, controller) { return (sending ? encrypt : decrypt)(kind, frame, controller); }
+    transform: function (frame, controller) { return sending ? encrypt(kind, frame, controller) : decrypt(kind, frame, controller, options.mid); }
   })).pipeTo(writable).catch(function () { /* the connection closed */ });
 }
 
@@ -111,6 +122,8 @@ self.onmessage = function (event) {
     receive.forEach(function (entry, id) { if (entry.from === msg.from) receive.delete(id); });
   } else if (msg.type === "plain") {
     plain = true;
+  } else if (msg.type === "dark") {
+    self.postMessage({ type: "dark", dark: dark, now: Date.now() });
   } else if (msg.type === "counts") {
     self.postMessage({ type: "counts", counts: counts, keys: Array.from(receive.keys()) });
   }

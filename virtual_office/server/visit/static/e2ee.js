@@ -69,11 +69,13 @@
     if (!E.supported || !end || (E.transformed && E.transformed.has(end))) return;
     if (E.transformed) E.transformed.add(end);
     var worker = ensureWorker();
+    var mid = null;  // a receiver's, so that the worker can say whose frames it cannot decrypt (the track map names the mid's sender)
+    if (direction === "receive" && V.rtc.pc) V.rtc.pc.getTransceivers().forEach(function (tr) { if (tr.receiver === end) mid = tr.mid; });
     if (scriptTransform) {
-      end.transform = new window.RTCRtpScriptTransform(worker, { kind: kind, direction: direction });
+      end.transform = new window.RTCRtpScriptTransform(worker, { kind: kind, direction: direction, mid: mid });
     } else {
       var streams = end.createEncodedStreams();
-      worker.postMessage({ type: "stream", kind: kind, direction: direction, readable: streams.readable, writable: streams.writable },
+      worker.postMessage({ type: "stream", kind: kind, direction: direction, mid: mid, readable: streams.readable, writable: streams.writable },
                          [streams.readable, streams.writable]);
     }
   };
@@ -374,24 +376,39 @@
 
   /* ---------- a member whose key does not come ----------
    * Their frames are dropped before the decoder (nothing is shown unencrypted, and no keyframe is
-   * asked for), so their tile would stay black without a word: after KEY_WAIT_MS the page says whose
-   * key is missing, on the tile and to screen readers, until it comes. */
-
-  function sendingToUs() {
-    var who = {};
-    Object.keys(V.rtc.tracks || {}).forEach(function (mid) {
-      var info = V.rtc.tracks[mid];
-      if (info && info.participant) who[info.participant] = true;
-    });
-    return who;
-  }
+   * asked for), so their tile would stay black without a word. The page says whose key is missing,
+   * on the tile and to screen readers, until it comes: when their media has come for KEY_WAIT_MS
+   * and no key of theirs did, or when their frames keep coming and none could be decrypted for
+   * KEY_WAIT_MS (a key taken back, or a wrong one). */
 
   function checkKeys() {
-    var now = Date.now(), media = sendingToUs();
+    var worker = E.worker;
+    if (!worker) { decide({}); return; }
+    var listener = function (event) {
+      if (!event.data || event.data.type !== "dark") return;
+      worker.removeEventListener("message", listener);
+      decide(event.data.dark || {});
+    };
+    worker.addEventListener("message", listener);
+    worker.postMessage({ type: "dark" });
+  }
+
+  /* ``dark``: from the worker, receiver's mid -> {since, last} of the frames it could not decrypt. */
+  function decide(dark) {
+    var now = Date.now(), media = {}, unreadable = {};
+    Object.keys(V.rtc.tracks || {}).forEach(function (mid) {
+      var info = V.rtc.tracks[mid];
+      if (!info || !info.participant) return;
+      media[info.participant] = true;
+      var frames = dark[mid];
+      if (frames && now - frames.last < 3000 && now - frames.since >= KEY_WAIT_MS) unreadable[info.participant] = true;
+    });
     var watch = E.supported && !E.plain && !V.over;
     var missing = others().filter(function (p) {
       var q = E.peers[p];
-      if (!watch || !media[p] || E.asking.indexOf(p) >= 0 || (q && q.keyed)) { delete E.waiting[p]; return false; }
+      if (!watch || !media[p] || E.asking.indexOf(p) >= 0) { delete E.waiting[p]; return false; }
+      if (unreadable[p]) return true;
+      if (q && q.keyed) { delete E.waiting[p]; return false; }
       E.waiting[p] = E.waiting[p] || now;
       return now - E.waiting[p] >= KEY_WAIT_MS;
     });
