@@ -62,6 +62,9 @@ class Settings:
     workers: str = "1"
     """Node processes ``serve`` starts on this machine, sharing its port: a number, or ``auto`` for one
     per core (docs/cluster.md)."""
+    signaling_only: bool = False
+    """This node takes no visit's media: it serves pages and signaling and hands each visit to a node
+    that takes visits (docs/cluster.md); only when there is none, or the one chosen fails, it takes it."""
     joins_per_address: int = 20
     """Tickets one address may draw in ten minutes (a library's public PC stays below)."""
     checks_per_address: int = 6

@@ -34,14 +34,17 @@ OFFICE = "buergerbuero"
 
 
 @contextlib.asynccontextmanager
-async def running(count: int, redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
-    """``count`` nodes on one Redis and one data directory, and four clerks of the office (a visit each)."""
+async def running(count: int, redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path,
+                  first: dict[str, str] | None = None) -> AsyncIterator[list[Node]]:
+    """``count`` nodes on one Redis and one data directory (``first``: the first one's own settings),
+    and four clerks of the office (a visit each)."""
     await seed(redis_server.url)
     for i in range(1, 5):
         await ClerkDirectory(redis_client).add(f"clerk{i}", f"Clerk {i}", PASSWORD, offices=(OFFICE,))
     data = tmp_path / "data"
     data.mkdir()
-    started = [Node(f"node{i}", tmp_path / f"node{i}", redis_server.url, "", data) for i in range(1, count + 1)]
+    started = [Node(f"node{i}", tmp_path / f"node{i}", redis_server.url, "", data, first if i == 1 else None)
+               for i in range(1, count + 1)]
     try:
         for node in started:
             node.env["VO_PUBLIC_URL"] = node.url
@@ -64,6 +67,13 @@ async def nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tm
 @pytest.fixture
 async def three_nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
     async with running(3, redis_server, redis_client, tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+async def signaling_only(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[list[Node]]:
+    """Two nodes, the first one set to take no visits."""
+    async with running(2, redis_server, redis_client, tmp_path, first={"VO_SIGNALING_ONLY": "true"}) as started:
         yield started
 
 
@@ -251,6 +261,21 @@ async def test_a_visit_whose_home_died_moves_to_the_node_with_the_fewest_visits(
     await red.sees("citizen", count=red.frames[("citizen", "camera")] + 10)
 
 
+async def test_a_node_set_to_signaling_only_hands_every_visit_on(
+    signaling_only: list[Node], clients: Any, members: Any, redis_client: redis.asyncio.Redis
+) -> None:
+    a, b = signaling_only
+    assert a.process and b.process
+    for i in (1, 2, 3):
+        visit, token = await open_visit(clients, a, f"clerk{i}")
+        blue = members("blue")
+        await blue.enter(a, visit, token=token)
+        assert (await blue.send_media())["ok"]
+        assert await home_of(redis_client, visit) == b.process.pid, "homed on the node that takes visits"
+    infos = await node_infos(redis_client)
+    assert infos[a.process.pid]["takes_visits"] is False and infos[a.process.pid]["visits"] == []
+
+
 def test_the_choice_of_a_home() -> None:
     def node(node_id: str, visits: int) -> NodeInfo:
         return NodeInfo(node_id, 1, "host", None, None, tuple(f"v{i}" for i in range(visits)), 0, 0.0)
@@ -262,3 +287,6 @@ def test_the_choice_of_a_home() -> None:
     assert least_loaded([node("a", 3), node("b", 0)], "a", 3, gone="b") == "a", "a node found gone is left out"
     assert least_loaded([node("b", 4)], "a", 0) == "b", "a node on its way out (unregistered) takes no visit"
     assert least_loaded([], "a", 0) == "a"
+    signaling = NodeInfo("a", 1, "host", None, None, (), 0, 0.0, takes_visits=False)
+    assert least_loaded([signaling, node("b", 9)], "a", 0) == "b", "a node set to signaling only takes no visit"
+    assert least_loaded([signaling], "a", 0) == "a", "unless no node takes visits"

@@ -64,7 +64,7 @@ def create_app(
     cashier = Cashier(services.redis, services.offices)
     # With rooms shared through Redis this process is one node of several: a visit's media
     # lives on its home node, which the others reach through Redis (docs/cluster.md).
-    cluster = Cluster(services.redis, services.media, sio) if share_rooms_through_redis else None
+    cluster = Cluster(services.redis, services.media, sio, takes_visits=not settings.signaling_only) if share_rooms_through_redis else None
     visits = visit.Visits.create(sio, services, status, presence, cashier, cluster.signaling if cluster else None)
     metrics = Metrics(settings, services, sio)
     citizen = waiting_room.CitizenNamespace(services, status, visits, presence, metrics)

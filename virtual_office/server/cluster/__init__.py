@@ -24,9 +24,11 @@ from virtual_office.server.cluster.signaling import ClusterSignaling
 class Cluster:
     """This process's part in the deployment: its node, its command channel, its visits' media."""
 
-    def __init__(self, client: redis.asyncio.Redis, media: MediaServer, sio: socketio.AsyncServer) -> None:
+    def __init__(self, client: redis.asyncio.Redis, media: MediaServer, sio: socketio.AsyncServer, *,
+                 takes_visits: bool = True) -> None:
         self.node = Node(client, port_min=media.config.port_min, port_max=media.config.port_max,
-                         visits=lambda: self.signaling.homed(), connections=lambda: len(sio.eio.sockets))
+                         visits=lambda: self.signaling.homed(), connections=lambda: len(sio.eio.sockets),
+                         takes_visits=takes_visits)
         self.commands = CommandChannel(client, self.node.id)
         self.signaling = ClusterSignaling(media, sio, client, self.node.id, self.commands, changed=self.node.refresh)
 

@@ -44,6 +44,8 @@ class NodeInfo:
     """socket.io connections it holds."""
     started: float
     """When it started (Unix time)."""
+    takes_visits: bool = True
+    """Whether visits may be homed here (False: signaling only, ``VO_SIGNALING_ONLY``)."""
 
     @classmethod
     def from_json(cls, text: str) -> NodeInfo:
@@ -55,7 +57,8 @@ class Node:
     """Registers this process and refreshes its registration until ``stop()``."""
 
     def __init__(self, client: redis.asyncio.Redis, *, port_min: int | None, port_max: int | None,
-                 visits: Callable[[], list[str]], connections: Callable[[], int], node_id: str | None = None) -> None:
+                 visits: Callable[[], list[str]], connections: Callable[[], int], node_id: str | None = None,
+                 takes_visits: bool = True) -> None:
         self.id = node_id or secrets.token_hex(6)
         self._redis = client
         self._port_min = port_min
@@ -63,11 +66,12 @@ class Node:
         self._visits = visits
         self._connections = connections
         self._started = time.time()
+        self._takes_visits = takes_visits
         self._stopped = False
 
     def info(self) -> NodeInfo:
         return NodeInfo(self.id, os.getpid(), socket.gethostname(), self._port_min, self._port_max,
-                        tuple(sorted(self._visits())), self._connections(), self._started)
+                        tuple(sorted(self._visits())), self._connections(), self._started, self._takes_visits)
 
     async def beat(self) -> None:
         """Register (again) for the next ``TTL_SECONDS``."""

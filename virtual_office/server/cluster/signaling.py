@@ -74,9 +74,10 @@ def least_loaded(nodes: Iterable[NodeInfo], here: str, homed_here: int, *, gone:
     needs no hop, and a single node behaves as it always did. The others' counts are their
     heartbeats' (a node beats at once when it takes a visit); this node's own is exact.
     ``gone`` is a node just found dead, whose heartbeat may not have run out yet. A node
-    without a registration (this one, on its way out) is chosen only when no node has one.
+    without a registration (this one, on its way out) or that takes no visits (signaling
+    only) is chosen only when no other node can be: the visit comes up here then.
     """
-    load = {node.id: len(node.visits) for node in nodes if node.id != gone}
+    load = {node.id: len(node.visits) for node in nodes if node.id != gone and node.takes_visits}
     if here in load:
         load[here] = homed_here
     return min(load, key=lambda node: (load[node], node != here)) if load else here
