@@ -10,6 +10,8 @@ plain PING's round trip is measured beside it as the floor. Reports the median, 
 percentile and largest round trip and the requests per second. A member whose socket is on
 the visit's home node pays none of this; one on another node pays it once per signaling
 message (an offer or an answer: a handful per visit, a few more per screen share).
+Choosing a visit's home at its first offer is measured too: the live nodes' registrations
+read (2 and 16 nodes, 30 visits each) and the claim, once per new visit.
 Results go to benchmarks/results/cluster.json.
 """
 
@@ -32,7 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.metrics import start_redis  # noqa: E402 - needs ROOT on sys.path
+from virtual_office.server.cluster import keys  # noqa: E402
 from virtual_office.server.cluster.commands import CommandChannel  # noqa: E402
+from virtual_office.server.cluster.node import Node, live_nodes  # noqa: E402
+from virtual_office.server.cluster.signaling import CLAIM, HOME_SECONDS, least_loaded  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "cluster.json"
 
@@ -96,6 +101,27 @@ async def measure(url: str, requests: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+async def measure_homing(url: str, visits: int, node_count: int) -> dict[str, Any]:
+    """``visits`` first offers one after the other: read the live nodes, choose, claim."""
+    client = redis.asyncio.Redis.from_url(url, decode_responses=True)
+    try:
+        await client.flushall()
+        for i in range(node_count):
+            held = [f"held-{i}-{v}" for v in range(30)]
+            node = Node(client, port_min=None, port_max=None, visits=lambda held=held: held, connections=lambda: 0,
+                        node_id=f"node-{i}")
+            await node.beat()
+        samples = []
+        for n in range(visits):
+            started = time.perf_counter()
+            home = least_loaded(await live_nodes(client), "node-0", 30)
+            await client.eval(CLAIM, 1, keys.home(f"visit-{n}"), "", home, str(HOME_SECONDS))  # type: ignore[misc]
+            samples.append(time.perf_counter() - started)
+    finally:
+        await client.aclose()
+    return {**summary(samples), "nodes": node_count}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
@@ -105,6 +131,7 @@ def main() -> None:
         process, url = start_redis(Path(directory))
         try:
             result = asyncio.run(measure(url, args.requests, args.concurrency))
+            result["homing"] = [asyncio.run(measure_homing(url, args.requests, n)) for n in (2, 16)]
         finally:
             process.terminate()
             process.wait()
