@@ -168,8 +168,7 @@ class ClusterSignaling(Signaling):
         """Run ``command`` at the visit's home; an offer homes a visit that has none (or whose home is gone)."""
         command = {**command, "visit": visit_id}
         home = await self._home(visit_id)
-        chosen = False
-        """Whether this node just homed the visit on ``home`` (and takes it back if that node fails)."""
+        chosen = False  # this node just homed the visit on `home`, and takes it back if that node fails
         if home is None:
             if not offer:
                 return {"ok": False, "error": "offer_first"}  # no session yet: the first offer opens it
