@@ -214,6 +214,8 @@ class Source:
 class Outlet(MediaStreamTrack):
     """One subscriber's m-line for one source, for its whole life.
 
+    When the source's participant reconnects, ``switch`` moves the outlet to
+    their new track: the subscriber goes on with the same stream.
     On the packet path it writes RTP straight to its sender; as a track it
     yields only on the frame path (the sender's own loop reads it).
     """
