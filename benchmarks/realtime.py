@@ -27,9 +27,10 @@ For each number of subscribers M and each server (ours, then the reference):
 
 What the latency covers: ``at`` is the server's clock when it computed the payload.
 For ours that is before the status reads from Redis (two round trips) and the
-fan-out to the room (socket.io's Redis manager delivers to this process's sockets
-first, then publishes the emit for other processes); the coalescing wait (up to VO_STATUS_INTERVAL, 0.25 s, from
-the change to the push) comes before ``at`` and is not included. For the reference
+fan-out to the room's sockets on this process; the coalescing wait (up to VO_STATUS_INTERVAL, 0.25 s, from
+the change to the push) comes before ``at`` and is not included. With ``--processes 2``
+the second process computes its own payload after hearing of the change (one message on
+``vo:changes``), so that message's trip through Redis comes before its ``at`` too. For the reference
 it is the emit call itself. ``at`` is whole milliseconds (floor); receive times are
 sub-millisecond, so latencies read up to 1 ms (on average 0.5 ms) high, for both.
 
