@@ -31,5 +31,5 @@ def carriers(visit_id: str) -> str:
 
 
 def connections(visit_id: str) -> str:
-    """Set: '<node id> <sid>' of every member connection of the visit, on any node."""
+    """Set: '<node id> <sid> <participant>' of every member connection of the visit, on any node."""
     return f"{PREFIX}:{{{visit_id}}}:connections"

@@ -108,7 +108,7 @@ class ClusterSignaling(Signaling):
     async def joined(self, sid: str, member: Member) -> None:
         """A member connected here: known to every node; admitted at the home if there is one."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(keys.connections(member.visit_id), f"{self.node_id} {sid}")
+            pipe.sadd(keys.connections(member.visit_id), f"{self.node_id} {sid} {member.participant}")
             pipe.expire(keys.connections(member.visit_id), HOME_SECONDS)
             await pipe.execute()
         await self._sio.enter_room(sid, participant_room(member.visit_id, member.participant), namespace=VISIT)
@@ -116,21 +116,29 @@ class ClusterSignaling(Signaling):
 
     async def left(self, sid: str, visit_id: str, participant: str) -> None:
         """A member's connection here closed: their media stops; the last one out lets the session go."""
-        await self._redis.srem(keys.connections(visit_id), f"{self.node_id} {sid}")
+        await self._redis.srem(keys.connections(visit_id), f"{self.node_id} {sid} {participant}")
         if await self._redis.eval(DROP_CARRIER, 1, keys.carriers(visit_id), participant, sid):  # type: ignore[misc]
             await self._to_home(visit_id, {"op": "disconnect", "participant": participant}, offer=False)
         if not await self._present(visit_id):
             await self.forget(visit_id)
 
     async def _present(self, visit_id: str) -> bool:
-        """Whether any member is connected to a live node (those of dead nodes are dropped)."""
+        """Whether any member is connected to a live node."""
+        return bool(await self._live_connections(visit_id))
+
+    async def connected(self, visit_id: str) -> set[str]:
+        """The participants with a connection to a live node, on any node."""
+        return {parts[2] for parts in (e.split(" ", 2) for e in await self._live_connections(visit_id)) if len(parts) == 3}
+
+    async def _live_connections(self, visit_id: str) -> list[str]:
+        """The visit's connections ('node sid participant') on live nodes; those of dead nodes are dropped."""
         entries = [str(e) for e in await self._redis.smembers(keys.connections(visit_id))]
         nodes = {entry.split(" ", 1)[0] for entry in entries}
         gone = {n for n in nodes if n != self.node_id and not await alive(self._redis, n)}
         stale = [e for e in entries if e.split(" ", 1)[0] in gone]
         if stale:
             await self._redis.srem(keys.connections(visit_id), *stale)
-        return len(entries) > len(stale)
+        return [e for e in entries if e not in stale]
 
     async def forget(self, visit_id: str) -> None:
         """Close the visit's media session on its home and forget who carried it."""

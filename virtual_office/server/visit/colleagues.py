@@ -62,7 +62,7 @@ class Colleagues:
         invitation = {"visit_id": ticket.id, "visit_url": payloads.visit_url(ticket), "by": ctx.member.name,
                       "number": ticket.number, "office_id": ticket.office_id}
         await self._sio.emit("invited", invitation, room=clerk_room(colleague.id), namespace=CLERK)
-        await self._membership.announce(ticket)
+        await self._membership.announce(ticket, await self._signaling.connected(ticket.id))
         return {"ok": True}
 
     async def on_dismiss(self, ctx: Context, data: Colleague) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class Colleagues:
         await self._sio.emit("ended", {"reason": "dismissed"}, room=participant_room(ticket.id, participant), namespace=VISIT)
         await evict(self._sio, ticket.id, participant)
         await self._sio.emit("invitation_over", {"visit_id": ticket.id}, room=clerk_room(clerk_id), namespace=CLERK)
-        await self._membership.announce(ticket)
+        await self._membership.announce(ticket, await self._signaling.connected(ticket.id))
         return {"ok": True}
 
 

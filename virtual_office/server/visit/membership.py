@@ -93,13 +93,15 @@ class Membership:
         """Re-check a connection's membership before it acts, from what it proved on connect."""
         return await self.authorize(session.get("visit"), session.get("token"), session.get("staff") or {})
 
-    async def announce(self, ticket: Ticket) -> None:
-        """Everyone in the visit learns who is (allowed to be) there."""
-        people = [{"participant": CITIZEN_PARTICIPANT, "role": CITIZEN_ROLE, "name": ticket.name or ticket.number}]
+    async def announce(self, ticket: Ticket, connected: set[str]) -> None:
+        """Everyone in the visit learns who is (allowed to be) there, and whose connection is open now."""
+        people: list[dict[str, object]] = [{"participant": CITIZEN_PARTICIPANT, "role": CITIZEN_ROLE, "name": ticket.name or ticket.number}]
         for role, clerk_id in [(SERVING_CLERK, ticket.clerk_id), *((GUEST, g) for g in ticket.guests)]:
             clerk = await self._clerks.get(clerk_id) if clerk_id else None
             if clerk:
                 people.append({"participant": clerk_participant(clerk.id), "role": role, "name": clerk.name})
+        for person in people:
+            person["connected"] = person["participant"] in connected
         await self._sio.emit("participants", {"visit": ticket.id, "participants": people}, room=visit_room(ticket.id), namespace=VISIT)
 
 

@@ -81,7 +81,7 @@ class VisitNamespace(Namespace):
         if token:
             await self._presence.connected(ticket, str(token))  # the visit page keeps the citizen's place too
         await self._signaling.joined(sid, member)
-        await self._membership.announce(ticket)
+        await self._membership.announce(ticket, await self._signaling.connected(member.visit_id))
 
     async def on_disconnect(self, sid: str) -> None:
         self._keys.forget(sid)
@@ -91,7 +91,16 @@ class VisitNamespace(Namespace):
             return
         if session.get("token"):
             await self._presence.disconnected(visit_id)
-        await self._signaling.left(sid, visit_id, session.get("participant", ""))
+        participant = session.get("participant", "")
+        await self._signaling.left(sid, visit_id, participant)
+        connected = await self._signaling.connected(visit_id)
+        if participant in connected or not connected:
+            return  # another tab of theirs is still open, or nobody is left to tell
+        try:
+            ticket, _ = await self._membership.again(session)
+        except QueueError:
+            return  # the visit ended, or they were let go: ``ended`` and ``participants`` said so already
+        await self._membership.announce(ticket, connected)  # the others see that this member's connection went
 
     def handlers(self) -> dict[str, Callable[..., Awaitable[dict[str, Any]]]]:
         return dict(self._handlers)

@@ -76,6 +76,10 @@ class Signaling:
         if not people:
             await self.forget(visit_id)
 
+    async def connected(self, visit_id: str) -> set[str]:
+        """The participants with a connection to the visit now: with several tabs, while any is open."""
+        return set(self._connections.get(visit_id, {}))
+
     async def forget(self, visit_id: str) -> None:
         """Close the visit's media session in this process and forget its connections."""
         self._connections.pop(visit_id, None)
