@@ -266,6 +266,7 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
     # The clerk (blue) opens the console and goes available.
     clerk_context = visit_env.staff_context(engine, "blue", harness.CLERK_LOGIN)
     console = clerk_context.new_page()
+    console.add_init_script(ANNOUNCEMENTS)  # (the visit's frame too)
     console.goto(f"{origin}/console")
     console.locator(f"input[name=presence-{OFFICE}][value=available]").check()
     expect(console.locator("#visit-media")).to_contain_text("Hier erscheint das Video")
@@ -325,6 +326,31 @@ def test_citizen_clerk_and_colleague_see_each_other_share_a_screen_and_hang_up(v
         {k: before[k] for k in ("mid", "track", "transceivers", "restarts", "shown")}, (before, again)
     sees(clerk_frame, "Rita Rot", "red")
     sees(citizen, CLERK_LABEL, "blue")
+
+    # The citizen's tab closes: the clerk's tile of her, kept open a while in case she comes back,
+    # says at once that her connection is gone (its picture dimmed), and the page announces it once.
+    citizen_tile = panel.locator("li.tile[data-participant=citizen][data-source=camera]")
+    expect(citizen_tile.locator(".away")).to_have_count(0)
+    earlier = len(clerk_frame.evaluate("() => window.__announced"))  # (the reload above was a short absence too)
+    citizen.close()
+    expect(citizen_tile.locator(".away")).to_have_text("Verbindung unterbrochen – wir warten, ob sie zurückkommt.", timeout=5_000)
+    expect(citizen_tile).to_have_attribute("data-away", "true")
+    away = "Die Verbindung zu Rita Rot ist unterbrochen – wir warten, ob sie zurückkommt."
+    assert clerk_frame.evaluate("() => window.__announced")[earlier:].count(away) == 1
+    assert axe_violations(clerk_frame, axe_source) == []
+
+    # She comes back (a new page with the same token): the note goes and her picture moves again.
+    citizen = citizen_context.new_page()
+    citizen.errors = []
+    citizen.on("pageerror", lambda exc: citizen.errors.append(exc))
+    citizen.add_init_script(ANNOUNCEMENTS)
+    citizen.goto(f"{origin}/visit/{visit_id}")
+    expect(citizen.locator("#connection")).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(citizen_tile.locator(".away")).to_have_count(0, timeout=5_000)
+    expect(citizen_tile).not_to_have_attribute("data-away", "true")
+    citizen_camera_moves(clerk_frame, seconds=30, after="the citizen came back", since=clerk_frame.evaluate(CITIZEN_CAMERA)["frames"])
+    announced = clerk_frame.evaluate("() => window.__announced")[earlier:]
+    assert announced.count(away) == 1 and announced.count("Rita Rot ist wieder verbunden.") == 1, announced
 
     # A blip: the server restarts (media sessions are in its memory); both pages reconnect,
     # offer again, and the visit goes on.

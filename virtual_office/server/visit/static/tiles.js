@@ -53,7 +53,44 @@
     });
     Object.keys(after).forEach(function (p) { if (!before[p]) V.announce(t("joined", { name: V.nameOf(p) })); });
     Object.keys(before).forEach(function (p) { if (!after[p] && !V.over) V.announce(t("left", { name: V.nameOf(p) })); });
+    markAway();
     $("alone").hidden = Object.keys(tiles).length > 0;
+  };
+
+  /* A member whose last connection went (the server's participants event): the media server keeps
+   * their tile's stream open a while in case they come back (docs/media.md), so the last picture
+   * would stand frozen without a word. The tile says so, dimmed, until they are connected again. */
+  function away(participant) {
+    var person = V.people[participant];
+    return !!person && person.connected === false && !(V.me && V.me.participant === participant);
+  }
+
+  function markAway() {
+    Object.keys(tiles).forEach(function (key) {
+      var tile = tiles[key];
+      var gone = away(tile.participant);
+      var note = tile.li.querySelector(".away");
+      if (gone && !note) {
+        note = document.createElement("p");
+        note.className = "away";
+        note.textContent = t("away_tile");
+        tile.li.appendChild(note);
+        tile.li.setAttribute("data-away", "true");
+      } else if (!gone && note) {
+        note.remove();
+        tile.li.removeAttribute("data-away");
+      }
+    });
+  }
+
+  /* Said once through the live region when another member's connection goes, and once when it is back
+   * (not before this page knows who it is itself: an event sent while it joined may not count it yet). */
+  V.announceAway = function (before) {
+    Object.keys(V.people).forEach(function (p) {
+      if (V.over || !V.me || p === V.me.participant || !before[p]) return;
+      if (before[p].connected && away(p)) V.announce(t("away", { name: V.nameOf(p) }));
+      else if (before[p].connected === false && V.people[p].connected) V.announce(t("back", { name: V.nameOf(p) }));
+    });
   };
 
   V.removeTiles = function () {

@@ -179,10 +179,14 @@
     socket.on("key", V.e2ee.onKey);
     socket.on("encryption", V.e2ee.onState);
     socket.on("participants", function (data) {
+      var before = V.people;
       V.people = {};
-      ((data && data.participants) || []).forEach(function (p) { V.people[p.participant] = { name: p.name, role: p.role }; });
+      ((data && data.participants) || []).forEach(function (p) {
+        V.people[p.participant] = { name: p.name, role: p.role, connected: p.connected !== false };
+      });
       V.e2ee.setMembers(Object.keys(V.people));
       V.renderTiles();
+      V.announceAway(before);
       V.renderGuests();
       V.loadColleagues();
     });
