@@ -175,6 +175,13 @@ def test_a_citizen_on_a_weak_link_keeps_a_picture_as_the_clerk_sends_less(
     desk = Desk(visit_env, engine, init=NOISE_CAMERA)
     citizen = citizen_page(visit_env, engine, init=NOISE_CAMERA)
     _, clerk = desk.call(citizen)
+    try:
+        narrowed_and_widened(citizen, clerk, engine, link)
+    finally:
+        desk.finish(clerk)  # the clerk is free again for the next test's call
+
+
+def narrowed_and_widened(citizen: Any, clerk: Any, engine: str, link: Any) -> None:
     deadline = time.monotonic() + 30
     while any((s := page.evaluate(STATS)) is None or s["decoded"] < 30 for page in (citizen, clerk)):
         assert time.monotonic() < deadline, f"no video both ways: {peer_state(citizen)}, {peer_state(clerk)}"
