@@ -206,7 +206,7 @@ class Visit:
         """The name of the process that holds the member's visit connection (from the cluster's keys)."""
         sid = member.client.sio.get_sid(VISIT)
         entries = [str(e).split(" ") for e in await client.smembers(cluster_keys.connections(self.id))]
-        node_id = next(node for node, other in entries if other == sid)
+        node_id = next(node for node, other, *_ in entries if other == sid)  # node, sid, participant
         return self.deployment.process_named(json.loads(await client.get(cluster_keys.node(node_id)))["pid"])
 
     async def close(self) -> None:
