@@ -59,10 +59,27 @@
 
   /* A member whose last connection went (the server's participants event): the media server keeps
    * their tile's stream open a while in case they come back (docs/media.md), so the last picture
-   * would stand frozen without a word. The tile says so, dimmed, until they are connected again. */
+   * would stand frozen without a word. The tile says so, dimmed, until they are connected again.
+   * Not for a reload or a brief drop: only once they have been gone for AWAY_AFTER_MS. */
+  var AWAY_AFTER_MS = 3000;
+  var awayTimer = 0;
+  var announcedAway = {};  // participant -> true once "connection lost" was said for them
+
   function away(participant) {
     var person = V.people[participant];
-    return !!person && person.connected === false && !(V.me && V.me.participant === participant);
+    return !!person && person.connected === false && Date.now() - person.awaySince >= AWAY_AFTER_MS &&
+      !(V.me && V.me.participant === participant);
+  }
+
+  /* Look again when the first member still within the grace has been gone long enough. */
+  function awaitAway() {
+    window.clearTimeout(awayTimer);
+    var due = Infinity;
+    Object.keys(V.people).forEach(function (p) {
+      var person = V.people[p];
+      if (person.connected === false && !away(p)) due = Math.min(due, person.awaySince + AWAY_AFTER_MS - Date.now());
+    });
+    if (due !== Infinity) awayTimer = window.setTimeout(function () { markAway(); V.announceAway(); }, Math.max(due, 0) + 50);
   }
 
   function markAway() {
@@ -81,15 +98,23 @@
         tile.li.removeAttribute("data-away");
       }
     });
+    awaitAway();
   }
 
-  /* Said once through the live region when another member's connection goes, and once when it is back
-   * (not before this page knows who it is itself: an event sent while it joined may not count it yet). */
-  V.announceAway = function (before) {
+  /* Said once through the live region when another member has been gone past the grace, and once when
+   * they are back (not before this page knows who it is itself: an event sent while it joined may not
+   * count it yet). A member back within the grace is never announced at all. */
+  V.announceAway = function () {
+    Object.keys(announcedAway).forEach(function (p) { if (!V.people[p]) delete announcedAway[p]; });
     Object.keys(V.people).forEach(function (p) {
-      if (V.over || !V.me || p === V.me.participant || !before[p]) return;
-      if (before[p].connected && away(p)) V.announce(t("away", { name: V.nameOf(p) }));
-      else if (before[p].connected === false && V.people[p].connected) V.announce(t("back", { name: V.nameOf(p) }));
+      if (V.over || !V.me || p === V.me.participant) return;
+      if (away(p) && !announcedAway[p]) {
+        announcedAway[p] = true;
+        V.announce(t("away", { name: V.nameOf(p) }));
+      } else if (V.people[p].connected && announcedAway[p]) {
+        delete announcedAway[p];
+        V.announce(t("back", { name: V.nameOf(p) }));
+      }
     });
   };
 

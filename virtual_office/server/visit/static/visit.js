@@ -182,11 +182,15 @@
       var before = V.people;
       V.people = {};
       ((data && data.participants) || []).forEach(function (p) {
-        V.people[p.participant] = { name: p.name, role: p.role, connected: p.connected !== false };
+        var was = before[p.participant];
+        var connected = p.connected !== false;
+        // since when this member has had no connection (kept across events: the grace runs from the first)
+        var since = connected ? 0 : (was && was.awaySince) || Date.now();
+        V.people[p.participant] = { name: p.name, role: p.role, connected: connected, awaySince: since };
       });
       V.e2ee.setMembers(Object.keys(V.people));
       V.renderTiles();
-      V.announceAway(before);
+      V.announceAway();
       V.renderGuests();
       V.loadColleagues();
     });
