@@ -22,8 +22,8 @@ from aiortc.mediastreams import AudioStreamTrack
 from tests.cluster.deploy import Node
 from tests.conftest import RedisServer
 from tests.media.peers import LOOPBACK, ColourTrack
-from tests.server.conftest import PASSWORD, Client, join, login, seed
-from tests.server.nodes import VISIT, MovingMember, home_of, node_infos, wait_for_nodes
+from tests.server.conftest import PASSWORD, clients, join, login, seed  # noqa: F401 - clients: a fixture
+from tests.server.nodes import VISIT, home_of, members, node_infos, wait_for_nodes  # noqa: F401 - members: a fixture
 from tests.server.test_realtime import CITIZEN, CLERK, citizen, clerk
 from virtual_office.media import ice
 from virtual_office.queue import ClerkDirectory
@@ -75,32 +75,6 @@ async def signaling_only(redis_server: RedisServer, redis_client: redis.asyncio.
     """Two nodes, the first one set to take no visits."""
     async with running(2, redis_server, redis_client, tmp_path, first={"VO_SIGNALING_ONLY": "true"}) as started:
         yield started
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Any]:
-    made: list[Client] = []
-
-    def make() -> Client:
-        made.append(Client())
-        return made[-1]
-
-    yield make
-    for c in made:
-        await c.close()
-
-
-@pytest.fixture
-async def members() -> AsyncIterator[Any]:
-    made: list[MovingMember] = []
-
-    def make(colour: str) -> MovingMember:
-        made.append(MovingMember(colour))
-        return made[-1]
-
-    yield make
-    for m in made:
-        await m.close()
 
 
 async def open_visit(clients: Any, node: Node, clerk_login: str) -> tuple[str, str]:

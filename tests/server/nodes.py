@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis.asyncio
 from aiortc import RTCConfiguration, RTCPeerConnection
 
@@ -79,3 +81,17 @@ class MovingMember(Member):
 
 
 __all__ = ["VISIT", "MovingMember", "home_of", "node_infos", "start_nodes", "wait_for_nodes"]
+
+
+@pytest.fixture
+async def members() -> AsyncIterator[Any]:
+    """A factory of visit members that start over when the media moves, closed after the test."""
+    made: list[MovingMember] = []
+
+    def make(colour: str) -> MovingMember:
+        made.append(MovingMember(colour))
+        return made[-1]
+
+    yield make
+    for m in made:
+        await m.close()

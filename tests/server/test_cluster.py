@@ -23,7 +23,7 @@ import socketio
 
 from tests.conftest import RedisServer, free_port
 from tests.server.conftest import ServerProcess, join, login, seed
-from tests.server.nodes import VISIT, MovingMember, home_of, node_infos, start_nodes, wait_for_nodes
+from tests.server.nodes import VISIT, home_of, members, node_infos, start_nodes, wait_for_nodes  # noqa: F401 - members: a fixture
 from tests.server.test_exchange import PDF, download, upload
 from tests.server.test_realtime import CITIZEN, CLERK, citizen, clerk
 from tests.server.test_visit_media import clerk_ids
@@ -39,19 +39,6 @@ async def nodes(redis_server: RedisServer, redis_client: redis.asyncio.Redis, tm
     yield started
     for node in started:
         node.stop()
-
-
-@pytest.fixture
-async def members() -> AsyncIterator[Any]:
-    made: list[MovingMember] = []
-
-    def make(colour: str) -> MovingMember:
-        made.append(MovingMember(colour))
-        return made[-1]
-
-    yield make
-    for m in made:
-        await m.close()
 
 
 async def wait_until(check: Any, timeout: float = 30) -> None:

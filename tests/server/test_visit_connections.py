@@ -86,7 +86,9 @@ async def go_and_come_back(server: ServerProcess, clients: Any) -> None:
     anna.events.clear()
     await first.close()
     await asyncio.sleep(SETTLE)
-    assert told(anna, "citizen") == []
+    # (the second tab's own "connected" may still arrive after the clear: only a False would be wrong)
+    assert False not in told(anna, "citizen")
+    anna.events.clear()
 
     # Her last tab closes: Anna is told at once, not after the media's reconnect time.
     await second.close()
@@ -131,7 +133,9 @@ async def test_tabs_on_two_processes(nodes: list[ServerProcess], clients: Any, r
     anna.events.clear()
     await here.close()
     await asyncio.sleep(SETTLE)
-    assert told(anna, "citizen") == []
+    # (the other tab's own "connected" may still arrive after the clear: only a False would be wrong)
+    assert False not in told(anna, "citizen")
+    anna.events.clear()
 
     # Her tab on the other process closes: Anna, on this one, is told.
     await there.close()
